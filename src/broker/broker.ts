@@ -1,0 +1,113 @@
+import type { ClockTimer } from '../clock.js';
+import { Consumer } from '../client/consumer.js';
+import type { ConsumerOptions } from '../client/consumer-options.js';
+import { Producer } from '../client/producer.js';
+import type { ProducerOptions } from '../client/producer-options.js';
+import { closed } from '../errors.js';
+import type { Topic } from '../topic/topic.js';
+import { TopicRegistry } from '../topic/topic-registry.js';
+import { validateTopicName } from '../topic/topic-config.js';
+import type { TopicConfig } from '../types.js';
+import { resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from './broker-options.js';
+import { RequestHandler } from './request-handler.js';
+
+/**
+ * The embedding root: one broker holds the topics of one storage and hands out producers and
+ * consumers, which reach it only through its {@link RequestHandler} (the Kafka-request seam).
+ *
+ * Concurrency: every method may be called at any time from any async context; `close` waits for
+ * producers to flush and consumers to stop, and everything after it rejects with `CLOSED`.
+ */
+export class Broker {
+  #options: ResolvedBrokerOptions;
+  #topics: TopicRegistry;
+  #api: RequestHandler;
+  #producers = new Set<Producer>();
+  #consumers = new Set<Consumer>();
+  #retentionTimer: ClockTimer | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(options: ResolvedBrokerOptions, topics: TopicRegistry) {
+    this.#options = options;
+    this.#topics = topics;
+    this.#api = new RequestHandler(topics, options.clock, options);
+    this.#scheduleRetention();
+  }
+
+  /** Opens a broker on `options.storage` (default: a new `MemoryStorage`). */
+  static async open(options?: BrokerOptions): Promise<Broker> {
+    const resolved = resolveBrokerOptions(options);
+    const stored = await resolved.storage.open();
+    const topics = new TopicRegistry(resolved.storage, resolved.clock);
+    topics.load(stored);
+    return new Broker(resolved, topics);
+  }
+
+  /** Creates a topic; `TOPIC_EXISTS` if it exists, `INVALID_TOPIC` / `INVALID_CONFIG` / `INVALID_PARTITIONS` for bad input. */
+  async createTopic(name: string, config?: TopicConfig): Promise<Topic> {
+    this.#checkOpen();
+    return this.#topics.create(name, config, this.#options.defaultPartitions);
+  }
+
+  /** The topic called `name`; `UNKNOWN_TOPIC` if there is none. */
+  topic(name: string): Topic {
+    this.#checkOpen();
+    validateTopicName(name);
+    return this.#topics.require(name);
+  }
+
+  /** Topic names, sorted; internal ones (starting with `__`) are left out. */
+  listTopics(): string[] {
+    this.#checkOpen();
+    return this.#topics
+      .names()
+      .filter((n) => !n.startsWith('__'))
+      .sort();
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    this.#checkOpen();
+    await this.#topics.delete(name);
+  }
+
+  producer(options?: ProducerOptions): Producer {
+    this.#checkOpen();
+    const producer = new Producer(this.#api, options, (p) => this.#producers.delete(p));
+    this.#producers.add(producer);
+    return producer;
+  }
+
+  consumer(options?: ConsumerOptions): Consumer {
+    this.#checkOpen();
+    const consumer = new Consumer(this.#api, options, (c) => this.#consumers.delete(c));
+    this.#consumers.add(consumer);
+    return consumer;
+  }
+
+  /** Flushes producers, closes consumers, then the storage. Safe to call twice. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#retentionTimer !== undefined) this.#options.clock.clearTimeout(this.#retentionTimer);
+      await Promise.allSettled([...this.#producers].map((p) => p.close()));
+      await Promise.allSettled([...this.#consumers].map((c) => c.close()));
+      this.#api.close();
+      await this.#topics.close();
+      await this.#options.storage.close();
+    })();
+    return this.#closing;
+  }
+
+  #scheduleRetention(): void {
+    const clock = this.#options.clock;
+    this.#retentionTimer = clock.setTimeout(async () => {
+      if (this.#closing !== undefined) return;
+      await this.#topics.applyRetention();
+      this.#scheduleRetention();
+    }, this.#options.retentionCheckIntervalMs);
+    this.#retentionTimer.unref?.();
+  }
+
+  #checkOpen(): void {
+    if (this.#closing !== undefined) throw closed('broker');
+  }
+}

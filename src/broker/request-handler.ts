@@ -1,0 +1,180 @@
+import type { Clock, ClockTimer } from '../clock.js';
+import {
+  EARLIEST_TIMESTAMP,
+  LATEST_TIMESTAMP,
+  type FetchPartitionResponse,
+  type FetchRequest,
+  type FetchResponse,
+  type KafkaApi,
+  type ListOffsetsPartition,
+  type ListOffsetsResponse,
+  type MetadataRequest,
+  type MetadataResponse,
+  type ProduceRequest,
+  type ProduceResponse,
+  type TopicMetadata,
+} from '../client/kafka-api.js';
+import { closed, invalidArgument, KafkaliteError, messageTooLarge, show, unknownPartition, unknownTopic } from '../errors.js';
+import type { PartitionState } from '../topic/partition.js';
+import type { TopicRegistry } from '../topic/topic-registry.js';
+
+export interface RequestHandlerOptions {
+  autoCreateTopics: boolean;
+  defaultPartitions: number;
+}
+
+/**
+ * The broker side of the {@link KafkaApi} seam (Kafka's `KafkaApis`): it answers each request
+ * from the topic registry.
+ *
+ * Concurrency: requests may interleave freely; a produce request is checked whole before its
+ * first append, and appends to one partition are serialised by the partition.
+ */
+export class RequestHandler implements KafkaApi {
+  readonly clock: Clock;
+  #topics: TopicRegistry;
+  #options: RequestHandlerOptions;
+  #closed = false;
+
+  constructor(topics: TopicRegistry, clock: Clock, options: RequestHandlerOptions) {
+    this.#topics = topics;
+    this.clock = clock;
+    this.#options = options;
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  async metadata(request: MetadataRequest): Promise<MetadataResponse> {
+    this.#checkOpen();
+    const topics: TopicMetadata[] = [];
+    for (const name of request.topics) {
+      let topic = this.#topics.get(name);
+      if (topic === undefined && request.allowAutoTopicCreation && this.#options.autoCreateTopics) {
+        topic = await this.#topics.ensure(name, this.#options.defaultPartitions);
+      }
+      if (topic !== undefined) {
+        topics.push({ name, partitionCount: topic.partitions.length, maxMessageBytes: topic.config.maxMessageBytes });
+      }
+    }
+    return { topics };
+  }
+
+  produce(request: ProduceRequest): Promise<ProduceResponse> {
+    try {
+      this.#checkOpen();
+      const { partitions } = request;
+      const targets: PartitionState[] = new Array(partitions.length);
+      for (let i = 0; i < partitions.length; i++) {
+        const { topic, partition, records } = partitions[i]!;
+        const t = this.#topics.require(topic);
+        const p = t.partitions[partition];
+        if (p === undefined) throw unknownPartition(topic, partition, t.partitions.length);
+        if (records.length > t.config.maxMessageBytes) throw messageTooLarge(topic, records.length, t.config.maxMessageBytes);
+        targets[i] = p;
+      }
+      const baseOffsets: number[] = new Array(partitions.length);
+      let waits: Promise<unknown>[] | undefined;
+      for (let i = 0; i < partitions.length; i++) {
+        const r = targets[i]!.append(partitions[i]!.records);
+        if (typeof r === 'number') {
+          baseOffsets[i] = r;
+        } else {
+          const at = i;
+          (waits ??= []).push(r.then((offset) => (baseOffsets[at] = offset)));
+        }
+      }
+      if (waits === undefined) return Promise.resolve({ baseOffsets });
+      return Promise.all(waits).then(() => ({ baseOffsets }));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async fetch(request: FetchRequest): Promise<FetchResponse> {
+    this.#checkOpen();
+    const first = await this.#read(request);
+    if (request.maxWaitMs <= 0 || worthReturning(first) || request.signal?.aborted) return first;
+    const woken = await this.#wait(request);
+    if (!woken || this.#closed) return first;
+    return this.#read(request);
+  }
+
+  /** Waits for an append to one of the partitions, the timeout or the signal; true when woken early. */
+  #wait(request: FetchRequest): Promise<boolean> {
+    const partitions: PartitionState[] = [];
+    for (const { topic, partition, fetchOffset } of request.partitions) {
+      const p = this.#topics.get(topic)?.partitions[partition];
+      if (p === undefined) continue;
+      // An append that landed while the first read was in flight: read again at once.
+      if (p.logEndOffset > fetchOffset && fetchOffset >= p.logStartOffset) return Promise.resolve(true);
+      partitions.push(p);
+    }
+    return new Promise<boolean>((resolve) => {
+      const finish = (early: boolean): void => {
+        for (const p of partitions) p.offAppend(wake);
+        this.clock.clearTimeout(timer);
+        request.signal?.removeEventListener('abort', wake);
+        resolve(early);
+      };
+      const wake = (): void => finish(true);
+      for (const p of partitions) p.onAppend(wake);
+      request.signal?.addEventListener('abort', wake, { once: true });
+      const timer: ClockTimer = this.clock.setTimeout(() => finish(false), request.maxWaitMs);
+    });
+  }
+
+  async #read(request: FetchRequest): Promise<FetchResponse> {
+    const out: FetchPartitionResponse[] = [];
+    for (const { topic, partition, fetchOffset, maxBytes } of request.partitions) {
+      const t = this.#topics.get(topic);
+      const p = t?.partitions[partition];
+      if (p === undefined) {
+        const error = t === undefined ? unknownTopic(topic) : unknownPartition(topic, partition, t.partitions.length);
+        out.push({ topic, partition, error, highWatermark: -1, logStartOffset: -1, batches: [] });
+        continue;
+      }
+      const highWatermark = p.logEndOffset;
+      const logStartOffset = p.logStartOffset;
+      if (fetchOffset < logStartOffset || fetchOffset > highWatermark) {
+        const error = new KafkaliteError(
+          'OFFSET_OUT_OF_RANGE',
+          `offset ${fetchOffset} is out of range for ${topic}-${partition} (log holds ${logStartOffset} to ${highWatermark})`,
+          { topic, partition, offset: fetchOffset },
+        );
+        out.push({ topic, partition, error, highWatermark, logStartOffset, batches: [] });
+        continue;
+      }
+      const batches = fetchOffset === highWatermark ? [] : await p.readBatches(fetchOffset, maxBytes);
+      out.push({ topic, partition, highWatermark, logStartOffset, batches });
+    }
+    return { partitions: out };
+  }
+
+  async listOffsets(request: { partitions: ListOffsetsPartition[] }): Promise<ListOffsetsResponse> {
+    this.#checkOpen();
+    return {
+      partitions: request.partitions.map(({ topic, partition, timestamp }) => {
+        const p = this.#topics.require(topic).partition(partition);
+        if (timestamp === LATEST_TIMESTAMP) return { topic, partition, offset: p.logEndOffset };
+        if (timestamp === EARLIEST_TIMESTAMP) return { topic, partition, offset: p.logStartOffset };
+        throw invalidArgument(`listOffsets supports the latest (-1) and earliest (-2) timestamps (got ${show(timestamp)})`);
+      }),
+    };
+  }
+
+  watchMetadata(listener: (topic: string) => void): () => void {
+    return this.#topics.onChange(listener);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw closed('broker');
+  }
+}
+
+/** Records, or a position to reset: no reason to wait. (A deleted topic is no reason: others may still have records.) */
+function worthReturning(response: FetchResponse): boolean {
+  for (const p of response.partitions) if (p.batches.length > 0 || p.error?.code === 'OFFSET_OUT_OF_RANGE') return true;
+  return false;
+}

@@ -1,0 +1,74 @@
+import { invalidArgument, show } from '../errors.js';
+
+export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
+export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
+
+export interface ConsumerOptions {
+  /** The consumer group; needed by `subscribe` and `commit`, not by `assign`. @default undefined */
+  groupId?: string;
+  /** Names the consumer in its group's member list. @default 'kafkalite' */
+  clientId?: string;
+  /**
+   * Where to start when there is no committed offset, or the position fell outside the log:
+   * `'none'` makes `poll` throw `OFFSET_OUT_OF_RANGE`.
+   * @default 'latest'
+   */
+  autoOffsetReset?: AutoOffsetReset;
+  /** Commit positions every `autoCommitIntervalMs`, on rebalance and on `close`. @default true */
+  autoCommit?: boolean;
+  /** @default 5000 */
+  autoCommitIntervalMs?: number;
+  /** A member silent this long is removed from its group. @default 10000 */
+  sessionTimeoutMs?: number;
+  /** A member that does not come back to `poll` (or whose handler runs) this long is removed. @default 300000 */
+  maxPollIntervalMs?: number;
+  /** Records one `poll` returns at most. @default 500 */
+  maxPollRecords?: number;
+  /** How the group spreads partitions over its members. @default 'range' */
+  assignor?: AssignorName;
+  /** After a `run` handler throws, wait this long before delivering the record again. @default 100 */
+  retryBackoffMs?: number;
+}
+
+export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, 'groupId'>> & { groupId: string | undefined };
+
+export const defaultConsumerOptions: ResolvedConsumerOptions = {
+  groupId: undefined,
+  clientId: 'kafkalite',
+  autoOffsetReset: 'latest',
+  autoCommit: true,
+  autoCommitIntervalMs: 5000,
+  sessionTimeoutMs: 10_000,
+  maxPollIntervalMs: 300_000,
+  maxPollRecords: 500,
+  assignor: 'range',
+  retryBackoffMs: 100,
+};
+
+export function resolveConsumerOptions(options: ConsumerOptions | undefined): ResolvedConsumerOptions {
+  const o = { ...defaultConsumerOptions };
+  if (options !== undefined) {
+    if (options === null || typeof options !== 'object') throw invalidArgument(`consumer options must be an object (got ${show(options)})`);
+    for (const [key, value] of Object.entries(options)) {
+      if (!(key in o)) throw invalidArgument(`unknown consumer option ${show(key)}`);
+      if (value !== undefined) (o as Record<string, unknown>)[key] = value;
+    }
+  }
+  if (o.groupId !== undefined && (typeof o.groupId !== 'string' || o.groupId.length === 0)) {
+    throw invalidArgument(`groupId must be a non-empty string (got ${show(o.groupId)})`);
+  }
+  if (typeof o.clientId !== 'string') throw invalidArgument(`clientId must be a string (got ${show(o.clientId)})`);
+  if (!['earliest', 'latest', 'none'].includes(o.autoOffsetReset)) {
+    throw invalidArgument(`autoOffsetReset must be 'earliest', 'latest' or 'none' (got ${show(o.autoOffsetReset)})`);
+  }
+  if (typeof o.autoCommit !== 'boolean') throw invalidArgument(`autoCommit must be a boolean (got ${show(o.autoCommit)})`);
+  for (const key of ['autoCommitIntervalMs', 'sessionTimeoutMs', 'maxPollIntervalMs', 'maxPollRecords', 'retryBackoffMs'] as const) {
+    const v = o[key];
+    const min = key === 'retryBackoffMs' ? 0 : 1;
+    if (!Number.isSafeInteger(v) || v < min) throw invalidArgument(`${key} must be an integer >= ${min} (got ${show(v)})`);
+  }
+  if (!['range', 'roundrobin', 'cooperative-sticky'].includes(o.assignor)) {
+    throw invalidArgument(`assignor must be 'range', 'roundrobin' or 'cooperative-sticky' (got ${show(o.assignor)})`);
+  }
+  return o;
+}

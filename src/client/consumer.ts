@@ -1,0 +1,508 @@
+import { EventEmitter } from 'eventemitter3';
+import { batchLastOffset, decodeRecordsInto } from '../codec/record-batch.js';
+import { closed, invalidArgument, KafkaliteError, notInGroup, offsetOutOfRange, show } from '../errors.js';
+import { DEFAULT_FETCH_BYTES } from '../topic/partition.js';
+import type { ConsumerRecord, TopicPartition, TopicPartitionOffset } from '../types.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchPartition, type KafkaApi } from './kafka-api.js';
+import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
+
+export interface EachMessagePayload {
+  topic: string;
+  partition: number;
+  message: ConsumerRecord;
+}
+
+export interface EachBatchPayload {
+  batch: { topic: string; partition: number; messages: ConsumerRecord[] };
+}
+
+export interface RunOptions {
+  eachMessage?: (payload: EachMessagePayload) => unknown;
+  eachBatch?: (payload: EachBatchPayload) => unknown;
+}
+
+export interface ConsumerEvents {
+  partitionsAssigned: [partitions: TopicPartition[]];
+  partitionsRevoked: [partitions: TopicPartition[]];
+  error: [error: unknown];
+}
+
+/** One assigned partition: where the consumer reads next. */
+interface Assigned {
+  topic: string;
+  partition: number;
+  /** The next offset to deliver; undefined until a reset fixes it. */
+  position: number | undefined;
+  /** Set when the position must be (re)fixed from the log's start or end before the next fetch. */
+  reset: 'earliest' | 'latest' | undefined;
+  paused: boolean;
+  /** Bumped by every seek, reset and reassignment, so stale fetches and resets are dropped. */
+  epoch: number;
+}
+
+/** Records fetched for one partition, valid while its epoch is unchanged. */
+interface Chunk {
+  state: Assigned;
+  epoch: number;
+  records: ConsumerRecord[];
+}
+
+interface CaughtUpWaiter {
+  targets: { state: Assigned; offset: number }[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** How long one internal fetch of `run` and `for await` waits before looking around again. */
+const IDLE_WAIT_MS = 1000;
+
+const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/**
+ * Reads records from assigned partitions: by `poll`, by `run` (push, with handlers) or by
+ * `for await`. Positions are kept per partition; a record is delivered once its position has
+ * moved past it (in `run` mode only after its handler returned).
+ *
+ * Concurrency: one delivery mode at a time — a second concurrent `poll`, or `poll` while `run`
+ * is active, is refused with `INVALID_ARGUMENT`. `seek`, `pause`, `resume` and `assign` may be
+ * called at any time, also from inside a handler; records fetched before them are dropped.
+ */
+export class Consumer extends EventEmitter<ConsumerEvents> {
+  #api: KafkaApi;
+  #options: ResolvedConsumerOptions;
+  #assigned = new Map<string, Assigned>();
+  #wakeup: AbortController | undefined;
+  #mode: 'poll' | 'run' | 'iterate' | undefined;
+  #runLoop: Promise<void> | undefined;
+  #caughtUp: CaughtUpWaiter[] = [];
+  #rotate = 0;
+  #closing: Promise<void> | undefined;
+  #onClose: (consumer: Consumer) => void;
+
+  /** @internal created by `broker.consumer()`. */
+  constructor(api: KafkaApi, options: ConsumerOptions | undefined, onClose: (consumer: Consumer) => void) {
+    super();
+    this.#options = resolveConsumerOptions(options);
+    this.#api = api;
+    this.#onClose = onClose;
+  }
+
+  /** The consumer's group, if it was created with one. */
+  get groupId(): string | undefined {
+    return this.#options.groupId;
+  }
+
+  /**
+   * Takes these partitions, outside any group, replacing the current assignment. Positions of
+   * newly assigned partitions start per `autoOffsetReset`; the promise resolves once they are fixed.
+   */
+  async assign(partitions: TopicPartition[]): Promise<void> {
+    this.#checkOpen();
+    if (!Array.isArray(partitions)) throw invalidArgument(`assign takes an array of { topic, partition } (got ${show(partitions)})`);
+    const next = new Map<string, Assigned>();
+    for (const tp of partitions) {
+      checkTopicPartition(tp, 'assign');
+      const { topic, partition } = tp;
+      const key = tpKey(topic, partition);
+      const known = this.#assigned.get(key) ?? next.get(key);
+      next.set(key, known ?? { topic, partition, position: undefined, reset: this.#resetPolicy(), paused: false, epoch: 0 });
+    }
+    await this.#checkExist([...next.values()]);
+    this.#assigned = next;
+    this.#wake();
+    await this.#fixPositions();
+    this.#checkCaughtUp();
+  }
+
+  /** Joins the consumer's group for these topics. Needs a `groupId`. */
+  subscribe(_topics: string | string[]): Promise<void> {
+    if (this.#options.groupId === undefined) return Promise.reject(notInGroup('subscribe'));
+    return Promise.reject(invalidArgument('subscribe with a groupId needs consumer groups, which this build does not have yet'));
+  }
+
+  /** Commits positions for the consumer's group. Needs a `groupId`. */
+  commit(_offsets?: TopicPartitionOffset[]): Promise<void> {
+    if (this.#options.groupId === undefined) return Promise.reject(notInGroup('commit'));
+    return Promise.reject(invalidArgument('commit needs consumer groups, which this build does not have yet'));
+  }
+
+  /** The group's committed offset for a partition. Needs a `groupId`. */
+  committed(_tp: TopicPartition): Promise<number | undefined> {
+    if (this.#options.groupId === undefined) return Promise.reject(notInGroup('committed'));
+    return Promise.reject(invalidArgument('committed needs consumer groups, which this build does not have yet'));
+  }
+
+  /** The partitions this consumer holds. */
+  assignment(): TopicPartition[] {
+    return [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  /** Moves a partition's position: the next record delivered is the one at `offset`. */
+  seek({ topic, partition, offset }: TopicPartitionOffset): void {
+    this.#checkOpen();
+    const state = this.#state({ topic, partition }, 'seek');
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw invalidArgument(`seek offset must be an integer >= 0 (got ${show(offset)})`, { topic, partition });
+    }
+    state.position = offset;
+    state.reset = undefined;
+    state.epoch++;
+    this.#wake();
+    this.#checkCaughtUp();
+  }
+
+  /** The next offset to be delivered from a partition. */
+  position(tp: TopicPartition): number {
+    const state = this.#state(tp, 'position');
+    if (state.position === undefined) {
+      throw invalidArgument(`the position of ${tp.topic}-${tp.partition} is not fixed yet: await assign() or seekTo*() first`, tp);
+    }
+    return state.position;
+  }
+
+  /** Moves the given partitions (default: all assigned) to the start of their logs. */
+  seekToBeginning(partitions?: TopicPartition[]): Promise<void> {
+    return this.#seekTo('earliest', partitions);
+  }
+
+  /** Moves the given partitions (default: all assigned) to the end of their logs. */
+  seekToEnd(partitions?: TopicPartition[]): Promise<void> {
+    return this.#seekTo('latest', partitions);
+  }
+
+  async #seekTo(where: 'earliest' | 'latest', partitions: TopicPartition[] | undefined): Promise<void> {
+    this.#checkOpen();
+    const states = partitions === undefined ? [...this.#assigned.values()] : partitions.map((tp) => this.#state(tp, 'seek'));
+    for (const s of states) {
+      s.reset = where;
+      s.position = undefined;
+      s.epoch++;
+    }
+    this.#wake();
+    await this.#fixPositions();
+    this.#checkCaughtUp();
+  }
+
+  /** Stops delivering from these partitions until `resume`; positions stay. */
+  pause(partitions: TopicPartition[]): void {
+    this.#checkOpen();
+    for (const tp of partitions) this.#state(tp, 'pause').paused = true;
+    this.#wake();
+    this.#checkCaughtUp();
+  }
+
+  resume(partitions: TopicPartition[]): void {
+    this.#checkOpen();
+    for (const tp of partitions) this.#state(tp, 'resume').paused = false;
+    this.#wake();
+  }
+
+  paused(): TopicPartition[] {
+    return [...this.#assigned.values()].filter((s) => s.paused).map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  /**
+   * Returns the records there are (at most `maxPollRecords`), or waits up to `timeoutMs` for the
+   * first one and returns `[]` if none came. Positions move past every record returned.
+   */
+  async poll(options: { timeoutMs?: number } = {}): Promise<ConsumerRecord[]> {
+    this.#checkOpen();
+    const timeoutMs = options.timeoutMs ?? 0;
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw invalidArgument(`poll timeoutMs must be a number >= 0 (got ${show(timeoutMs)})`);
+    this.#enter('poll');
+    try {
+      const clock = this.#api.clock;
+      const deadline = clock.now() + timeoutMs;
+      for (;;) {
+        const chunks = await this.#fetch(Math.max(0, deadline - clock.now()), this.#options.maxPollRecords);
+        const out: ConsumerRecord[] = [];
+        for (const chunk of chunks) {
+          if (chunk.state.epoch !== chunk.epoch || chunk.state.paused) continue;
+          const last = chunk.records[chunk.records.length - 1]!;
+          chunk.state.position = last.offset + 1;
+          for (const r of chunk.records) out.push(r);
+        }
+        if (out.length > 0) this.#checkCaughtUp();
+        if (out.length > 0 || clock.now() >= deadline || this.#closing !== undefined) return out;
+      }
+    } finally {
+      this.#mode = undefined;
+    }
+  }
+
+  /**
+   * Push mode: calls `eachMessage` for every record (or `eachBatch` per partition's records), in
+   * offset order per partition. A handler that throws leaves the position on its record, which is
+   * delivered again after `retryBackoffMs`; the error is emitted as `'error'`. Resolves once
+   * running, with positions fixed.
+   */
+  async run(handlers: RunOptions): Promise<void> {
+    this.#checkOpen();
+    const { eachMessage, eachBatch } = handlers ?? {};
+    if ((eachMessage === undefined) === (eachBatch === undefined)) {
+      throw invalidArgument('run takes exactly one of eachMessage and eachBatch');
+    }
+    const handler = eachMessage ?? eachBatch;
+    if (typeof handler !== 'function') throw invalidArgument(`run handlers must be functions (got ${show(handler)})`);
+    this.#enter('run');
+    await this.#fixPositions();
+    this.#runLoop = this.#loop(eachMessage, eachBatch);
+  }
+
+  async #loop(eachMessage: RunOptions['eachMessage'], eachBatch: RunOptions['eachBatch']): Promise<void> {
+    while (this.#closing === undefined) {
+      let failed = false;
+      try {
+        const chunks = await this.#fetch(IDLE_WAIT_MS, this.#options.maxPollRecords);
+        for (const chunk of chunks) {
+          if (this.#closing !== undefined) break;
+          const ok = eachMessage !== undefined ? await this.#deliverEach(chunk, eachMessage) : await this.#deliverBatch(chunk, eachBatch!);
+          failed ||= !ok;
+        }
+      } catch (error) {
+        failed = true;
+        this.emit('error', error);
+      }
+      if (failed && this.#closing === undefined) await this.#sleep(this.#options.retryBackoffMs);
+    }
+  }
+
+  /** Hands records to `eachMessage` one by one; false when a handler threw. */
+  async #deliverEach(chunk: Chunk, eachMessage: NonNullable<RunOptions['eachMessage']>): Promise<boolean> {
+    const { state, epoch, records } = chunk;
+    for (let i = 0; i < records.length; i++) {
+      if (state.epoch !== epoch || state.paused || this.#closing !== undefined) return true;
+      const message = records[i]!;
+      try {
+        const r = eachMessage({ topic: state.topic, partition: state.partition, message });
+        if (isThenable(r)) await r;
+      } catch (error) {
+        this.emit('error', error);
+        return false;
+      }
+      if (state.epoch !== epoch) return true; // the handler seeked: its seek wins
+      state.position = message.offset + 1;
+      if (this.#caughtUp.length > 0) this.#checkCaughtUp();
+    }
+    return true;
+  }
+
+  async #deliverBatch(chunk: Chunk, eachBatch: NonNullable<RunOptions['eachBatch']>): Promise<boolean> {
+    const { state, epoch, records } = chunk;
+    if (state.epoch !== epoch || state.paused) return true;
+    try {
+      const r = eachBatch({ batch: { topic: state.topic, partition: state.partition, messages: records } });
+      if (isThenable(r)) await r;
+    } catch (error) {
+      this.emit('error', error);
+      return false;
+    }
+    if (state.epoch === epoch) {
+      state.position = records[records.length - 1]!.offset + 1;
+      this.#checkCaughtUp();
+    }
+    return true;
+  }
+
+  /** `for await (const record of consumer)`: each record is delivered as it is yielded. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord, void, undefined> {
+    this.#checkOpen();
+    this.#enter('iterate');
+    try {
+      while (this.#closing === undefined) {
+        const chunks = await this.#fetch(IDLE_WAIT_MS, this.#options.maxPollRecords);
+        for (const { state, epoch, records } of chunks) {
+          for (const record of records) {
+            if (state.epoch !== epoch || state.paused || this.#closing !== undefined) break;
+            state.position = record.offset + 1;
+            if (this.#caughtUp.length > 0) this.#checkCaughtUp();
+            yield record;
+          }
+        }
+      }
+    } finally {
+      this.#mode = undefined;
+    }
+  }
+
+  /**
+   * Resolves when every assigned, unpaused partition has been delivered up to its log end as it
+   * stood at this call (in `run` mode: its handlers have returned).
+   */
+  async caughtUp(): Promise<void> {
+    this.#checkOpen();
+    const states = [...this.#assigned.values()].filter((s) => !s.paused);
+    if (states.length === 0) return;
+    const { partitions } = await this.#api.listOffsets({
+      partitions: states.map((s) => ({ topic: s.topic, partition: s.partition, timestamp: LATEST_TIMESTAMP })),
+    });
+    const targets = states.map((state, i) => ({ state, offset: partitions[i]!.offset }));
+    return new Promise<void>((resolve, reject) => {
+      this.#caughtUp.push({ targets, resolve, reject });
+      this.#checkCaughtUp();
+    });
+  }
+
+  #checkCaughtUp(): void {
+    if (this.#caughtUp.length === 0) return;
+    this.#caughtUp = this.#caughtUp.filter((w) => {
+      for (const { state, offset } of w.targets) {
+        const current = this.#assigned.get(tpKey(state.topic, state.partition));
+        if (current !== state || state.paused) continue;
+        if (state.position === undefined || state.position < offset) return true;
+      }
+      w.resolve();
+      return false;
+    });
+  }
+
+  /** Stops delivery (letting a running handler finish) and leaves. Safe to call twice. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#wake();
+      await this.#runLoop?.catch(() => undefined);
+      const waiters = this.#caughtUp;
+      this.#caughtUp = [];
+      for (const w of waiters) w.reject(closed('consumer'));
+      this.#onClose(this);
+    })();
+    return this.#closing;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** One fetch over the assigned, unpaused partitions; records grouped per partition. */
+  async #fetch(maxWaitMs: number, maxRecords: number): Promise<Chunk[]> {
+    await this.#fixPositions();
+    const states: Assigned[] = [];
+    const partitions: FetchPartition[] = [];
+    for (const s of this.#assigned.values()) {
+      if (s.paused || s.position === undefined) continue;
+      states.push(s);
+      partitions.push({ topic: s.topic, partition: s.partition, fetchOffset: s.position, maxBytes: DEFAULT_FETCH_BYTES });
+    }
+    const epochs = states.map((s) => s.epoch);
+    const wakeup = new AbortController();
+    this.#wakeup = wakeup;
+    const response = await this.#api.fetch({ maxWaitMs, partitions, signal: wakeup.signal });
+    if (this.#wakeup === wakeup) this.#wakeup = undefined;
+
+    const chunks: Chunk[] = [];
+    let budget = maxRecords;
+    const n = response.partitions.length;
+    const start = n === 0 ? 0 : this.#rotate++ % n; // fairness: a different partition first each time
+    for (let k = 0; k < n && budget > 0; k++) {
+      const i = (start + k) % n;
+      const p = response.partitions[i]!;
+      const state = states[i]!;
+      if (state.epoch !== epochs[i] || this.#assigned.get(tpKey(state.topic, state.partition)) !== state) continue;
+      if (p.error !== undefined) {
+        this.#onFetchError(state, p.error, p.logStartOffset, p.highWatermark);
+        continue;
+      }
+      const records: ConsumerRecord[] = [];
+      let from = state.position!;
+      for (const batch of p.batches) {
+        decodeRecordsInto(records, batch, 0, state.topic, state.partition, from, budget - records.length);
+        if (records.length >= budget) break;
+        from = batchLastOffset(batch) + 1;
+      }
+      if (records.length === 0) continue;
+      budget -= records.length;
+      chunks.push({ state, epoch: state.epoch, records });
+    }
+    return chunks;
+  }
+
+  #onFetchError(state: Assigned, error: KafkaliteError, logStart: number, logEnd: number): void {
+    if (error.code !== 'OFFSET_OUT_OF_RANGE') return; // a deleted topic or partition: nothing to read
+    const policy = this.#options.autoOffsetReset;
+    if (policy === 'none') throw offsetOutOfRange(state.topic, state.partition, state.position ?? -1, logStart, logEnd);
+    state.reset = policy;
+    state.position = undefined;
+    state.epoch++;
+  }
+
+  /** Fixes every position waiting for a reset, from the log start or end. */
+  async #fixPositions(): Promise<void> {
+    const pending = [...this.#assigned.values()].filter((s) => s.reset !== undefined);
+    if (pending.length === 0) return;
+    const epochs = pending.map((s) => s.epoch);
+    const { partitions } = await this.#api.listOffsets({
+      partitions: pending.map((s) => ({
+        topic: s.topic,
+        partition: s.partition,
+        timestamp: s.reset === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP,
+      })),
+    });
+    pending.forEach((s, i) => {
+      if (s.epoch !== epochs[i] || s.reset === undefined) return;
+      s.position = partitions[i]!.offset;
+      s.reset = undefined;
+    });
+  }
+
+  async #checkExist(states: Assigned[]): Promise<void> {
+    if (states.length === 0) return;
+    await this.#api.listOffsets({
+      partitions: states.map((s) => ({ topic: s.topic, partition: s.partition, timestamp: LATEST_TIMESTAMP })),
+    });
+  }
+
+  #resetPolicy(): 'earliest' | 'latest' {
+    const policy = this.#options.autoOffsetReset;
+    // 'none' with no committed offset: Kafka throws NoOffsetForPartition; without a group there
+    // is never a committed offset, so a manual assignment starts at the end like 'latest'.
+    return policy === 'earliest' ? 'earliest' : 'latest';
+  }
+
+  #state(tp: TopicPartition, what: string): Assigned {
+    checkTopicPartition(tp, what);
+    const state = this.#assigned.get(tpKey(tp.topic, tp.partition));
+    if (state === undefined) {
+      throw invalidArgument(`${what}: partition ${tp.topic}-${tp.partition} is not assigned to this consumer`, tp);
+    }
+    return state;
+  }
+
+  #enter(mode: 'poll' | 'run' | 'iterate'): void {
+    if (this.#mode !== undefined) {
+      throw invalidArgument(`cannot ${mode === 'iterate' ? 'iterate' : mode} while the consumer is already in ${this.#mode} mode`);
+    }
+    this.#mode = mode;
+  }
+
+  /** Ends a waiting fetch early, so changes of assignment, position or pause take effect now. */
+  #wake(): void {
+    this.#wakeup?.abort();
+    this.#wakeup = undefined;
+  }
+
+  /** Waits `ms` on the clock; a wake (seek, pause, close, …) ends the wait early. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const clock = this.#api.clock;
+      const timer = clock.setTimeout(() => this.#wake(), ms);
+      const wakeup = new AbortController();
+      this.#wakeup = wakeup;
+      wakeup.signal.addEventListener('abort', () => {
+        clock.clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  #checkOpen(): void {
+    if (this.#closing !== undefined) throw closed('consumer');
+  }
+}
+
+function checkTopicPartition(tp: TopicPartition, what: string): void {
+  if (tp === null || typeof tp !== 'object' || typeof tp.topic !== 'string' || !Number.isInteger(tp.partition) || tp.partition < 0) {
+    throw invalidArgument(`${what} takes { topic: string, partition: integer >= 0 } (got ${show(tp)})`);
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
+}

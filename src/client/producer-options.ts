@@ -1,0 +1,60 @@
+import { invalidArgument, show } from '../errors.js';
+import type { Message } from '../types.js';
+
+/** Picks a partition for a message that names none; the key, if any, is in `message.key`. */
+export type PartitionerFunction = (args: { topic: string; partitionCount: number; message: Message }) => number;
+
+export interface ProducerOptions {
+  /**
+   * How messages without an explicit partition are spread. Keyed messages always go to
+   * `(murmur2(key) & 0x7fffffff) % partitionCount` under `'sticky'` and `'round-robin'`:
+   * - `'sticky'`: keyless messages fill one partition's batch, then move to the next (Kafka's
+   *   default since 2.4, KIP-480).
+   * - `'round-robin'`: keyless messages rotate over the partitions one by one.
+   * - a function: called for every message without an explicit partition, keyed or not.
+   * @default 'sticky'
+   */
+  partitioner?: 'sticky' | 'round-robin' | PartitionerFunction;
+  /**
+   * How long a batch may wait for more messages before it is appended. 0 appends at the end of
+   * the current tick, so messages sent in one synchronous run still share a batch.
+   * @default 0
+   */
+  lingerMs?: number;
+  /** Bytes at which a partition's batch is closed and appended without waiting for `lingerMs`. @default 16384 */
+  batchSize?: number;
+  /**
+   * Accepted for Kafka compatibility. In-process, a send is appended exactly once (there are
+   * no network retries to deduplicate), so every producer is idempotent.
+   * @default false
+   */
+  idempotent?: boolean;
+}
+
+export type ResolvedProducerOptions = Required<ProducerOptions>;
+
+export const defaultProducerOptions: ResolvedProducerOptions = {
+  partitioner: 'sticky',
+  lingerMs: 0,
+  batchSize: 16_384,
+  idempotent: false,
+};
+
+export function resolveProducerOptions(options: ProducerOptions | undefined): ResolvedProducerOptions {
+  const o = { ...defaultProducerOptions };
+  if (options !== undefined) {
+    if (options === null || typeof options !== 'object') throw invalidArgument(`producer options must be an object (got ${show(options)})`);
+    for (const [key, value] of Object.entries(options)) {
+      if (!(key in o)) throw invalidArgument(`unknown producer option ${show(key)}`);
+      if (value !== undefined) (o as Record<string, unknown>)[key] = value;
+    }
+  }
+  const { partitioner, lingerMs, batchSize, idempotent } = o;
+  if (partitioner !== 'sticky' && partitioner !== 'round-robin' && typeof partitioner !== 'function') {
+    throw invalidArgument(`partitioner must be 'sticky', 'round-robin' or a function (got ${show(partitioner)})`);
+  }
+  if (!Number.isSafeInteger(lingerMs) || lingerMs < 0) throw invalidArgument(`lingerMs must be an integer >= 0 (got ${show(lingerMs)})`);
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw invalidArgument(`batchSize must be a positive integer (got ${show(batchSize)})`);
+  if (typeof idempotent !== 'boolean') throw invalidArgument(`idempotent must be a boolean (got ${show(idempotent)})`);
+  return o;
+}

@@ -1,0 +1,499 @@
+/**
+ * Kafka's RecordBatch, magic 2 — the unit that producers build, partitions append, storages keep
+ * and consumers decode. Byte for byte what Kafka writes (all integers big-endian):
+ *
+ * ```
+ * offset size field
+ *      0    8 baseOffset            first offset of the batch (set by the partition on append)
+ *      8    4 batchLength           bytes after this field
+ *     12    4 partitionLeaderEpoch  0 (one broker, one epoch)
+ *     16    1 magic                 2
+ *     17    4 crc                   CRC-32C of bytes 21 .. end
+ *     21    2 attributes            0: no compression, CreateTime, not transactional, not control
+ *     23    4 lastOffsetDelta       recordCount - 1
+ *     27    8 baseTimestamp         timestamp of the first record
+ *     35    8 maxTimestamp
+ *     43    8 producerId            -1
+ *     51    2 producerEpoch         -1
+ *     53    4 baseSequence          -1
+ *     57    4 recordCount
+ *     61      records
+ * ```
+ *
+ * A record: `length` varint, `attributes` int8, `timestampDelta` varlong, `offsetDelta` varint,
+ * key (varint length, -1 for null, then bytes), value (likewise), a varint header count, then per
+ * header a varint-length UTF-8 key and a varint-length value (-1 for null). Varints are zigzag.
+ *
+ * The CRC does not cover `baseOffset`, so a partition assigns offsets by rewriting the first eight
+ * bytes without touching the checksum — as Kafka's broker does.
+ */
+
+import { KafkaliteError } from '../errors.js';
+import type { ConsumerRecord } from '../types.js';
+import { crc32c } from './crc32c.js';
+
+export const RECORD_BATCH_HEADER_SIZE = 61;
+export const RECORD_BATCH_MAGIC = 2;
+/** Bytes before `batchLength` counts: baseOffset and batchLength themselves. */
+export const LOG_OVERHEAD = 12;
+
+const BATCH_LENGTH_AT = 8;
+const LEADER_EPOCH_AT = 12;
+const MAGIC_AT = 16;
+const CRC_AT = 17;
+const ATTRIBUTES_AT = 21;
+const LAST_OFFSET_DELTA_AT = 23;
+const BASE_TIMESTAMP_AT = 27;
+const MAX_TIMESTAMP_AT = 35;
+const PRODUCER_ID_AT = 43;
+const PRODUCER_EPOCH_AT = 51;
+const BASE_SEQUENCE_AT = 53;
+const RECORD_COUNT_AT = 57;
+const COMPRESSION_MASK = 0x07;
+const CONTROL_FLAG = 0x20;
+
+const TWO_32 = 4294967296;
+
+/** The header fields of one batch, decoded. */
+export interface RecordBatchHeader {
+  baseOffset: number;
+  batchLength: number;
+  partitionLeaderEpoch: number;
+  magic: number;
+  crc: number;
+  attributes: number;
+  lastOffsetDelta: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  recordCount: number;
+}
+
+/** A record as the codec sees it, without topic or partition. */
+export interface DecodedRecord {
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer>;
+}
+
+export type Bytes = string | Uint8Array;
+
+// ---------------------------------------------------------------------------------------------
+// Integers
+
+function writeInt64(buf: Buffer, at: number, n: number): void {
+  const hi = Math.floor(n / TWO_32);
+  buf.writeInt32BE(hi, at);
+  buf.writeUInt32BE(n - hi * TWO_32, at + 4);
+}
+
+function readInt64(buf: Uint8Array, at: number): number {
+  const hi = (buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!;
+  const lo = ((buf[at + 4]! << 24) | (buf[at + 5]! << 16) | (buf[at + 6]! << 8) | buf[at + 7]!) >>> 0;
+  return hi * TWO_32 + lo;
+}
+
+function readInt32(buf: Uint8Array, at: number): number {
+  return (buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!;
+}
+
+/** Bytes a zigzag varint of `n` takes; `n` may be any safe integer. */
+function varintSize(n: number): number {
+  let z = n >= 0 ? n * 2 : -n * 2 - 1;
+  let size = 1;
+  while (z >= 128) {
+    z = Math.floor(z / 128);
+    size++;
+  }
+  return size;
+}
+
+/** Writes `n` as a zigzag varint at `at` and returns the position after it. */
+function writeVarint(buf: Uint8Array, at: number, n: number): number {
+  if (n >= -0x40000000 && n < 0x40000000) {
+    let z = (n << 1) ^ (n >> 31);
+    while ((z & ~0x7f) !== 0) {
+      buf[at++] = (z & 0x7f) | 0x80;
+      z >>>= 7;
+    }
+    buf[at++] = z;
+    return at;
+  }
+  let z = n >= 0 ? n * 2 : -n * 2 - 1;
+  while (z >= 128) {
+    buf[at++] = (z % 128) | 0x80;
+    z = Math.floor(z / 128);
+  }
+  buf[at++] = z;
+  return at;
+}
+
+/** Decodes varints from a buffer; `pos` moves past each one read. */
+class VarintReader {
+  pos = 0;
+  constructor(readonly buf: Uint8Array) {}
+
+  varint(): number {
+    const buf = this.buf;
+    let b = buf[this.pos++]!;
+    let z = b & 0x7f;
+    if (b & 0x80) {
+      let shift = 7;
+      do {
+        b = buf[this.pos++]!;
+        if (b === undefined) throw new RangeError('varint runs past the end of the batch');
+        if (shift < 28) z |= (b & 0x7f) << shift;
+        else z += (b & 0x7f) * 2 ** shift;
+        shift += 7;
+        if (shift > 63) throw new RangeError('varint longer than 10 bytes');
+      } while (b & 0x80);
+      if (shift > 28) return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    }
+    return (z >>> 1) ^ -(z & 1);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+function byteLength(b: Bytes | null | undefined): number {
+  if (b == null) return -1;
+  return typeof b === 'string' ? Buffer.byteLength(b) : b.length;
+}
+
+function headersSize(headers: Record<string, Bytes> | undefined): number {
+  if (headers === undefined) return 1;
+  let size = 0;
+  let count = 0;
+  for (const k in headers) {
+    const kl = Buffer.byteLength(k);
+    const vl = byteLength(headers[k]);
+    size += varintSize(kl) + kl + varintSize(vl) + Math.max(vl, 0);
+    count++;
+  }
+  return size + varintSize(count);
+}
+
+/**
+ * The exact bytes a batch holding just this record takes: what Kafka compares with a topic's
+ * `max.message.bytes`.
+ */
+export function singleRecordBatchSize(key: Bytes | null, value: Bytes | null, headers?: Record<string, Bytes>): number {
+  const kl = byteLength(key);
+  const vl = byteLength(value);
+  const body = 1 + 1 + 1 + varintSize(kl) + Math.max(kl, 0) + varintSize(vl) + Math.max(vl, 0) + headersSize(headers);
+  return RECORD_BATCH_HEADER_SIZE + varintSize(body) + body;
+}
+
+/**
+ * Builds one RecordBatch v2, record by record. Every key, value and header is copied into the
+ * builder's own buffer as it is appended, so the caller may reuse its buffers at once.
+ *
+ * Not shared: one builder belongs to one producer accumulator.
+ */
+export class RecordBatchBuilder {
+  #buf: Buffer;
+  #pos = RECORD_BATCH_HEADER_SIZE;
+  #count = 0;
+  #baseTimestamp = 0;
+  #maxTimestamp = -1;
+  #undo = { pos: 0, maxTimestamp: -1 };
+
+  constructor(initialCapacity = 16384) {
+    this.#buf = Buffer.allocUnsafe(Math.max(initialCapacity, 128));
+  }
+
+  /** Records appended so far. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Bytes the batch takes so far, header included. */
+  get size(): number {
+    return this.#pos;
+  }
+
+  /** Appends one record and returns the bytes it took. */
+  append(timestamp: number, key: Bytes | null, value: Bytes | null, headers?: Record<string, Bytes>): number {
+    this.#undo.pos = this.#pos;
+    this.#undo.maxTimestamp = this.#maxTimestamp;
+    if (this.#count === 0) this.#baseTimestamp = timestamp;
+    if (timestamp > this.#maxTimestamp) this.#maxTimestamp = timestamp;
+    const tsDelta = timestamp - this.#baseTimestamp;
+    const keyString = typeof key === 'string';
+    const valueString = typeof value === 'string';
+    const kl = key === null ? -1 : keyString ? Buffer.byteLength(key as string) : (key as Uint8Array).length;
+    const vl = value === null ? -1 : valueString ? Buffer.byteLength(value as string) : (value as Uint8Array).length;
+    const body =
+      1 +
+      varintSize(tsDelta) +
+      varintSize(this.#count) +
+      varintSize(kl) +
+      (kl > 0 ? kl : 0) +
+      varintSize(vl) +
+      (vl > 0 ? vl : 0) +
+      headersSize(headers);
+    const total = varintSize(body) + body;
+    this.#reserve(total);
+    const buf = this.#buf;
+    let p = writeVarint(buf, this.#pos, body);
+    buf[p++] = 0;
+    p = writeVarint(buf, p, tsDelta);
+    p = writeVarint(buf, p, this.#count);
+    p = writeVarint(buf, p, kl);
+    if (kl > 0) p += keyString ? buf.write(key as string, p) : copyInto(buf, p, key as Uint8Array);
+    p = writeVarint(buf, p, vl);
+    if (vl > 0) p += valueString ? buf.write(value as string, p) : copyInto(buf, p, value as Uint8Array);
+    p = this.#writeHeaders(p, headers);
+    this.#pos = p;
+    this.#count++;
+    return total;
+  }
+
+  /** Takes back the record appended last (only that one). */
+  undoLast(): void {
+    if (this.#count === 0 || this.#undo.pos === this.#pos) throw new RangeError('nothing to undo');
+    this.#pos = this.#undo.pos;
+    this.#maxTimestamp = this.#undo.maxTimestamp;
+    this.#count--;
+  }
+
+  #writeHeaders(p: number, headers: Record<string, Bytes> | undefined): number {
+    const buf = this.#buf;
+    if (headers === undefined) {
+      buf[p] = 0;
+      return p + 1;
+    }
+    let count = 0;
+    for (const _ in headers) count++;
+    p = writeVarint(buf, p, count);
+    for (const k in headers) {
+      p = writeVarint(buf, p, Buffer.byteLength(k));
+      p += buf.write(k, p);
+      const v = headers[k]!;
+      if (v == null) {
+        p = writeVarint(buf, p, -1);
+      } else if (typeof v === 'string') {
+        p = writeVarint(buf, p, Buffer.byteLength(v));
+        p += buf.write(v, p);
+      } else {
+        p = writeVarint(buf, p, v.length);
+        p += copyInto(buf, p, v);
+      }
+    }
+    return p;
+  }
+
+  #reserve(bytes: number): void {
+    if (this.#pos + bytes <= this.#buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#pos + bytes));
+    this.#buf.copy(grown, 0, 0, this.#pos);
+    this.#buf = grown;
+  }
+
+  /**
+   * Writes the header and checksum and returns the batch (with baseOffset 0). The builder must
+   * not be used afterwards.
+   */
+  build(): Buffer {
+    if (this.#count === 0) throw new RangeError('a record batch needs at least one record');
+    const buf = this.#buf;
+    const end = this.#pos;
+    writeInt64(buf, 0, 0);
+    buf.writeInt32BE(end - LOG_OVERHEAD, BATCH_LENGTH_AT);
+    buf.writeInt32BE(0, LEADER_EPOCH_AT);
+    buf[MAGIC_AT] = RECORD_BATCH_MAGIC;
+    buf.writeInt16BE(0, ATTRIBUTES_AT);
+    buf.writeInt32BE(this.#count - 1, LAST_OFFSET_DELTA_AT);
+    writeInt64(buf, BASE_TIMESTAMP_AT, this.#baseTimestamp);
+    writeInt64(buf, MAX_TIMESTAMP_AT, this.#maxTimestamp);
+    writeInt64(buf, PRODUCER_ID_AT, -1);
+    buf.writeInt16BE(-1, PRODUCER_EPOCH_AT);
+    buf.writeInt32BE(-1, BASE_SEQUENCE_AT);
+    buf.writeInt32BE(this.#count, RECORD_COUNT_AT);
+    buf.writeUInt32BE(crc32c(buf, ATTRIBUTES_AT, end), CRC_AT);
+    return buf.subarray(0, end);
+  }
+}
+
+function copyInto(target: Buffer, at: number, source: Uint8Array): number {
+  target.set(source, at);
+  return source.length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Header access
+
+/** The `baseOffset` of the batch starting at `at`. */
+export function batchBaseOffset(batch: Uint8Array, at = 0): number {
+  return readInt64(batch, at);
+}
+
+/** Sets the `baseOffset` of the batch at `at` (outside the CRC, so the checksum stays valid). */
+export function setBatchBaseOffset(batch: Uint8Array, baseOffset: number, at = 0): void {
+  const hi = Math.floor(baseOffset / TWO_32);
+  const lo = baseOffset - hi * TWO_32;
+  batch[at] = hi >>> 24;
+  batch[at + 1] = hi >>> 16;
+  batch[at + 2] = hi >>> 8;
+  batch[at + 3] = hi;
+  batch[at + 4] = lo >>> 24;
+  batch[at + 5] = lo >>> 16;
+  batch[at + 6] = lo >>> 8;
+  batch[at + 7] = lo;
+}
+
+/** Records in the batch at `at`. */
+export function batchRecordCount(batch: Uint8Array, at = 0): number {
+  return readInt32(batch, at + RECORD_COUNT_AT);
+}
+
+/** The offset of the batch's last record. */
+export function batchLastOffset(batch: Uint8Array, at = 0): number {
+  return readInt64(batch, at) + readInt32(batch, at + LAST_OFFSET_DELTA_AT);
+}
+
+/** The batch's largest record timestamp. */
+export function batchMaxTimestamp(batch: Uint8Array, at = 0): number {
+  return readInt64(batch, at + MAX_TIMESTAMP_AT);
+}
+
+/** The whole size of the batch at `at` (`batchLength` + 12), read from its header. */
+export function batchSize(batch: Uint8Array, at = 0): number {
+  return readInt32(batch, at + BATCH_LENGTH_AT) + LOG_OVERHEAD;
+}
+
+export function readBatchHeader(batch: Uint8Array, at = 0): RecordBatchHeader {
+  if (batch.length - at < RECORD_BATCH_HEADER_SIZE) {
+    throw new RangeError(`a record batch header needs ${RECORD_BATCH_HEADER_SIZE} bytes (got ${batch.length - at})`);
+  }
+  return {
+    baseOffset: readInt64(batch, at),
+    batchLength: readInt32(batch, at + BATCH_LENGTH_AT),
+    partitionLeaderEpoch: readInt32(batch, at + LEADER_EPOCH_AT),
+    magic: batch[at + MAGIC_AT]!,
+    crc: readInt32(batch, at + CRC_AT) >>> 0,
+    attributes: ((batch[at + ATTRIBUTES_AT]! << 8) | batch[at + ATTRIBUTES_AT + 1]!) << 16 >> 16,
+    lastOffsetDelta: readInt32(batch, at + LAST_OFFSET_DELTA_AT),
+    baseTimestamp: readInt64(batch, at + BASE_TIMESTAMP_AT),
+    maxTimestamp: readInt64(batch, at + MAX_TIMESTAMP_AT),
+    producerId: readInt64(batch, at + PRODUCER_ID_AT),
+    producerEpoch: ((batch[at + PRODUCER_EPOCH_AT]! << 8) | batch[at + PRODUCER_EPOCH_AT + 1]!) << 16 >> 16,
+    baseSequence: readInt32(batch, at + BASE_SEQUENCE_AT),
+    recordCount: readInt32(batch, at + RECORD_COUNT_AT),
+  };
+}
+
+/**
+ * Checks the batch at `at` the way a reader must before trusting it: room for the header,
+ * `batchLength` within `end`, magic 2, a matching CRC-32C. Returns why it is bad, or `undefined`
+ * when it is whole.
+ */
+export function checkBatch(bytes: Uint8Array, at = 0, end = bytes.length): string | undefined {
+  if (end - at < RECORD_BATCH_HEADER_SIZE) return `${end - at} bytes left, fewer than a batch header (${RECORD_BATCH_HEADER_SIZE})`;
+  const length = readInt32(bytes, at + BATCH_LENGTH_AT);
+  if (length < RECORD_BATCH_HEADER_SIZE - LOG_OVERHEAD) return `batchLength ${length} is smaller than a header`;
+  if (at + LOG_OVERHEAD + length > end) return `batchLength ${length} runs past the end (${end - at - LOG_OVERHEAD} bytes left)`;
+  const magic = bytes[at + MAGIC_AT];
+  if (magic !== RECORD_BATCH_MAGIC) return `magic is ${magic}, not ${RECORD_BATCH_MAGIC}`;
+  const stored = readInt32(bytes, at + CRC_AT) >>> 0;
+  const actual = crc32c(bytes, at + ATTRIBUTES_AT, at + LOG_OVERHEAD + length);
+  if (stored !== actual) return `CRC-32C is ${actual.toString(16)}, the header says ${stored.toString(16)}`;
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+/**
+ * Decodes the records of the batch at `at` whose offset is at least `fromOffset`, at most
+ * `maxRecords` of them, appending `ConsumerRecord`s for `topic`/`partition` to `out`. Returns how
+ * many it appended.
+ *
+ * Keys, values and header values are views into one private copy of the batch, made here: a
+ * record handed out shares no memory with the log or with other readers.
+ */
+export function decodeRecordsInto(
+  out: ConsumerRecord[],
+  batch: Uint8Array,
+  at: number,
+  topic: string,
+  partition: number,
+  fromOffset: number,
+  maxRecords: number,
+): number {
+  const attributes = batch[at + ATTRIBUTES_AT + 1]!;
+  const count = readInt32(batch, at + RECORD_COUNT_AT);
+  if ((attributes & CONTROL_FLAG) !== 0) return 0;
+  if ((attributes & COMPRESSION_MASK) !== 0) {
+    throw new KafkaliteError(
+      'STORAGE_CORRUPT',
+      `record batch of ${topic}-${partition} uses compression codec ${attributes & COMPRESSION_MASK}, which kafkalite does not read`,
+      { topic, partition },
+    );
+  }
+  const baseOffset = readInt64(batch, at);
+  const baseTimestamp = readInt64(batch, at + BASE_TIMESTAMP_AT);
+  const end = at + LOG_OVERHEAD + readInt32(batch, at + BATCH_LENGTH_AT);
+  const r = new VarintReader(batch);
+  r.pos = at + RECORD_BATCH_HEADER_SIZE;
+  // Skip records below fromOffset by their length prefix alone.
+  let i = 0;
+  const skip = Math.min(count, fromOffset - baseOffset);
+  for (; i < skip; i++) {
+    const length = r.varint();
+    r.pos += length;
+  }
+  if (i >= count || maxRecords <= 0) return 0;
+  const own = Buffer.from(batch.subarray(r.pos, end));
+  const shift = r.pos;
+  const reader = new VarintReader(own);
+  let appended = 0;
+  for (; i < count && appended < maxRecords; i++) {
+    reader.varint(); // record length
+    reader.pos++; // attributes
+    const timestamp = baseTimestamp + reader.varint();
+    const offset = baseOffset + reader.varint();
+    const key = readBytes(reader, own);
+    const value = readBytes(reader, own);
+    const headers = readHeaders(reader, own);
+    out.push({ topic, partition, offset, key, value, headers, timestamp });
+    appended++;
+  }
+  if (reader.pos + shift > end) throw new RangeError(`records of ${topic}-${partition} run past their batch`);
+  return appended;
+}
+
+function readBytes(r: VarintReader, own: Buffer): Buffer | null {
+  const length = r.varint();
+  if (length < 0) return null;
+  const start = r.pos;
+  r.pos += length;
+  return own.subarray(start, r.pos);
+}
+
+function readHeaders(r: VarintReader, own: Buffer): Record<string, Buffer> {
+  const count = r.varint();
+  const headers: Record<string, Buffer> = {};
+  for (let h = 0; h < count; h++) {
+    const kl = r.varint();
+    const key = own.toString('utf8', r.pos, r.pos + kl);
+    r.pos += kl;
+    const value = readBytes(r, own);
+    headers[key] = value ?? Buffer.alloc(0);
+  }
+  return headers;
+}
+
+/** Decodes one whole batch: its header and every record. For tools, tests and inspection. */
+export function decodeRecordBatch(batch: Uint8Array, at = 0): { header: RecordBatchHeader; records: DecodedRecord[] } {
+  const header = readBatchHeader(batch, at);
+  const out: ConsumerRecord[] = [];
+  decodeRecordsInto(out, batch, at, '', 0, header.baseOffset, header.recordCount);
+  const records = out.map(({ offset, timestamp, key, value, headers }) => ({ offset, timestamp, key, value, headers }));
+  return { header, records };
+}

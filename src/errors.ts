@@ -1,0 +1,138 @@
+/**
+ * Every error kafkalite throws for a reason of its own is a {@link KafkaliteError} with a
+ * `code` from {@link ErrorCodes}. Errors are made only through the factories at the bottom of
+ * this file, so that messages stay uniform and always name the offending value.
+ */
+
+/** The error codes, one list for the whole library. */
+export const ErrorCodes = [
+  'INVALID_TOPIC',
+  'TOPIC_EXISTS',
+  'UNKNOWN_TOPIC',
+  'INVALID_PARTITIONS',
+  'UNKNOWN_PARTITION',
+  'INVALID_CONFIG',
+  'INVALID_ARGUMENT',
+  'MESSAGE_TOO_LARGE',
+  'OFFSET_OUT_OF_RANGE',
+  'NOT_IN_GROUP',
+  'GROUP_NOT_EMPTY',
+  'CLOSED',
+  'STORAGE_LOCKED',
+  'STORAGE_CORRUPT',
+  'STORAGE_IO',
+] as const;
+
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+export interface KafkaliteErrorOptions {
+  cause?: unknown;
+  /** True when the same call may succeed if tried again (KafkaJS' `retriable`). */
+  retriable?: boolean;
+  topic?: string;
+  partition?: number;
+  offset?: number;
+}
+
+export class KafkaliteError extends Error {
+  override readonly name = 'KafkaliteError';
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly topic?: string;
+  readonly partition?: number;
+  readonly offset?: number;
+
+  constructor(code: ErrorCode, message: string, options: KafkaliteErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+    if (options.topic !== undefined) this.topic = options.topic;
+    if (options.partition !== undefined) this.partition = options.partition;
+    if (options.offset !== undefined) this.offset = options.offset;
+  }
+}
+
+/** Renders a value for an error message: strings quoted, everything else as JSON would show it. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 300 ? `${value.slice(0, 300)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return 'a function';
+  if (value instanceof Uint8Array) return `a ${value.constructor.name} of ${value.length} bytes`;
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  try {
+    const json = JSON.stringify(value);
+    return json.length > 300 ? `${json.slice(0, 300)}…` : json;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+const tp = (topic: string, partition: number): string => `${topic}-${partition}`;
+
+export const invalidTopic = (name: unknown, why: string): KafkaliteError =>
+  new KafkaliteError('INVALID_TOPIC', `invalid topic name ${show(name)}: ${why}`, {
+    topic: typeof name === 'string' ? name : undefined,
+  });
+
+export const topicExists = (topic: string): KafkaliteError =>
+  new KafkaliteError('TOPIC_EXISTS', `topic ${show(topic)} already exists`, { topic });
+
+export const unknownTopic = (topic: string): KafkaliteError =>
+  new KafkaliteError('UNKNOWN_TOPIC', `unknown topic ${show(topic)}`, { topic });
+
+export const invalidPartitions = (message: string, topic?: string): KafkaliteError =>
+  new KafkaliteError('INVALID_PARTITIONS', message, { topic });
+
+export const unknownPartition = (topic: string, partition: unknown, count: number): KafkaliteError =>
+  new KafkaliteError(
+    'UNKNOWN_PARTITION',
+    `topic ${show(topic)} has no partition ${show(partition)} (it has ${count}: 0 to ${count - 1})`,
+    { topic, partition: typeof partition === 'number' ? partition : undefined },
+  );
+
+export const invalidConfig = (message: string, topic?: string): KafkaliteError =>
+  new KafkaliteError('INVALID_CONFIG', message, { topic });
+
+export const invalidArgument = (message: string, context: KafkaliteErrorOptions = {}): KafkaliteError =>
+  new KafkaliteError('INVALID_ARGUMENT', message, context);
+
+export const messageTooLarge = (topic: string, size: number, max: number): KafkaliteError =>
+  new KafkaliteError(
+    'MESSAGE_TOO_LARGE',
+    `a message to topic ${show(topic)} takes ${size} bytes as a record batch, over the topic's maxMessageBytes (${max})`,
+    { topic },
+  );
+
+export const offsetOutOfRange = (
+  topic: string,
+  partition: number,
+  offset: number,
+  start: number,
+  end: number,
+): KafkaliteError =>
+  new KafkaliteError(
+    'OFFSET_OUT_OF_RANGE',
+    `offset ${offset} is out of range for ${tp(topic, partition)} (log holds ${start} to ${end}) and autoOffsetReset is 'none'`,
+    { topic, partition, offset },
+  );
+
+export const notInGroup = (what: string): KafkaliteError =>
+  new KafkaliteError('NOT_IN_GROUP', `${what} needs a consumer created with a groupId`);
+
+export const groupNotEmpty = (groupId: string, state: string): KafkaliteError =>
+  new KafkaliteError('GROUP_NOT_EMPTY', `group ${show(groupId)} is ${state}; offsets can be reset only while it is Empty`);
+
+export const closed = (what: string): KafkaliteError => new KafkaliteError('CLOSED', `${what} is closed`);
+
+export const storageLocked = (dir: string): KafkaliteError =>
+  new KafkaliteError('STORAGE_LOCKED', `storage directory ${show(dir)} is held by another broker`);
+
+export const storageCorrupt = (file: string, position: number, why: string): KafkaliteError =>
+  new KafkaliteError('STORAGE_CORRUPT', `${file} is damaged at byte ${position}: ${why}`);
+
+export const storageIo = (what: string, cause: unknown): KafkaliteError =>
+  new KafkaliteError('STORAGE_IO', `${what} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+    cause,
+    retriable: true,
+  });

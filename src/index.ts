@@ -1,0 +1,45 @@
+/**
+ * kafkalite — Apache Kafka's model in one Node.js process. Everything public is named here;
+ * nothing else is part of the API.
+ */
+export { Broker } from './broker/broker.js';
+export type { BrokerOptions } from './broker/broker-options.js';
+export { ManualClock, SystemClock } from './clock.js';
+export type { Clock, ClockTimer } from './clock.js';
+export { Producer } from './client/producer.js';
+export type { PartitionerFunction, ProducerOptions } from './client/producer-options.js';
+export { Consumer } from './client/consumer.js';
+export type { ConsumerEvents, EachBatchPayload, EachMessagePayload, RunOptions } from './client/consumer.js';
+export type { AssignorName, AutoOffsetReset, ConsumerOptions } from './client/consumer-options.js';
+export { ErrorCodes, KafkaliteError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { MemoryStorage } from './storage/memory/memory-storage.js';
+export type { MaybePromise, PartitionLog, RetentionPolicy, Storage, StoredTopic } from './storage/storage.js';
+export type { Partition } from './topic/partition.js';
+export type { Topic } from './topic/topic.js';
+export { partitionForKey } from './topic/partitioner.js';
+export {
+  RECORD_BATCH_HEADER_SIZE,
+  RecordBatchBuilder,
+  batchBaseOffset,
+  batchLastOffset,
+  batchMaxTimestamp,
+  batchRecordCount,
+  checkBatch,
+  decodeRecordBatch,
+  readBatchHeader,
+} from './codec/record-batch.js';
+export type { DecodedRecord, RecordBatchHeader } from './codec/record-batch.js';
+export { crc32c } from './codec/crc32c.js';
+export { murmur2 } from './codec/murmur2.js';
+export type {
+  CleanupPolicy,
+  ConsumerRecord,
+  Message,
+  RecordMetadata,
+  ResolvedTopicConfig,
+  TopicConfig,
+  TopicMessages,
+  TopicPartition,
+  TopicPartitionOffset,
+} from './types.js';

@@ -1,0 +1,83 @@
+/**
+ * The `Storage` interface: where a broker keeps its logs and its topic metadata. It is public and
+ * small on purpose, so a user can write their own and pass it to `Broker.open({ storage })`.
+ *
+ * Bytes-first: a log holds Kafka RecordBatch v2 bytes exactly as the partition hands them over
+ * (offsets already assigned in the header), and gives the same bytes back. A storage never
+ * decodes records; it may read the header fields through the helpers of `kafkalite`'s codec.
+ *
+ * Methods that may finish at once return a plain value instead of a promise (`MaybePromise`):
+ * the in-memory storage does, and the broker then skips a microtask on the hot path.
+ */
+
+import type { ResolvedTopicConfig } from '../types.js';
+
+export type MaybePromise<T> = T | Promise<T>;
+
+/** What a storage persists about one topic. */
+export interface StoredTopic {
+  name: string;
+  partitions: number;
+  config: ResolvedTopicConfig;
+}
+
+/** Which records a log may drop, decided by the partition from the topic's config. */
+export interface RetentionPolicy {
+  /** Keep at most this many bytes of batches; -1 for no limit. */
+  retentionBytes: number;
+  /** Drop batches whose newest record is older than `now - retentionMs`; -1 keeps them. */
+  retentionMs: number;
+  now: number;
+}
+
+/**
+ * One partition's log: an append-only sequence of record batches.
+ *
+ * Concurrency: the partition above calls `append` one batch at a time, in offset order, and never
+ * calls it again before the previous call returned (a promise counts as returned once created);
+ * `read` may be called at any time, also while an append is in flight.
+ */
+export interface PartitionLog {
+  /** The first offset still kept. */
+  readonly logStartOffset: number;
+  /** The offset the next appended batch will start at. */
+  readonly logEndOffset: number;
+
+  /**
+   * Appends one batch whose `baseOffset` equals `logEndOffset`. `logEndOffset` moves past the
+   * batch before `append` returns; a returned promise resolves once the batch is as durable as
+   * the storage promises (for a file storage with fsync 'always', on disk). The storage owns
+   * `batch` from here on: the caller never changes it again.
+   */
+  append(batch: Uint8Array): MaybePromise<void>;
+
+  /**
+   * Whole batches holding offsets from `offset` (the first may begin before it) up to the end of
+   * the log, stopping once `maxBytes` is reached — but always at least one batch when there is
+   * one, as Kafka does. Returns `[]` when `offset >= logEndOffset`.
+   */
+  read(offset: number, maxBytes: number): MaybePromise<Uint8Array[]>;
+
+  /** Drops whole batches that fall outside `policy`; returns the new `logStartOffset`. */
+  applyRetention(policy: RetentionPolicy): MaybePromise<number>;
+
+  /** Makes everything appended so far durable. */
+  flush(): Promise<void>;
+}
+
+export interface Storage {
+  /** Opens the storage and returns the topics it already holds. Called once, by `Broker.open`. */
+  open(): Promise<StoredTopic[]>;
+
+  /** Records a new topic or a changed one (more partitions); creates missing partition logs. */
+  saveTopic(topic: StoredTopic): Promise<void>;
+
+  /** Forgets a topic and deletes its logs. */
+  deleteTopic(name: string): Promise<void>;
+
+  /** The log of one partition of a saved topic. */
+  log(topic: string, partition: number): PartitionLog;
+
+  /** Flushes and releases everything. The storage is not used again. */
+  close(): Promise<void>;
+}

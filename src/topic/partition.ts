@@ -1,0 +1,149 @@
+import { batchLastOffset, decodeRecordsInto, setBatchBaseOffset } from '../codec/record-batch.js';
+import { closed, invalidArgument, show } from '../errors.js';
+import type { MaybePromise, PartitionLog } from '../storage/storage.js';
+import type { ConsumerRecord, ResolvedTopicConfig } from '../types.js';
+
+/** One partition of a topic, as users see it: a read-only window on its log. */
+export interface Partition {
+  /** The topic's name. */
+  readonly topic: string;
+  readonly id: number;
+  /** The first offset still kept. */
+  readonly logStartOffset: number;
+  /** The offset the next record will get. */
+  readonly logEndOffset: number;
+  /** Reads records from `offset` on, for inspection; it does not move any consumer. */
+  read(offset: number, options?: { maxRecords?: number }): Promise<ConsumerRecord[]>;
+}
+
+/** Bytes fetched per partition and read, as Kafka's `max.partition.fetch.bytes`. */
+export const DEFAULT_FETCH_BYTES = 1_048_576;
+
+/**
+ * A partition's leader state: it assigns offsets, appends batches to its {@link PartitionLog},
+ * keeps the high watermark (what readers may see) and wakes readers waiting for records.
+ *
+ * Concurrency: appends are serialised — offsets are assigned in call order, synchronously, and
+ * the high watermark moves in the same order as each append completes. Reads may run at any time
+ * and see only records below the high watermark.
+ */
+export class PartitionState implements Partition {
+  readonly topic: string;
+  readonly id: number;
+  #log: PartitionLog;
+  #config: () => ResolvedTopicConfig;
+  #now: () => number;
+  #highWatermark: number;
+  /** The last pending durable append, so completions are applied in offset order. */
+  #tail: Promise<unknown> | undefined;
+  #waiters = new Set<() => void>();
+  #closed = false;
+
+  constructor(topic: string, id: number, log: PartitionLog, config: () => ResolvedTopicConfig, now: () => number) {
+    this.topic = topic;
+    this.id = id;
+    this.#log = log;
+    this.#config = config;
+    this.#now = now;
+    this.#highWatermark = log.logEndOffset;
+  }
+
+  get logStartOffset(): number {
+    return this.#log.logStartOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.#highWatermark;
+  }
+
+  /**
+   * Appends one batch (built by a producer) and returns its base offset once it is readable.
+   * The batch's header is rewritten in place with the offset; the caller gives it up.
+   */
+  append(batch: Uint8Array): MaybePromise<number> {
+    if (this.#closed) throw closed(`partition ${this.topic}-${this.id}`);
+    const log = this.#log;
+    const baseOffset = log.logEndOffset;
+    setBatchBaseOffset(batch, baseOffset);
+    const pending = log.append(batch);
+    const end = batchLastOffset(batch) + 1;
+    if (pending === undefined && this.#tail === undefined) {
+      this.#advance(end);
+      return baseOffset;
+    }
+    const done = Promise.all([this.#tail, pending]).then(() => {
+      this.#advance(end);
+      if (this.#tail === done) this.#tail = undefined;
+      return baseOffset;
+    });
+    this.#tail = done;
+    return done;
+  }
+
+  #advance(end: number): void {
+    this.#highWatermark = end;
+    if (this.#config().retentionBytes >= 0) this.applyRetention();
+    if (this.#waiters.size > 0) {
+      const waiters = [...this.#waiters];
+      this.#waiters.clear();
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /** Drops what the topic's retention no longer keeps; returns the new log start offset. */
+  applyRetention(): MaybePromise<number> {
+    const { retentionBytes, retentionMs } = this.#config();
+    return this.#log.applyRetention({ retentionBytes, retentionMs, now: this.#now() });
+  }
+
+  /** Record batches from `offset` up to the high watermark, about `maxBytes` of them. */
+  async readBatches(offset: number, maxBytes: number): Promise<Uint8Array[]> {
+    const hw = this.#highWatermark;
+    if (offset >= hw) return [];
+    const batches = await this.#log.read(offset, maxBytes);
+    // A batch still being made durable lies beyond the high watermark: not visible yet.
+    let n = batches.length;
+    while (n > 0 && batchLastOffset(batches[n - 1]!) >= hw) n--;
+    return n === batches.length ? batches : batches.slice(0, n);
+  }
+
+  async read(offset: number, options: { maxRecords?: number } = {}): Promise<ConsumerRecord[]> {
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw invalidArgument(`offset must be an integer >= 0 (got ${show(offset)})`, { topic: this.topic, partition: this.id });
+    }
+    const maxRecords = options.maxRecords ?? 500;
+    if (!Number.isInteger(maxRecords) || maxRecords < 1) {
+      throw invalidArgument(`maxRecords must be a positive integer (got ${show(maxRecords)})`);
+    }
+    const out: ConsumerRecord[] = [];
+    let next = Math.max(offset, this.logStartOffset);
+    while (out.length < maxRecords) {
+      const batches = await this.readBatches(next, DEFAULT_FETCH_BYTES);
+      if (batches.length === 0) break;
+      for (const batch of batches) {
+        decodeRecordsInto(out, batch, 0, this.topic, this.id, next, maxRecords - out.length);
+        next = batchLastOffset(batch) + 1;
+        if (out.length >= maxRecords) break;
+      }
+    }
+    return out;
+  }
+
+  /** Calls `wake` once, the next time records become readable (or the partition closes). */
+  onAppend(wake: () => void): void {
+    this.#waiters.add(wake);
+  }
+
+  offAppend(wake: () => void): void {
+    this.#waiters.delete(wake);
+  }
+
+  /** Waits for in-flight appends, then refuses new ones and wakes every waiting reader. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#tail?.catch(() => undefined);
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const wake of waiters) wake();
+  }
+}

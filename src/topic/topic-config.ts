@@ -1,0 +1,79 @@
+import { invalidConfig, invalidPartitions, invalidTopic, show } from '../errors.js';
+import type { ResolvedTopicConfig } from '../types.js';
+
+/** Kafka's defaults, but for `partitions`, which comes from the broker. */
+export const defaultTopicConfig: Omit<ResolvedTopicConfig, 'partitions'> = {
+  retentionMs: 604_800_000,
+  retentionBytes: -1,
+  segmentBytes: 1_073_741_824,
+  cleanupPolicy: 'delete',
+  maxMessageBytes: 1_048_576,
+};
+
+/** A guard against a typo allocating millions of logs; Kafka clusters stay far below it. */
+export const MAX_PARTITIONS = 100_000;
+
+const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
+const MAX_TOPIC_NAME = 249;
+
+/** Kafka's topic-name rules: 1–249 characters of `[a-zA-Z0-9._-]`, not `.` or `..`. */
+export function validateTopicName(name: unknown): asserts name is string {
+  if (typeof name !== 'string') throw invalidTopic(name, 'a topic name is a string');
+  if (name.length === 0) throw invalidTopic(name, 'it is empty');
+  if (name.length > MAX_TOPIC_NAME) throw invalidTopic(name, `it has ${name.length} characters, more than ${MAX_TOPIC_NAME}`);
+  if (name === '.' || name === '..') throw invalidTopic(name, "'.' and '..' are not allowed");
+  if (!TOPIC_NAME.test(name)) throw invalidTopic(name, 'only ASCII letters, digits, ".", "_" and "-" are allowed');
+}
+
+export function validatePartitionCount(n: unknown, topic?: string): asserts n is number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+    throw invalidPartitions(`partitions must be a positive integer (got ${show(n)})`, topic);
+  }
+  if (n > MAX_PARTITIONS) throw invalidPartitions(`partitions must be at most ${MAX_PARTITIONS} (got ${n})`, topic);
+}
+
+const KEYS = new Set(['partitions', ...Object.keys(defaultTopicConfig)]);
+
+/** Fills in defaults and checks every field; throws `INVALID_CONFIG` / `INVALID_PARTITIONS` naming the bad value. */
+export function resolveTopicConfig(topic: string, config: unknown, defaultPartitions: number): ResolvedTopicConfig {
+  if (config !== undefined && (config === null || typeof config !== 'object' || Array.isArray(config))) {
+    throw invalidConfig(`the config of topic ${show(topic)} must be an object (got ${show(config)})`, topic);
+  }
+  const given = (config ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!KEYS.has(key)) throw invalidConfig(`unknown topic config ${show(key)} for topic ${show(topic)}`, topic);
+  }
+  const pick = <K extends keyof ResolvedTopicConfig>(key: K, fallback: ResolvedTopicConfig[K]): unknown =>
+    given[key] === undefined ? fallback : given[key];
+
+  const partitions = pick('partitions', defaultPartitions);
+  validatePartitionCount(partitions, topic);
+  const resolved = {
+    partitions,
+    retentionMs: pick('retentionMs', defaultTopicConfig.retentionMs),
+    retentionBytes: pick('retentionBytes', defaultTopicConfig.retentionBytes),
+    segmentBytes: pick('segmentBytes', defaultTopicConfig.segmentBytes),
+    cleanupPolicy: pick('cleanupPolicy', defaultTopicConfig.cleanupPolicy),
+    maxMessageBytes: pick('maxMessageBytes', defaultTopicConfig.maxMessageBytes),
+  };
+  const bad = (key: string, rule: string, value: unknown): never => {
+    throw invalidConfig(`${key} of topic ${show(topic)} must be ${rule} (got ${show(value)})`, topic);
+  };
+  const { retentionMs, retentionBytes, segmentBytes, cleanupPolicy, maxMessageBytes } = resolved;
+  if (!isInteger(retentionMs) || (retentionMs < 0 && retentionMs !== -1)) bad('retentionMs', '-1 or an integer >= 0', retentionMs);
+  if (!isInteger(retentionBytes) || (retentionBytes < 0 && retentionBytes !== -1)) {
+    bad('retentionBytes', '-1 or an integer >= 0', retentionBytes);
+  }
+  if (!isInteger(segmentBytes) || segmentBytes < 14 || segmentBytes > 2 ** 31 - 1) {
+    bad('segmentBytes', 'an integer from 14 to 2147483647', segmentBytes);
+  }
+  if (cleanupPolicy !== 'delete' && cleanupPolicy !== 'compact') bad('cleanupPolicy', "'delete' or 'compact'", cleanupPolicy);
+  if (!isInteger(maxMessageBytes) || maxMessageBytes < 1 || maxMessageBytes > 2 ** 31 - 1) {
+    bad('maxMessageBytes', 'an integer from 1 to 2147483647', maxMessageBytes);
+  }
+  return resolved as ResolvedTopicConfig;
+}
+
+function isInteger(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v);
+}

@@ -1,0 +1,162 @@
+import type { Clock } from '../clock.js';
+import { closed, invalidPartitions, topicExists, unknownTopic } from '../errors.js';
+import type { Storage, StoredTopic } from '../storage/storage.js';
+import type { ResolvedTopicConfig, TopicConfig } from '../types.js';
+import { PartitionState } from './partition.js';
+import { resolveTopicConfig, validatePartitionCount, validateTopicName } from './topic-config.js';
+import { TopicState } from './topic.js';
+
+/**
+ * Kafka's controller, in small: the set of topics, their creation, growth and deletion, each
+ * persisted to the storage before it becomes visible. Listeners hear of every change, so clients
+ * can drop cached metadata.
+ *
+ * Concurrency: changes to one topic are serialised (a create racing a create of the same name
+ * yields one topic and one `TOPIC_EXISTS`); reads of the map are synchronous.
+ */
+export class TopicRegistry {
+  #topics = new Map<string, TopicState>();
+  #pending = new Map<string, Promise<unknown>>();
+  #storage: Storage;
+  #clock: Clock;
+  #listeners = new Set<(topic: string) => void>();
+  #closed = false;
+
+  constructor(storage: Storage, clock: Clock) {
+    this.#storage = storage;
+    this.#clock = clock;
+  }
+
+  /** Rebuilds topic states from what the storage already holds. */
+  load(stored: StoredTopic[]): void {
+    for (const t of stored) this.#install(t);
+  }
+
+  get(name: string): TopicState | undefined {
+    return this.#topics.get(name);
+  }
+
+  require(name: string): TopicState {
+    const t = this.#topics.get(name);
+    if (t === undefined) throw unknownTopic(name);
+    return t;
+  }
+
+  names(): string[] {
+    return [...this.#topics.keys()];
+  }
+
+  all(): IterableIterator<TopicState> {
+    return this.#topics.values();
+  }
+
+  onChange(listener: (topic: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  create(name: string, config: TopicConfig | undefined, defaultPartitions: number): Promise<TopicState> {
+    validateTopicName(name);
+    const resolved = resolveTopicConfig(name, config, defaultPartitions);
+    return this.#serialise(name, () => {
+      if (this.#topics.has(name)) throw topicExists(name);
+      return this.#createNow(name, resolved);
+    });
+  }
+
+  /** The topic, created with defaults if it does not exist (auto-creation). */
+  ensure(name: string, defaultPartitions: number): Promise<TopicState> {
+    const existing = this.#topics.get(name);
+    if (existing !== undefined) return Promise.resolve(existing);
+    validateTopicName(name);
+    const resolved = resolveTopicConfig(name, undefined, defaultPartitions);
+    return this.#serialise(name, () => {
+      const raced = this.#topics.get(name);
+      return raced === undefined ? this.#createNow(name, resolved) : Promise.resolve(raced);
+    });
+  }
+
+  async #createNow(name: string, config: ResolvedTopicConfig): Promise<TopicState> {
+    this.#checkOpen();
+    const stored: StoredTopic = { name, partitions: config.partitions, config };
+    await this.#storage.saveTopic(stored);
+    const topic = this.#install(stored);
+    this.#changed(name);
+    return topic;
+  }
+
+  addPartitions(topic: TopicState, total: number): Promise<void> {
+    validatePartitionCount(total, topic.name);
+    return this.#serialise(topic.name, async () => {
+      this.#checkOpen();
+      if (this.#topics.get(topic.name) !== topic) throw unknownTopic(topic.name);
+      const current = topic.partitions.length;
+      if (total <= current) {
+        throw invalidPartitions(
+          `topic "${topic.name}" has ${current} partitions; addPartitions needs a larger total (got ${total})`,
+          topic.name,
+        );
+      }
+      const config = { ...topic.config, partitions: total };
+      await this.#storage.saveTopic({ name: topic.name, partitions: total, config });
+      topic.grow(config, (id) => this.#partition(topic, id));
+      this.#changed(topic.name);
+    });
+  }
+
+  delete(name: string): Promise<void> {
+    validateTopicName(name);
+    return this.#serialise(name, async () => {
+      this.#checkOpen();
+      const topic = this.require(name);
+      this.#topics.delete(name);
+      await Promise.all(topic.partitions.map((p) => p.close()));
+      await this.#storage.deleteTopic(name);
+      this.#changed(name);
+    });
+  }
+
+  /** Applies every topic's retention (the periodic check). */
+  async applyRetention(): Promise<void> {
+    for (const topic of this.#topics.values()) {
+      for (const p of topic.partitions) await p.applyRetention();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#pending.values()].map((p) => p.catch(() => undefined)));
+    await Promise.all([...this.#topics.values()].flatMap((t) => t.partitions.map((p) => p.close())));
+  }
+
+  #install(stored: StoredTopic): TopicState {
+    const topic = new TopicState(stored.name, stored.config, (t, total) => this.addPartitions(t, total));
+    topic.grow({ ...stored.config, partitions: stored.partitions }, (id) => this.#partition(topic, id));
+    this.#topics.set(stored.name, topic);
+    return topic;
+  }
+
+  #partition(topic: TopicState, id: number): PartitionState {
+    const clock = this.#clock;
+    return new PartitionState(topic.name, id, this.#storage.log(topic.name, id), () => topic.config, () => clock.now());
+  }
+
+  #changed(name: string): void {
+    for (const listener of this.#listeners) listener(name);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw closed('broker');
+  }
+
+  #serialise<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#pending.get(name) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.#pending.set(name, next);
+    const clear = (): void => {
+      if (this.#pending.get(name) === next) this.#pending.delete(name);
+    };
+    next.then(clear, clear);
+    return next;
+  }
+}

@@ -1,0 +1,65 @@
+/** Shapes shared by every layer. Names follow Kafka and KafkaJS. */
+
+/** What a producer sends. `value: null` is a tombstone. */
+export interface Message {
+  key?: string | Uint8Array | null;
+  value: string | Uint8Array | null;
+  headers?: Record<string, string | Uint8Array>;
+  /** Milliseconds since the epoch; defaults to the broker clock's `now()` at `send`. */
+  timestamp?: number;
+  /** An explicit partition wins over the key. */
+  partition?: number;
+}
+
+/** What a consumer receives; `key`, `value` and header values are its own copies. */
+export interface ConsumerRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer>;
+  timestamp: number;
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface TopicPartitionOffset extends TopicPartition {
+  offset: number;
+}
+
+/** One entry per partition a `send` wrote to; `baseOffset` is the offset of the call's first record there. */
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  baseOffset: number;
+}
+
+export interface TopicMessages {
+  topic: string;
+  messages: Message[];
+}
+
+export type CleanupPolicy = 'delete' | 'compact';
+
+/** A topic's configuration as given to `createTopic`; every field is optional. */
+export interface TopicConfig {
+  /** @default the broker's `defaultPartitions` */
+  partitions?: number;
+  /** How long records are kept; -1 keeps them forever. @default 604800000 (7 days, Kafka's) */
+  retentionMs?: number;
+  /** Bytes kept per partition before the oldest are dropped; -1 for no limit. @default -1 */
+  retentionBytes?: number;
+  /** Size at which a log segment rolls. @default 1073741824 (1 GiB, Kafka's) */
+  segmentBytes?: number;
+  /** @default 'delete' */
+  cleanupPolicy?: CleanupPolicy;
+  /** Largest record batch the topic accepts, in bytes. @default 1048576 */
+  maxMessageBytes?: number;
+}
+
+/** A topic's configuration with every default filled in. */
+export type ResolvedTopicConfig = Required<TopicConfig>;
