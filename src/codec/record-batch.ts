@@ -483,8 +483,10 @@ function readHeaders(r: VarintReader, own: Buffer): Record<string, Buffer> {
     const kl = r.varint();
     const key = own.toString('utf8', r.pos, r.pos + kl);
     r.pos += kl;
-    const value = readBytes(r, own);
-    headers[key] = value ?? Buffer.alloc(0);
+    const value = readBytes(r, own) ?? Buffer.alloc(0);
+    // A header named `__proto__` must become an own property, not replace the object's prototype.
+    if (key === '__proto__') Object.defineProperty(headers, key, { value, enumerable: true, writable: true, configurable: true });
+    else headers[key] = value;
   }
   return headers;
 }
