@@ -382,10 +382,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       partitions.push({ topic: s.topic, partition: s.partition, fetchOffset: s.position, maxBytes: DEFAULT_FETCH_BYTES });
     }
     const epochs = states.map((s) => s.epoch);
-    const wakeup = new AbortController();
-    this.#wakeup = wakeup;
-    const response = await this.#api.fetch({ maxWaitMs, partitions, signal: wakeup.signal });
-    if (this.#wakeup === wakeup) this.#wakeup = undefined;
+    // One controller serves fetch after fetch until a wake aborts it.
+    this.#wakeup ??= new AbortController();
+    const response = await this.#api.fetch({ maxWaitMs, partitions, signal: this.#wakeup.signal });
 
     const chunks: Chunk[] = [];
     let budget = maxRecords;
@@ -483,12 +482,15 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     return new Promise((resolve) => {
       const clock = this.#api.clock;
       const timer = clock.setTimeout(() => this.#wake(), ms);
-      const wakeup = new AbortController();
-      this.#wakeup = wakeup;
-      wakeup.signal.addEventListener('abort', () => {
-        clock.clearTimeout(timer);
-        resolve();
-      });
+      this.#wakeup ??= new AbortController();
+      this.#wakeup.signal.addEventListener(
+        'abort',
+        () => {
+          clock.clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
 

@@ -20,8 +20,11 @@ interface PendingBatch {
 interface PendingSend {
   resolve: (meta: RecordMetadata[]) => void;
   reject: (error: unknown) => void;
-  /** Per partition written: the batch holding the call's first record there, and its index. */
-  firsts: { batch: PendingBatch; index: number }[];
+  /** Per partition written, in order: the batch holding the call's first record there, and its index. */
+  firstBatches: PendingBatch[];
+  firstIndexes: number[];
+  /** The partitions in firstBatches, once there are many. */
+  partitions?: Set<number>;
   /** Batches not yet appended. */
   waiting: number;
   failed: boolean;
@@ -157,10 +160,10 @@ export class Producer {
   }
 
   /** Checks every message and picks its partition; throws before anything is queued. */
-  #partitionAll(acc: TopicAccumulator, messages: Message[]): Int32Array {
+  #partitionAll(acc: TopicAccumulator, messages: Message[]): number[] {
     const { name: topic, partitionCount, maxMessageBytes } = acc.meta;
     const { partitioner } = this.#options;
-    const partitions = new Int32Array(messages.length);
+    const partitions: number[] = new Array(messages.length);
     let roundRobin = acc.sticky;
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
@@ -192,24 +195,22 @@ export class Producer {
     return partitions;
   }
 
-  #append(acc: TopicAccumulator, messages: Message[], partitions: Int32Array): Promise<RecordMetadata[]> {
+  #append(acc: TopicAccumulator, messages: Message[], partitions: number[]): Promise<RecordMetadata[]> {
     const now = this.#api.clock.now();
-    const { partitionCount, maxMessageBytes } = acc.meta;
-    const limit = Math.min(this.#options.batchSize, maxMessageBytes);
+    const limit = Math.min(this.#options.batchSize, acc.meta.maxMessageBytes);
     let resolve!: (meta: RecordMetadata[]) => void;
     let reject!: (error: unknown) => void;
     const promise = new Promise<RecordMetadata[]>((res, rej) => {
       resolve = res;
       reject = rej;
     });
-    const send: PendingSend = { resolve, reject, firsts: [], waiting: 0, failed: false };
-    let seen: Uint8Array | undefined;
+    const send: PendingSend = { resolve, reject, firstBatches: [], firstIndexes: [], waiting: 0, failed: false };
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
       let p = partitions[i]!;
       if (p < 0) p = acc.sticky;
       let batch = acc.open[p];
-      if (batch === undefined) batch = this.#openBatch(acc, p, limit);
+      if (batch === undefined) batch = this.#openBatch(acc, p, limit, sizeHint(m, messages.length - i));
       const key = m.key ?? null;
       const timestamp = m.timestamp ?? now;
       batch.builder.append(timestamp, key, m.value, m.headers);
@@ -218,17 +219,17 @@ export class Producer {
         batch.builder.undoLast();
         this.#close(acc, batch);
         if (partitions[i]! < 0) p = acc.sticky;
-        batch = acc.open[p] ?? this.#openBatch(acc, p, limit);
+        batch = acc.open[p] ?? this.#openBatch(acc, p, limit, sizeHint(m, messages.length - i));
         batch.builder.append(timestamp, key, m.value, m.headers);
       }
       if (batch.sends[batch.sends.length - 1] !== send) {
         batch.sends.push(send);
         send.waiting++;
       }
-      seen ??= new Uint8Array(partitionCount);
-      if (seen[p] === 0) {
-        seen[p] = 1;
-        send.firsts.push({ batch, index: batch.builder.count - 1 });
+      if (!wrote(send, p)) {
+        send.partitions?.add(p);
+        send.firstBatches.push(batch);
+        send.firstIndexes.push(batch.builder.count - 1);
       }
       if (batch.builder.size >= limit) this.#close(acc, batch);
     }
@@ -236,11 +237,11 @@ export class Producer {
     return promise;
   }
 
-  #openBatch(acc: TopicAccumulator, partition: number, limit: number): PendingBatch {
+  #openBatch(acc: TopicAccumulator, partition: number, limit: number, hint: number): PendingBatch {
     const batch: PendingBatch = {
       topic: acc.meta.name,
       partition,
-      builder: new RecordBatchBuilder(Math.min(limit + 1024, 1 << 20)),
+      builder: new RecordBatchBuilder(Math.min(hint, limit + 1024)),
       limit,
       sends: [],
       baseOffset: -1,
@@ -335,7 +336,12 @@ function settle(batches: PendingBatch[], baseOffsets: number[] | undefined, erro
         continue;
       }
       if (--send.waiting === 0 && !send.failed) {
-        send.resolve(send.firsts.map((f) => ({ topic: f.batch.topic, partition: f.batch.partition, baseOffset: f.batch.baseOffset + f.index })));
+        const meta: RecordMetadata[] = new Array(send.firstBatches.length);
+        for (let j = 0; j < meta.length; j++) {
+          const first = send.firstBatches[j]!;
+          meta[j] = { topic: first.topic, partition: first.partition, baseOffset: first.baseOffset + send.firstIndexes[j]! };
+        }
+        send.resolve(meta);
       }
     }
   }
@@ -409,6 +415,22 @@ function checkMessage(m: Message, i: number): void {
       }
     }
   }
+}
+
+/** Whether a send already wrote to partition `p`: a scan while it touched few, a set beyond. */
+function wrote(send: PendingSend, p: number): boolean {
+  const batches = send.firstBatches;
+  if (batches.length <= 16) {
+    for (let j = 0; j < batches.length; j++) if (batches[j]!.partition === p) return true;
+    return false;
+  }
+  send.partitions ??= new Set(batches.map((b) => b.partition));
+  return send.partitions.has(p);
+}
+
+/** Bytes to reserve for a batch that starts with `m` and may take `remaining` messages like it. */
+function sizeHint(m: Message, remaining: number): number {
+  return RECORD_BATCH_HEADER_SIZE + remaining * (24 + roughBytes(m.key ?? null) + roughBytes(m.value));
 }
 
 /** A cheap upper bound first; only a message that might not fit is measured exactly. */

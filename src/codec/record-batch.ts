@@ -203,7 +203,8 @@ export class RecordBatchBuilder {
   #maxTimestamp = -1;
   #undo = { pos: 0, maxTimestamp: -1 };
 
-  constructor(initialCapacity = 16384) {
+  /** @param initialCapacity bytes to reserve; the buffer doubles as records need. */
+  constructor(initialCapacity = 512) {
     this.#buf = Buffer.allocUnsafe(Math.max(initialCapacity, 128));
   }
 
@@ -316,6 +317,12 @@ export class RecordBatchBuilder {
     buf.writeInt32BE(-1, BASE_SEQUENCE_AT);
     buf.writeInt32BE(this.#count, RECORD_COUNT_AT);
     buf.writeUInt32BE(crc32c(buf, ATTRIBUTES_AT, end), CRC_AT);
+    // A log keeps this buffer for as long as it keeps the batch: give back unused capacity.
+    if (buf.length - end > (end >>> 3) + 64) {
+      const exact = Buffer.allocUnsafe(end);
+      buf.copy(exact, 0, 0, end);
+      return exact;
+    }
     return buf.subarray(0, end);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Broker, ManualClock, partitionForKey, type Message } from 'kafkalite';
+import { Broker, ManualClock, MemoryStorage, partitionForKey, type Message } from 'kafkalite';
 import { expectError, text } from '../helpers.js';
 
 async function setup(partitions = 4, options: Parameters<typeof Broker.open>[0] = {}) {
@@ -139,6 +139,17 @@ describe('Producer send', () => {
     r!.value!.fill(0);
     const [again] = await topic.partition(0).read(0);
     expect([...again!.value!]).toEqual([1, 2, 3]);
+    await broker.close();
+  });
+
+  it('stores a small batch without holding a large buffer (regression: 17 KiB per one-record batch)', async () => {
+    const storage = new MemoryStorage();
+    const broker = await Broker.open({ storage });
+    await broker.createTopic('t');
+    await broker.producer().send({ topic: 't', messages: [{ value: 'x'.repeat(100) }] });
+    const [batch] = await storage.log('t', 0).read(0, 1 << 20);
+    expect(batch!.byteLength).toBeLessThan(256);
+    expect(batch!.buffer.byteLength).toBeLessThanOrEqual(8192); // at most Node's shared pool slab
     await broker.close();
   });
 
