@@ -12,6 +12,8 @@ export { Consumer } from './client/consumer.js';
 export type { ConsumerEvents, EachBatchPayload, EachMessagePayload, RunOptions } from './client/consumer.js';
 export type { AssignorName, AutoOffsetReset, ConsumerOptions } from './client/consumer-options.js';
 export { ErrorCodes, KafkaliteError } from './errors.js';
+export type { ConsumerGroup, GroupLag } from './group/consumer-group.js';
+export type { GroupStateName } from './group/group-state.js';
 export type { ErrorCode } from './errors.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';
 export type { MaybePromise, PartitionLog, RetentionPolicy, Storage, StoredTopic } from './storage/storage.js';

@@ -3,7 +3,10 @@ import { Consumer } from '../client/consumer.js';
 import type { ConsumerOptions } from '../client/consumer-options.js';
 import { Producer } from '../client/producer.js';
 import type { ProducerOptions } from '../client/producer-options.js';
-import { closed } from '../errors.js';
+import { closed, invalidArgument, show } from '../errors.js';
+import { ConsumerGroupView, type ConsumerGroup } from '../group/consumer-group.js';
+import { GroupCoordinator } from '../group/coordinator.js';
+import { OffsetStore } from '../group/offset-store.js';
 import type { Topic } from '../topic/topic.js';
 import { TopicRegistry } from '../topic/topic-registry.js';
 import { validateTopicName } from '../topic/topic-config.js';
@@ -22,15 +25,17 @@ export class Broker {
   #options: ResolvedBrokerOptions;
   #topics: TopicRegistry;
   #api: RequestHandler;
+  #groups: GroupCoordinator;
   #producers = new Set<Producer>();
   #consumers = new Set<Consumer>();
   #retentionTimer: ClockTimer | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(options: ResolvedBrokerOptions, topics: TopicRegistry) {
+  private constructor(options: ResolvedBrokerOptions, topics: TopicRegistry, offsets: OffsetStore) {
     this.#options = options;
     this.#topics = topics;
-    this.#api = new RequestHandler(topics, options.clock, options);
+    this.#groups = new GroupCoordinator(topics, offsets, options.clock);
+    this.#api = new RequestHandler(topics, this.#groups, options.clock, options);
     this.#scheduleRetention();
   }
 
@@ -40,7 +45,8 @@ export class Broker {
     const stored = await resolved.storage.open();
     const topics = new TopicRegistry(resolved.storage, resolved.clock);
     topics.load(stored);
-    return new Broker(resolved, topics);
+    const offsets = await OffsetStore.open(topics, () => resolved.clock.now());
+    return new Broker(resolved, topics, offsets);
   }
 
   /** Creates a topic; `TOPIC_EXISTS` if it exists, `INVALID_TOPIC` / `INVALID_CONFIG` / `INVALID_PARTITIONS` for bad input. */
@@ -84,12 +90,20 @@ export class Broker {
     return consumer;
   }
 
+  /** The consumer group `groupId`: its state, members, committed offsets and lag. */
+  group(groupId: string): ConsumerGroup {
+    this.#checkOpen();
+    if (typeof groupId !== 'string' || groupId.length === 0) throw invalidArgument(`groupId must be a non-empty string (got ${show(groupId)})`);
+    return new ConsumerGroupView(groupId, this.#groups, this.#topics);
+  }
+
   /** Flushes producers, closes consumers, then the storage. Safe to call twice. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       if (this.#retentionTimer !== undefined) this.#options.clock.clearTimeout(this.#retentionTimer);
       await Promise.allSettled([...this.#producers].map((p) => p.close()));
       await Promise.allSettled([...this.#consumers].map((c) => c.close()));
+      this.#groups.close();
       this.#api.close();
       await this.#topics.close();
       await this.#options.storage.close();

@@ -5,17 +5,23 @@ import {
   type FetchPartitionResponse,
   type FetchRequest,
   type FetchResponse,
+  type GroupHeartbeatRequest,
+  type GroupHeartbeatResponse,
+  type JoinGroupRequest,
   type KafkaApi,
   type ListOffsetsPartition,
   type ListOffsetsResponse,
   type MetadataRequest,
   type MetadataResponse,
+  type OffsetCommitRequest,
   type ProduceRequest,
   type ProduceResponse,
   type TopicMetadata,
 } from '../client/kafka-api.js';
 import { closed, invalidArgument, KafkaliteError, messageTooLarge, show, unknownPartition, unknownTopic } from '../errors.js';
+import type { GroupCoordinator } from '../group/coordinator.js';
 import type { PartitionState } from '../topic/partition.js';
+import type { TopicPartition } from '../types.js';
 import type { TopicRegistry } from '../topic/topic-registry.js';
 
 export interface RequestHandlerOptions {
@@ -33,11 +39,13 @@ export interface RequestHandlerOptions {
 export class RequestHandler implements KafkaApi {
   readonly clock: Clock;
   #topics: TopicRegistry;
+  #groups: GroupCoordinator;
   #options: RequestHandlerOptions;
   #closed = false;
 
-  constructor(topics: TopicRegistry, clock: Clock, options: RequestHandlerOptions) {
+  constructor(topics: TopicRegistry, groups: GroupCoordinator, clock: Clock, options: RequestHandlerOptions) {
     this.#topics = topics;
+    this.#groups = groups;
     this.clock = clock;
     this.#options = options;
   }
@@ -162,6 +170,30 @@ export class RequestHandler implements KafkaApi {
         throw invalidArgument(`listOffsets supports the latest (-1) and earliest (-2) timestamps (got ${show(timestamp)})`);
       }),
     };
+  }
+
+  joinGroup(request: JoinGroupRequest): Promise<{ memberId: string }> {
+    this.#checkOpen();
+    return this.#groups.joinGroup(request);
+  }
+
+  groupHeartbeat(request: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse> {
+    this.#checkOpen();
+    return this.#groups.groupHeartbeat(request);
+  }
+
+  leaveGroup(request: { groupId: string; memberId: string }): Promise<void> {
+    return this.#groups.leaveGroup(request);
+  }
+
+  offsetCommit(request: OffsetCommitRequest): Promise<void> {
+    this.#checkOpen();
+    return this.#groups.offsetCommit(request);
+  }
+
+  offsetFetch(request: { groupId: string; partitions: TopicPartition[] }): Promise<(number | undefined)[]> {
+    this.#checkOpen();
+    return this.#groups.offsetFetch(request);
   }
 
   watchMetadata(listener: (topic: string) => void): () => void {

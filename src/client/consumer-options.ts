@@ -1,4 +1,5 @@
 import { invalidArgument, show } from '../errors.js';
+import type { AssignorFunction } from './kafka-api.js';
 
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
 export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
@@ -24,8 +25,14 @@ export interface ConsumerOptions {
   maxPollIntervalMs?: number;
   /** Records one `poll` returns at most. @default 500 */
   maxPollRecords?: number;
-  /** How the group spreads partitions over its members. @default 'range' */
-  assignor?: AssignorName;
+  /**
+   * How the group spreads partitions over its members: Kafka's `'range'` and `'roundrobin'`
+   * (eager: every member gives up everything at each rebalance), `'cooperative-sticky'`
+   * (incremental: only partitions that move are revoked), or your own function (incremental).
+   * The group uses the assignor of its longest-standing member.
+   * @default 'range'
+   */
+  assignor?: AssignorName | AssignorFunction;
   /** After a `run` handler throws, wait this long before delivering the record again. @default 100 */
   retryBackoffMs?: number;
 }
@@ -67,7 +74,7 @@ export function resolveConsumerOptions(options: ConsumerOptions | undefined): Re
     const min = key === 'retryBackoffMs' ? 0 : 1;
     if (!Number.isSafeInteger(v) || v < min) throw invalidArgument(`${key} must be an integer >= ${min} (got ${show(v)})`);
   }
-  if (!['range', 'roundrobin', 'cooperative-sticky'].includes(o.assignor)) {
+  if (typeof o.assignor !== 'function' && !['range', 'roundrobin', 'cooperative-sticky'].includes(o.assignor)) {
     throw invalidArgument(`assignor must be 'range', 'roundrobin' or 'cooperative-sticky' (got ${show(o.assignor)})`);
   }
   return o;

@@ -2,9 +2,11 @@ import { EventEmitter } from 'eventemitter3';
 import { batchLastOffset, decodeRecordsInto } from '../codec/record-batch.js';
 import { closed, invalidArgument, KafkaliteError, notInGroup, offsetOutOfRange, show } from '../errors.js';
 import { DEFAULT_FETCH_BYTES } from '../topic/partition.js';
+import { validateTopicName } from '../topic/topic-config.js';
 import type { ConsumerRecord, TopicPartition, TopicPartitionOffset } from '../types.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchPartition, type KafkaApi } from './kafka-api.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
+import { GroupMember, type MemberHost } from './group-member.js';
 
 export interface EachMessagePayload {
   topic: string;
@@ -33,9 +35,16 @@ interface Assigned {
   partition: number;
   /** The next offset to deliver; undefined until a reset fixes it. */
   position: number | undefined;
-  /** Set when the position must be (re)fixed from the log's start or end before the next fetch. */
-  reset: 'earliest' | 'latest' | undefined;
+  /**
+   * Set when the position must be fixed before the next fetch: from the group's committed offset
+   * (falling back to `autoOffsetReset`), or from the log's start or end.
+   */
+  reset: 'committed' | 'earliest' | 'latest' | undefined;
   paused: boolean;
+  /** Being given up in a rebalance: nothing more is delivered from it. */
+  revoked: boolean;
+  /** The position last committed, so auto-commit skips partitions that did not move. */
+  committed: number | undefined;
   /** Bumped by every seek, reset and reassignment, so stale fetches and resets are dropped. */
   epoch: number;
 }
@@ -78,6 +87,18 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   #rotate = 0;
   #closing: Promise<void> | undefined;
   #onClose: (consumer: Consumer) => void;
+  #member: GroupMember | undefined;
+  /** `poll` (or `for await`) handed out records the application may still be processing. */
+  #holdsRecords = false;
+  /** Revocations waiting for the application to come back to `poll`. */
+  #safePoint: (() => void)[] = [];
+  /** Waiting for the application's next poll. */
+  #pollWaiters: (() => void)[] = [];
+  #revoking: Promise<void> | undefined;
+  /** The handler `run` is awaiting, if any. */
+  #handling: Promise<unknown> | undefined;
+  #polledAt: number;
+  #autoCommitTimer: ReturnType<KafkaApi['clock']['setTimeout']> | undefined;
 
   /** @internal created by `broker.consumer()`. */
   constructor(api: KafkaApi, options: ConsumerOptions | undefined, onClose: (consumer: Consumer) => void) {
@@ -85,6 +106,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.#options = resolveConsumerOptions(options);
     this.#api = api;
     this.#onClose = onClose;
+    this.#polledAt = api.clock.now();
   }
 
   /** The consumer's group, if it was created with one. */
@@ -99,37 +121,184 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   async assign(partitions: TopicPartition[]): Promise<void> {
     this.#checkOpen();
     if (!Array.isArray(partitions)) throw invalidArgument(`assign takes an array of { topic, partition } (got ${show(partitions)})`);
+    if (this.#member !== undefined) throw invalidArgument('assign cannot be used by a consumer that subscribed: its group assigns its partitions');
     const next = new Map<string, Assigned>();
     for (const tp of partitions) {
       checkTopicPartition(tp, 'assign');
       const { topic, partition } = tp;
       const key = tpKey(topic, partition);
       const known = this.#assigned.get(key) ?? next.get(key);
-      next.set(key, known ?? { topic, partition, position: undefined, reset: this.#resetPolicy(), paused: false, epoch: 0 });
+      next.set(key, known ?? this.#newState(topic, partition));
     }
     await this.#checkExist([...next.values()]);
     this.#assigned = next;
     this.#wake();
+    this.#scheduleAutoCommit();
     await this.#fixPositions();
     this.#checkCaughtUp();
   }
 
-  /** Joins the consumer's group for these topics. Needs a `groupId`. */
-  subscribe(_topics: string | string[]): Promise<void> {
-    if (this.#options.groupId === undefined) return Promise.reject(notInGroup('subscribe'));
-    return Promise.reject(invalidArgument('subscribe with a groupId needs consumer groups, which this build does not have yet'));
+  #newState(topic: string, partition: number): Assigned {
+    const reset = this.#options.groupId !== undefined ? 'committed' : this.#resetPolicy();
+    return { topic, partition, position: undefined, reset, paused: false, revoked: false, committed: undefined, epoch: 0 };
   }
 
-  /** Commits positions for the consumer's group. Needs a `groupId`. */
-  commit(_offsets?: TopicPartitionOffset[]): Promise<void> {
-    if (this.#options.groupId === undefined) return Promise.reject(notInGroup('commit'));
-    return Promise.reject(invalidArgument('commit needs consumer groups, which this build does not have yet'));
+  /**
+   * Joins the consumer's group for these topics (creating unknown ones when the broker
+   * auto-creates). Resolves once this member holds its assignment, positions fixed: with
+   * `'latest'`, every record produced after this resolves is delivered.
+   */
+  async subscribe(topics: string | string[]): Promise<void> {
+    this.#checkOpen();
+    const groupId = this.#options.groupId;
+    if (groupId === undefined) throw notInGroup('subscribe');
+    const list = typeof topics === 'string' ? [topics] : topics;
+    if (!Array.isArray(list) || list.length === 0) {
+      throw invalidArgument(`subscribe takes a topic name or a non-empty array of them (got ${show(topics)})`);
+    }
+    list.forEach((t) => validateTopicName(t));
+    if (this.#member === undefined && this.#assigned.size > 0) {
+      throw invalidArgument('subscribe cannot be used by a consumer with a manual assignment (assign)');
+    }
+    await this.#api.metadata({ topics: list, allowAutoTopicCreation: true });
+    this.#checkOpen();
+    this.#polledAt = this.#api.clock.now();
+    this.#member ??= new GroupMember(
+      this.#api,
+      {
+        groupId,
+        clientId: this.#options.clientId,
+        assignor: this.#options.assignor,
+        sessionTimeoutMs: this.#options.sessionTimeoutMs,
+        maxPollIntervalMs: this.#options.maxPollIntervalMs,
+        retryBackoffMs: this.#options.retryBackoffMs,
+      },
+      this.#memberHost(),
+    );
+    this.#scheduleAutoCommit();
+    await this.#member.subscribe([...new Set(list)]);
   }
 
-  /** The group's committed offset for a partition. Needs a `groupId`. */
-  committed(_tp: TopicPartition): Promise<number | undefined> {
-    if (this.#options.groupId === undefined) return Promise.reject(notInGroup('committed'));
-    return Promise.reject(invalidArgument('committed needs consumer groups, which this build does not have yet'));
+  /**
+   * Commits offsets for the consumer's group: the given ones, or the position of every assigned
+   * partition. A committed offset is the next offset to read. Needs a `groupId`.
+   */
+  async commit(offsets?: TopicPartitionOffset[]): Promise<void> {
+    this.#checkOpen();
+    if (this.#options.groupId === undefined) throw notInGroup('commit');
+    if (offsets !== undefined) {
+      if (!Array.isArray(offsets)) throw invalidArgument(`commit takes an array of { topic, partition, offset } (got ${show(offsets)})`);
+      for (const o of offsets) {
+        checkTopicPartition(o, 'commit');
+        if (!Number.isSafeInteger(o.offset) || o.offset < 0) throw invalidArgument(`commit offset must be an integer >= 0 (got ${show(o.offset)})`, o);
+      }
+      await this.#commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+      return;
+    }
+    await this.#commitStates([...this.#assigned.values()], true);
+  }
+
+  /** The group's committed offset for a partition (`undefined` if none). Needs a `groupId`. */
+  async committed(tp: TopicPartition): Promise<number | undefined> {
+    this.#checkOpen();
+    const groupId = this.#options.groupId;
+    if (groupId === undefined) throw notInGroup('committed');
+    checkTopicPartition(tp, 'committed');
+    const [offset] = await this.#api.offsetFetch({ groupId, partitions: [{ topic: tp.topic, partition: tp.partition }] });
+    return offset;
+  }
+
+  /** Commits the positions of these partitions (only those that moved, unless `all`). */
+  async #commitStates(states: Assigned[], all = false): Promise<void> {
+    const offsets: TopicPartitionOffset[] = [];
+    const committed: [Assigned, number][] = [];
+    for (const s of states) {
+      if (s.position === undefined || (!all && s.position === s.committed)) continue;
+      offsets.push({ topic: s.topic, partition: s.partition, offset: s.position });
+      committed.push([s, s.position]);
+    }
+    if (offsets.length === 0) return;
+    await this.#commitOffsets(offsets);
+    for (const [s, position] of committed) s.committed = position;
+  }
+
+  #commitOffsets(offsets: TopicPartitionOffset[]): Promise<void> {
+    return this.#api.offsetCommit({ groupId: this.#options.groupId!, memberId: this.#member?.memberId, offsets });
+  }
+
+  #scheduleAutoCommit(): void {
+    if (!this.#options.autoCommit || this.#options.groupId === undefined || this.#autoCommitTimer !== undefined) return;
+    const clock = this.#api.clock;
+    this.#autoCommitTimer = clock.setTimeout(async () => {
+      this.#autoCommitTimer = undefined;
+      if (this.#closing !== undefined) return;
+      await this.#commitStates([...this.#assigned.values()].filter((s) => !s.revoked)).catch((error: unknown) => this.emit('error', error));
+      this.#scheduleAutoCommit();
+    }, this.#options.autoCommitIntervalMs);
+    this.#autoCommitTimer.unref?.();
+  }
+
+  /** The consumer as its group membership sees it. */
+  #memberHost(): MemberHost {
+    return {
+      owned: () => [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition })),
+      polledAt: () => (this.#mode === 'run' && this.#handling === undefined ? this.#api.clock.now() : this.#polledAt),
+      revoke: (partitions, lost) => this.#revoke(partitions, lost),
+      take: (partitions) => this.#take(partitions),
+      nextPoll: () => new Promise<void>((resolve) => this.#pollWaiters.push(resolve)),
+      error: (error) => this.emit('error', error),
+    };
+  }
+
+  /**
+   * Gives partitions up: waits for a safe point (the application back in `poll`, no handler
+   * running on them), commits their positions (unless they were lost), then forgets them.
+   */
+  #revoke(partitions: TopicPartition[], lost: boolean): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (this.#holdsRecords && this.#closing === undefined) await new Promise<void>((resolve) => this.#safePoint.push(resolve));
+      const states = partitions.map((tp) => this.#assigned.get(tpKey(tp.topic, tp.partition))).filter((s) => s !== undefined);
+      for (const s of states) s.revoked = true;
+      this.#wake();
+      await this.#handling?.catch(() => undefined);
+      if (!lost && this.#options.autoCommit) await this.#commitStates(states).catch((error: unknown) => this.emit('error', error));
+      for (const s of states) {
+        if (this.#assigned.get(tpKey(s.topic, s.partition)) === s) this.#assigned.delete(tpKey(s.topic, s.partition));
+      }
+      if (states.length > 0) this.emit('partitionsRevoked', states.map(({ topic, partition }) => ({ topic, partition })));
+      this.#checkCaughtUp();
+    };
+    const done = run();
+    this.#revoking = done;
+    void done.finally(() => {
+      if (this.#revoking === done) this.#revoking = undefined;
+    });
+    return done;
+  }
+
+  /** Takes newly assigned partitions: positions from committed offsets, then delivery. */
+  async #take(partitions: TopicPartition[]): Promise<void> {
+    const added: TopicPartition[] = [];
+    for (const { topic, partition } of partitions) {
+      const key = tpKey(topic, partition);
+      if (this.#assigned.has(key)) continue;
+      this.#assigned.set(key, this.#newState(topic, partition));
+      added.push({ topic, partition });
+    }
+    await this.#fixPositions(true);
+    if (added.length > 0) this.emit('partitionsAssigned', added);
+    this.#wake();
+  }
+
+  /** The application is back for more: revocations waiting for it may proceed. */
+  async #reachSafePoint(): Promise<void> {
+    this.#holdsRecords = false;
+    this.#polledAt = this.#api.clock.now();
+    for (const resolve of this.#pollWaiters.splice(0)) resolve();
+    const waiting = this.#safePoint;
+    this.#safePoint = [];
+    for (const resolve of waiting) resolve();
+    if (this.#revoking !== undefined) await this.#revoking.catch(() => undefined);
   }
 
   /** The partitions this consumer holds. */
@@ -212,17 +381,23 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.#enter('poll');
     try {
       const clock = this.#api.clock;
+      this.#polledAt = clock.now();
+      await this.#reachSafePoint();
       const deadline = clock.now() + timeoutMs;
       for (;;) {
         const chunks = await this.#fetch(Math.max(0, deadline - clock.now()), this.#options.maxPollRecords);
         const out: ConsumerRecord[] = [];
         for (const chunk of chunks) {
-          if (chunk.state.epoch !== chunk.epoch || chunk.state.paused) continue;
+          if (chunk.state.epoch !== chunk.epoch || chunk.state.paused || chunk.state.revoked) continue;
           const last = chunk.records[chunk.records.length - 1]!;
           chunk.state.position = last.offset + 1;
           for (const r of chunk.records) out.push(r);
         }
-        if (out.length > 0) this.#checkCaughtUp();
+        if (out.length > 0) {
+          this.#holdsRecords = this.#member !== undefined;
+          this.#checkCaughtUp();
+        }
+        this.#polledAt = clock.now();
         if (out.length > 0 || clock.now() >= deadline || this.#closing !== undefined) return out;
       }
     } finally {
@@ -253,6 +428,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     while (this.#closing === undefined) {
       let failed = false;
       try {
+        await this.#reachSafePoint();
         const chunks = await this.#fetch(IDLE_WAIT_MS, this.#options.maxPollRecords);
         for (const chunk of chunks) {
           if (this.#closing !== undefined) break;
@@ -271,11 +447,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   async #deliverEach(chunk: Chunk, eachMessage: NonNullable<RunOptions['eachMessage']>): Promise<boolean> {
     const { state, epoch, records } = chunk;
     for (let i = 0; i < records.length; i++) {
-      if (state.epoch !== epoch || state.paused || this.#closing !== undefined) return true;
+      if (state.epoch !== epoch || state.paused || state.revoked || this.#closing !== undefined) return true;
       const message = records[i]!;
       try {
         const r = eachMessage({ topic: state.topic, partition: state.partition, message });
-        if (isThenable(r)) await r;
+        if (isThenable(r)) await this.#handle(r);
       } catch (error) {
         this.emit('error', error);
         return false;
@@ -289,10 +465,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   async #deliverBatch(chunk: Chunk, eachBatch: NonNullable<RunOptions['eachBatch']>): Promise<boolean> {
     const { state, epoch, records } = chunk;
-    if (state.epoch !== epoch || state.paused) return true;
+    if (state.epoch !== epoch || state.paused || state.revoked) return true;
     try {
       const r = eachBatch({ batch: { topic: state.topic, partition: state.partition, messages: records } });
-      if (isThenable(r)) await r;
+      if (isThenable(r)) await this.#handle(r);
     } catch (error) {
       this.emit('error', error);
       return false;
@@ -304,19 +480,36 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     return true;
   }
 
+  /** Awaits a handler's promise, visible to revocations that must wait for it. */
+  async #handle(r: PromiseLike<unknown>): Promise<void> {
+    const handling = Promise.resolve(r);
+    this.#handling = handling;
+    try {
+      await handling;
+    } finally {
+      this.#handling = undefined;
+      this.#polledAt = this.#api.clock.now();
+    }
+  }
+
   /** `for await (const record of consumer)`: each record is delivered as it is yielded. */
   async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord, void, undefined> {
     this.#checkOpen();
     this.#enter('iterate');
     try {
       while (this.#closing === undefined) {
+        this.#polledAt = this.#api.clock.now();
+        await this.#reachSafePoint();
         const chunks = await this.#fetch(IDLE_WAIT_MS, this.#options.maxPollRecords);
         for (const { state, epoch, records } of chunks) {
           for (const record of records) {
-            if (state.epoch !== epoch || state.paused || this.#closing !== undefined) break;
+            if (state.epoch !== epoch || state.paused || state.revoked || this.#closing !== undefined) break;
             state.position = record.offset + 1;
             if (this.#caughtUp.length > 0) this.#checkCaughtUp();
+            this.#holdsRecords = this.#member !== undefined;
             yield record;
+            this.#polledAt = this.#api.clock.now();
+            await this.#reachSafePoint();
           }
         }
       }
@@ -361,6 +554,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.#closing ??= (async () => {
       this.#wake();
       await this.#runLoop?.catch(() => undefined);
+      if (this.#autoCommitTimer !== undefined) this.#api.clock.clearTimeout(this.#autoCommitTimer);
+      await this.#reachSafePoint();
+      if (this.#options.groupId !== undefined && this.#options.autoCommit) {
+        await this.#commitStates([...this.#assigned.values()].filter((s) => !s.revoked)).catch((error: unknown) => this.emit('error', error));
+      }
+      await this.#member?.leave();
       const waiters = this.#caughtUp;
       this.#caughtUp = [];
       for (const w of waiters) w.reject(closed('consumer'));
@@ -377,7 +576,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const states: Assigned[] = [];
     const partitions: FetchPartition[] = [];
     for (const s of this.#assigned.values()) {
-      if (s.paused || s.position === undefined) continue;
+      if (s.paused || s.revoked || s.position === undefined) continue;
       states.push(s);
       partitions.push({ topic: s.topic, partition: s.partition, fetchOffset: s.position, maxBytes: DEFAULT_FETCH_BYTES });
     }
@@ -422,9 +621,40 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     state.epoch++;
   }
 
-  /** Fixes every position waiting for a reset, from the log start or end. */
-  async #fixPositions(): Promise<void> {
-    const pending = [...this.#assigned.values()].filter((s) => s.reset !== undefined);
+  /**
+   * Fixes every position waiting for a reset: from the group's committed offsets, else by
+   * `autoOffsetReset` from the log start or end. With `'none'` and nothing committed, throws
+   * `OFFSET_OUT_OF_RANGE` — unless `lenient` (a rebalance), when the next `poll` throws instead.
+   */
+  async #fixPositions(lenient = false): Promise<void> {
+    const fromGroup = [...this.#assigned.values()].filter((s) => s.reset === 'committed');
+    if (fromGroup.length > 0) {
+      const epochs = fromGroup.map((s) => s.epoch);
+      const offsets = await this.#api.offsetFetch({
+        groupId: this.#options.groupId!,
+        partitions: fromGroup.map(({ topic, partition }) => ({ topic, partition })),
+      });
+      fromGroup.forEach((s, i) => {
+        if (s.epoch !== epochs[i] || s.reset !== 'committed') return;
+        const offset = offsets[i];
+        if (offset !== undefined) {
+          s.position = offset;
+          s.committed = offset;
+          s.reset = undefined;
+        } else if (this.#options.autoOffsetReset === 'none') {
+          if (!lenient) {
+            throw new KafkaliteError(
+              'OFFSET_OUT_OF_RANGE',
+              `group ${show(this.#options.groupId)} has no committed offset for ${s.topic}-${s.partition} and autoOffsetReset is 'none'`,
+              { topic: s.topic, partition: s.partition },
+            );
+          }
+        } else {
+          s.reset = this.#options.autoOffsetReset;
+        }
+      });
+    }
+    const pending = [...this.#assigned.values()].filter((s) => s.reset === 'earliest' || s.reset === 'latest');
     if (pending.length === 0) return;
     const epochs = pending.map((s) => s.epoch);
     const { partitions } = await this.#api.listOffsets({

@@ -10,6 +10,7 @@
 
 import type { Clock } from '../clock.js';
 import type { KafkaliteError } from '../errors.js';
+import type { TopicPartition, TopicPartitionOffset } from '../types.js';
 
 /** ListOffsets' special timestamps, as in Kafka. */
 export const LATEST_TIMESTAMP = -1;
@@ -90,7 +91,7 @@ export interface ListOffsetsResponse {
   partitions: { topic: string; partition: number; offset: number }[];
 }
 
-export interface KafkaApi {
+export interface KafkaApi extends GroupApi {
   /** The broker's clock: clients take timestamps and timers from it. */
   readonly clock: Clock;
 
@@ -112,4 +113,71 @@ export interface KafkaApi {
    * deleted), so clients can drop what they cached. Returns the function that unsubscribes.
    */
   watchMetadata(listener: (topic: string) => void): () => void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consumer groups. kafkalite's coordinator computes assignments itself (as Kafka's next-gen
+// consumer protocol, KIP-848, does) and hands them to members through a long-polling heartbeat:
+// a member first gives up (revokes) what it must, and is given new partitions only once their
+// previous owners have let go, so no partition is ever held by two members at once.
+
+/** A custom assignor, run by the coordinator (in-process only). */
+export type AssignorFunction = (input: {
+  members: { memberId: string; topics: string[]; owned: TopicPartition[] }[];
+  partitionCounts: ReadonlyMap<string, number>;
+}) => Map<string, TopicPartition[]>;
+
+export interface JoinGroupRequest {
+  groupId: string;
+  clientId: string;
+  topics: string[];
+  assignor: string | AssignorFunction;
+  sessionTimeoutMs: number;
+  maxPollIntervalMs: number;
+}
+
+export interface GroupHeartbeatRequest {
+  groupId: string;
+  memberId: string;
+  /** What the member holds now. */
+  owned: TopicPartition[];
+  /** The subscription, when it changed. */
+  topics?: string[];
+  /** When the member last polled (or finished a handler): for `maxPollIntervalMs`. */
+  polledAt: number;
+  /** The generation the member knows, and whether it knows it is settled in it. */
+  generation: number;
+  settled: boolean;
+  /** The member is releasing what it was told to revoke: do not count that as news again. */
+  revoking: boolean;
+  /** Answer at once when there is news for the member; else after this long. */
+  maxWaitMs: number;
+  signal?: AbortSignal;
+}
+
+export interface GroupHeartbeatResponse {
+  /** `UNKNOWN_MEMBER`: the member was removed (it timed out); it must join again. */
+  error?: 'UNKNOWN_MEMBER';
+  generation: number;
+  /** Partitions the member must give up (finish, commit, then report without them). */
+  revoke: TopicPartition[];
+  /** Partitions the member now owns. */
+  assign: TopicPartition[];
+  /** The member holds exactly its target assignment. */
+  settled: boolean;
+}
+
+export interface OffsetCommitRequest {
+  groupId: string;
+  /** With a member id, the commit is refused unless that member holds the partitions (fencing). */
+  memberId?: string;
+  offsets: TopicPartitionOffset[];
+}
+
+export interface GroupApi {
+  joinGroup(request: JoinGroupRequest): Promise<{ memberId: string }>;
+  groupHeartbeat(request: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse>;
+  leaveGroup(request: { groupId: string; memberId: string }): Promise<void>;
+  offsetCommit(request: OffsetCommitRequest): Promise<void>;
+  offsetFetch(request: { groupId: string; partitions: TopicPartition[] }): Promise<(number | undefined)[]>;
 }

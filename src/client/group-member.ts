@@ -1,0 +1,179 @@
+import { closed } from '../errors.js';
+import type { TopicPartition } from '../types.js';
+import type { AssignorFunction, KafkaApi } from './kafka-api.js';
+
+/** What a member asks of the consumer that owns it. */
+export interface MemberHost {
+  /** The partitions the consumer holds now. */
+  owned(): TopicPartition[];
+  /** When the consumer last polled or finished a handler. */
+  polledAt(): number;
+  /** Gives partitions up at a safe point (committing first, unless `lost`). */
+  revoke(partitions: TopicPartition[], lost: boolean): Promise<void>;
+  /** Resolves the next time the application polls (Kafka rejoins a removed member only then). */
+  nextPoll(): Promise<void>;
+  /** Takes partitions: fixes their positions, then starts delivering them. */
+  take(partitions: TopicPartition[]): Promise<void>;
+  /** Reports a failure the loop survived. */
+  error(error: unknown): void;
+}
+
+export interface MemberOptions {
+  groupId: string;
+  clientId: string;
+  assignor: string | AssignorFunction;
+  sessionTimeoutMs: number;
+  maxPollIntervalMs: number;
+  retryBackoffMs: number;
+}
+
+/**
+ * A consumer's membership in its group: joins, then keeps one heartbeat in flight that the
+ * coordinator answers at once when the member must revoke or may take partitions (and otherwise
+ * every third of the session timeout, Kafka's heartbeat interval). Revocations go through the
+ * host, which applies them only at a safe point (no handler running on them, no polled records
+ * still being processed), commits, and only then reports them released.
+ *
+ * Concurrency: one heartbeat loop per member; `subscribe` calls may overlap it.
+ */
+export class GroupMember {
+  #api: KafkaApi;
+  #options: MemberOptions;
+  #host: MemberHost;
+  #memberId: string | undefined;
+  #topics: string[] = [];
+  #topicsChanged = false;
+  /** Bumped by every subscribe: only an answer to the latest subscription can settle it. */
+  #subscription = 0;
+  #generation = 0;
+  #settled = false;
+  #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  #abort = new AbortController();
+  #loop: Promise<void> | undefined;
+  #revoking: Promise<void> | undefined;
+  #stopped = false;
+  #onStop: (() => void)[] = [];
+
+  constructor(api: KafkaApi, options: MemberOptions, host: MemberHost) {
+    this.#api = api;
+    this.#options = options;
+    this.#host = host;
+  }
+
+  get memberId(): string | undefined {
+    return this.#memberId;
+  }
+
+  /** Joins (or changes the subscription) and resolves once this member holds its assignment. */
+  async subscribe(topics: string[]): Promise<void> {
+    const settled = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    this.#settled = false;
+    this.#topics = [...topics];
+    this.#subscription++;
+    if (this.#memberId === undefined) {
+      await this.#join();
+      this.#loop ??= this.#heartbeats();
+    } else {
+      this.#topicsChanged = true;
+      this.#poke();
+    }
+    return settled;
+  }
+
+  async #join(): Promise<void> {
+    const { groupId, clientId, assignor, sessionTimeoutMs, maxPollIntervalMs } = this.#options;
+    const { memberId } = await this.#api.joinGroup({ groupId, clientId, topics: this.#topics, assignor, sessionTimeoutMs, maxPollIntervalMs });
+    this.#memberId = memberId;
+    this.#generation = 0;
+    this.#settled = false;
+  }
+
+  /** Ends the current heartbeat wait, so news (a subscription change, a poll) goes out now. */
+  #poke(): void {
+    this.#abort.abort();
+    this.#abort = new AbortController();
+  }
+
+  async #heartbeats(): Promise<void> {
+    const interval = Math.max(1, Math.floor(this.#options.sessionTimeoutMs / 3));
+    while (!this.#stopped) {
+      try {
+        const topics = this.#topicsChanged ? this.#topics : undefined;
+        const subscription = this.#subscription;
+        this.#topicsChanged = false;
+        const response = await this.#api.groupHeartbeat({
+          groupId: this.#options.groupId,
+          memberId: this.#memberId!,
+          owned: this.#host.owned(),
+          topics,
+          polledAt: this.#host.polledAt(),
+          generation: this.#generation,
+          settled: this.#settled,
+          revoking: this.#revoking !== undefined,
+          maxWaitMs: interval,
+          signal: this.#abort.signal,
+        });
+        if (this.#stopped) break;
+        if (response.error === 'UNKNOWN_MEMBER') {
+          // Removed (it stopped polling or heartbeating): whatever it held is lost; join again.
+          await this.#revoking;
+          await this.#host.revoke(this.#host.owned(), true);
+          await Promise.race([this.#host.nextPoll(), this.#stoppedSignal()]);
+          if (this.#stopped) break;
+          await this.#join();
+          continue;
+        }
+        this.#generation = response.generation;
+        if (response.revoke.length > 0 && this.#revoking === undefined) {
+          // Released at the host's next safe point; heartbeats go on meanwhile.
+          this.#settled = false;
+          this.#revoking = this.#host
+            .revoke(response.revoke, false)
+            .catch((error: unknown) => this.#host.error(error))
+            .finally(() => {
+              this.#revoking = undefined;
+              this.#poke();
+            });
+        }
+        if (response.assign.length > 0) {
+          this.#settled = false;
+          await this.#host.take(response.assign);
+          continue;
+        }
+        if (this.#revoking !== undefined || subscription !== this.#subscription) continue;
+        this.#settled = response.settled;
+        if (this.#settled) this.#resolveWaiters();
+      } catch (error) {
+        if (this.#stopped) break;
+        this.#host.error(error);
+        await new Promise<void>((resolve) => this.#api.clock.setTimeout(resolve, this.#options.retryBackoffMs));
+      }
+    }
+  }
+
+  #stoppedSignal(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#stopped) resolve();
+      else this.#onStop.push(resolve);
+    });
+  }
+
+  #resolveWaiters(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
+  /** Leaves the group (after the host committed) and stops heartbeating. Safe to call twice. */
+  async leave(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#abort.abort();
+    for (const resolve of this.#onStop.splice(0)) resolve();
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.reject(closed('consumer'));
+    if (this.#memberId !== undefined) await this.#api.leaveGroup({ groupId: this.#options.groupId, memberId: this.#memberId }).catch(() => undefined);
+    await this.#loop?.catch(() => undefined);
+  }
+}

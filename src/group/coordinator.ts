@@ -1,0 +1,107 @@
+import type { Clock } from '../clock.js';
+import type {
+  GroupApi,
+  GroupHeartbeatRequest,
+  GroupHeartbeatResponse,
+  JoinGroupRequest,
+  OffsetCommitRequest,
+} from '../client/kafka-api.js';
+import { closed, invalidArgument, KafkaliteError, show, unknownPartition } from '../errors.js';
+import type { TopicRegistry } from '../topic/topic-registry.js';
+import type { TopicPartition } from '../types.js';
+import { GroupState } from './group-state.js';
+import type { OffsetStore } from './offset-store.js';
+
+/**
+ * Kafka's group coordinator, in-process: one {@link GroupState} per group id, committed offsets in
+ * the {@link OffsetStore}, and rebalances when a subscribed topic gains partitions or goes away.
+ *
+ * Concurrency: requests interleave freely; each group's state changes synchronously.
+ */
+export class GroupCoordinator implements GroupApi {
+  #groups = new Map<string, GroupState>();
+  #topics: TopicRegistry;
+  #offsets: OffsetStore;
+  #clock: Clock;
+  #unwatch: () => void;
+  #closed = false;
+
+  constructor(topics: TopicRegistry, offsets: OffsetStore, clock: Clock) {
+    this.#topics = topics;
+    this.#offsets = offsets;
+    this.#clock = clock;
+    this.#unwatch = topics.onChange((topic) => {
+      for (const g of this.#groups.values()) if (g.subscribedTopics().has(topic)) g.rebalance();
+    });
+  }
+
+  get offsets(): OffsetStore {
+    return this.#offsets;
+  }
+
+  /** The group's state, created empty on first use. */
+  group(groupId: string): GroupState {
+    let g = this.#groups.get(groupId);
+    if (g === undefined) {
+      g = new GroupState(groupId, this.#clock, (topic) => this.#topics.get(topic)?.partitions.length);
+      this.#groups.set(groupId, g);
+    }
+    return g;
+  }
+
+  /** Groups that have members or committed offsets. */
+  groupIds(): string[] {
+    return [...this.#groups.keys()];
+  }
+
+  joinGroup(request: JoinGroupRequest): Promise<{ memberId: string }> {
+    this.#checkOpen();
+    return Promise.resolve({ memberId: this.group(request.groupId).join(request) });
+  }
+
+  groupHeartbeat(request: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse> {
+    this.#checkOpen();
+    return this.group(request.groupId).heartbeat(request);
+  }
+
+  leaveGroup(request: { groupId: string; memberId: string }): Promise<void> {
+    this.#groups.get(request.groupId)?.leave(request.memberId);
+    return Promise.resolve();
+  }
+
+  async offsetCommit(request: OffsetCommitRequest): Promise<void> {
+    this.#checkOpen();
+    const { groupId, memberId, offsets } = request;
+    for (const o of offsets) {
+      const topic = this.#topics.require(o.topic);
+      if (topic.partitions[o.partition] === undefined) throw unknownPartition(o.topic, o.partition, topic.partitions.length);
+      if (!Number.isSafeInteger(o.offset) || o.offset < 0) {
+        throw invalidArgument(`a committed offset must be an integer >= 0 (got ${show(o.offset)} for ${o.topic}-${o.partition})`, o);
+      }
+      if (memberId !== undefined && !this.group(groupId).mayCommit(memberId, o)) {
+        throw new KafkaliteError(
+          'NOT_IN_GROUP',
+          `member ${show(memberId)} of group ${show(groupId)} no longer holds ${o.topic}-${o.partition}: it was removed from the group or the partition moved`,
+          { topic: o.topic, partition: o.partition, offset: o.offset },
+        );
+      }
+    }
+    this.group(groupId);
+    await this.#offsets.commit(groupId, offsets);
+  }
+
+  offsetFetch(request: { groupId: string; partitions: TopicPartition[] }): Promise<(number | undefined)[]> {
+    this.#checkOpen();
+    return Promise.resolve(request.partitions.map((tp) => this.#offsets.committed(request.groupId, tp.topic, tp.partition)));
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#unwatch();
+    for (const g of this.#groups.values()) g.close(false);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw closed('broker');
+  }
+}
