@@ -103,6 +103,7 @@ function readInt32(buf: Uint8Array, at: number): number {
 
 /** Bytes a zigzag varint of `n` takes; `n` may be any safe integer. */
 function varintSize(n: number): number {
+  if (n > -64 && n < 64) return 1;
   let z = n >= 0 ? n * 2 : -n * 2 - 1;
   let size = 1;
   while (z >= 128) {

@@ -70,9 +70,9 @@ describe('crc32c', () => {
     expect(c).toBe(expected);
   });
 
-  it('is right on every slicing-by-8 boundary (lengths 0..40 at every alignment)', () => {
-    const bytes = randomBytes(64, 987654321);
-    for (let length = 0; length <= 40; length++) {
+  it('is right on every slicing boundary and word alignment (lengths 0..100 at offsets 0..16)', () => {
+    const bytes = randomBytes(128, 987654321);
+    for (let length = 0; length <= 100; length++) {
       for (let offset = 0; offset <= 16; offset++) {
         const piece = bytes.subarray(offset, offset + length);
         const expected = referenceCrc32c(piece);
