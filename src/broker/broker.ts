@@ -42,7 +42,7 @@ export class Broker {
   /** Opens a broker on `options.storage` (default: a new `MemoryStorage`). */
   static async open(options?: BrokerOptions): Promise<Broker> {
     const resolved = resolveBrokerOptions(options);
-    const stored = await resolved.storage.open();
+    const stored = await resolved.storage.open({ clock: resolved.clock });
     const topics = new TopicRegistry(resolved.storage, resolved.clock);
     topics.load(stored);
     const offsets = await OffsetStore.open(topics, () => resolved.clock.now());

@@ -10,6 +10,7 @@
  * the in-memory storage does, and the broker then skips a microtask on the hot path.
  */
 
+import type { Clock } from '../clock.js';
 import type { ResolvedTopicConfig } from '../types.js';
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -23,7 +24,11 @@ export interface StoredTopic {
 
 /** Which records a log may drop, decided by the partition from the topic's config. */
 export interface RetentionPolicy {
-  /** Keep at most this many bytes of batches; -1 for no limit. */
+  /**
+   * Keep at most this many bytes of batches; -1 for no limit. Whole batches (or segments) are
+   * dropped from the front while the rest still holds `retentionBytes`; the newest batch (the
+   * active segment) is never dropped for size.
+   */
   retentionBytes: number;
   /** Drop batches whose newest record is older than `now - retentionMs`; -1 keeps them. */
   retentionMs: number;
@@ -54,7 +59,8 @@ export interface PartitionLog {
   /**
    * Whole batches holding offsets from `offset` (the first may begin before it) up to the end of
    * the log, stopping once `maxBytes` is reached — but always at least one batch when there is
-   * one, as Kafka does. Returns `[]` when `offset >= logEndOffset`.
+   * one, as Kafka does. Returns `[]` when `offset >= logEndOffset`. The buffers returned may
+   * share memory with the log: callers must not change them.
    */
   read(offset: number, maxBytes: number): MaybePromise<Uint8Array[]>;
 
@@ -65,9 +71,15 @@ export interface PartitionLog {
   flush(): Promise<void>;
 }
 
+/** What the broker hands a storage when it opens it. */
+export interface StorageContext {
+  /** The broker's clock, for any timer the storage runs (periodic fsync, checkpoints). */
+  clock: Clock;
+}
+
 export interface Storage {
   /** Opens the storage and returns the topics it already holds. Called once, by `Broker.open`. */
-  open(): Promise<StoredTopic[]>;
+  open(context?: StorageContext): Promise<StoredTopic[]>;
 
   /** Records a new topic or a changed one (more partitions); creates missing partition logs. */
   saveTopic(topic: StoredTopic): Promise<void>;

@@ -1,0 +1,526 @@
+import {
+  closeSync,
+  fdatasync,
+  fsync as fsyncFd,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlink,
+  writev,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { LRUCache } from 'lru-cache';
+import { batchBaseOffset, batchLastOffset, batchSize, checkBatch, RECORD_BATCH_HEADER_SIZE } from '../../codec/record-batch.js';
+import { KafkaliteError, storageCorrupt, storageIo } from '../../errors.js';
+import type { PartitionLog, RetentionPolicy } from '../storage.js';
+import type { FdCache } from './fd-cache.js';
+import { DELETED_SUFFIX, LOG_SUFFIX, parseSegmentName } from './file-names.js';
+import { OffsetIndex } from './offset-index.js';
+import { LogSegment, readAt, scanSegment } from './segment.js';
+
+export type FsyncMode = 'always' | 'interval' | 'never';
+
+/** What every log of one FileStorage shares. */
+export interface FileLogContext {
+  fds: FdCache;
+  /** Loaded indexes of sealed segments, bounded; evicting one unloads it. */
+  indexes: LRUCache<LogSegment, true>;
+  fsync: FsyncMode;
+  /** A segment rolls once it would grow past this many bytes. */
+  segmentBytes: () => number;
+}
+
+/** How to open a log: after a clean shutdown, or recovering from `recoveryPoint`. */
+export interface OpenMode {
+  clean: boolean;
+  /** Offsets below this were on disk at the last checkpoint; recovery scans from there. */
+  recoveryPoint: number;
+}
+
+const READ_CHUNK = 64 * 1024;
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * A partition's log on disk: a folder of segments (see {@link LogSegment}). Appends are staged
+ * in memory and written in rounds, one `writev` per segment per round; with fsync `'always'` a
+ * round ends with one `fdatasync` that every append of the round shares (group commit), and the
+ * appends resolve only then.
+ *
+ * Concurrency: appends are taken synchronously in call order; one write round runs at a time;
+ * reads see only batches whose round completed.
+ */
+export class FileLog implements PartitionLog {
+  readonly dir: string;
+  #ctx: FileLogContext;
+  #segments: LogSegment[];
+  #end: number;
+  #queue: Uint8Array[] = [];
+  #waiters: Waiter[] = [];
+  #draining: Promise<void> | undefined;
+  /** Everything below this offset is fsynced. */
+  #flushedEnd: number;
+  /** Segments written since their last fsync. */
+  #unsynced = new Set<LogSegment>();
+  #closed = false;
+
+  private constructor(dir: string, ctx: FileLogContext, segments: LogSegment[]) {
+    this.dir = dir;
+    this.#ctx = ctx;
+    this.#segments = segments;
+    this.#end = segments[segments.length - 1]!.nextOffset;
+    this.#flushedEnd = this.#end;
+  }
+
+  /** Opens (or creates) the log in `dir`, recovering its tail if the last shutdown was not clean. */
+  static open(dir: string, ctx: FileLogContext, mode: OpenMode): FileLog {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      throw storageIo(`creating ${dir}`, error);
+    }
+    const names = readdirSync(dir);
+    const bases: number[] = [];
+    for (const name of names) {
+      if (name.endsWith(DELETED_SUFFIX)) rmSync(join(dir, name), { force: true }); // a deletion cut short
+      const base = parseSegmentName(name, LOG_SUFFIX);
+      if (base !== undefined) bases.push(base);
+    }
+    bases.sort((a, b) => a - b);
+    if (bases.length === 0) bases.push(0);
+    const segments = bases.map((base) => new LogSegment(dir, base));
+    const log = new FileLog(dir, ctx, segments);
+    log.#load(mode);
+    return log;
+  }
+
+  #load(mode: OpenMode): void {
+    const segments = this.#segments;
+    const last = segments.length - 1;
+    // A segment holding the recovery point (or later) may have an unflushed tail: scan it.
+    let firstToScan = last;
+    if (!mode.clean) {
+      firstToScan = 0;
+      for (let i = 0; i < segments.length; i++) if (segments[i]!.baseOffset <= mode.recoveryPoint) firstToScan = i;
+    }
+    for (let i = 0; i < segments.length; i++) {
+      const seg = segments[i]!;
+      const size = fileSize(seg.logPath);
+      const next = segments[i + 1]?.baseOffset;
+      if (i < firstToScan) {
+        // Trusted: sealed and flushed before the checkpoint.
+        seg.size = size;
+        seg.nextOffset = next ?? seg.baseOffset;
+        seg.maxTimestamp = lastTimestamp(seg.timeIndexPath);
+        continue;
+      }
+      this.#recover(seg, size, i === last, mode.clean);
+      if (next !== undefined && seg.nextOffset !== next) {
+        throw storageCorrupt(seg.logPath, seg.size, `segment ends at offset ${seg.nextOffset} but the next segment starts at ${next}`);
+      }
+    }
+    this.#end = segments[last]!.nextOffset;
+    this.#flushedEnd = this.#end;
+  }
+
+  /** Scans a segment (after a clean shutdown, only from its last index entry) and cuts a torn tail. */
+  #recover(seg: LogSegment, size: number, isLast: boolean, clean: boolean): void {
+    const handle = this.#ctx.fds.acquire(seg.logPath);
+    try {
+      let from = 0;
+      let expected = seg.baseOffset;
+      let index: OffsetIndex | undefined;
+      if (clean) {
+        const loaded = OffsetIndex.load(seg.baseOffset, readOr(seg.indexPath), size);
+        const entry = loaded?.last();
+        const head = entry === undefined ? undefined : batchAt(handle.fd, entry.position, size);
+        if (loaded !== undefined && entry !== undefined && head !== undefined) {
+          from = entry.position;
+          expected = head.base;
+          loaded.truncateTo(from);
+          loaded.seedTime(lastTimestamp(seg.timeIndexPath));
+          index = loaded;
+        }
+      }
+      const scan = scanSegment(handle.fd, seg.logPath, seg.baseOffset, from, size, expected, index);
+      if (scan.damage !== undefined) {
+        if (!isLast || !scan.damage.tail) throw storageCorrupt(seg.logPath, scan.damage.position, scan.damage.reason);
+        try {
+          ftruncateSync(handle.fd, scan.end); // a torn tail: back to the last whole batch
+        } catch (error) {
+          throw storageIo(`truncating ${seg.logPath}`, error);
+        }
+      }
+      seg.scanned({ ...scan, maxTimestamp: Math.max(scan.maxTimestamp, from > 0 ? lastTimestamp(seg.timeIndexPath) : -1) });
+      // A full scan rebuilt the index: write it (the old one may be stale or missing).
+      if (from === 0) seg.writeIndexFiles(scan.index);
+    } finally {
+      this.#ctx.fds.release(handle);
+    }
+  }
+
+  get logStartOffset(): number {
+    return this.#segments[0]!.baseOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.#end;
+  }
+
+  /** Offsets below this are fsynced (for the recovery checkpoint). */
+  get flushedEnd(): number {
+    return this.#flushedEnd;
+  }
+
+  append(batch: Uint8Array): Promise<void> {
+    if (this.#closed) return Promise.reject(storageIo(`appending to ${this.dir}`, new Error('the log is closed')));
+    const base = batchBaseOffset(batch);
+    if (base !== this.#end) throw new RangeError(`batch starts at offset ${base}, but the log ends at ${this.#end}`);
+    this.#end = batchLastOffset(batch) + 1;
+    this.#queue.push(batch);
+    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    this.#draining ??= this.#drain();
+    return done;
+  }
+
+  /** Writes queued batches round after round until the queue is empty. */
+  async #drain(): Promise<void> {
+    await Promise.resolve(); // let the rest of this tick's appends join the round
+    try {
+      while (this.#queue.length > 0) {
+        const batches = this.#queue;
+        const waiters = this.#waiters;
+        this.#queue = [];
+        this.#waiters = [];
+        try {
+          await this.#writeRound(batches);
+          if (this.#ctx.fsync === 'always') await this.#sync();
+          for (const w of waiters) w.resolve();
+        } catch (error) {
+          // Nothing of this round (or queued after it) is acknowledged: take the log back to
+          // before it, so the next append continues from the last good offset.
+          const failed = error instanceof KafkaliteError ? error : storageIo(`writing ${this.dir}`, error);
+          const later = this.#waiters;
+          this.#queue = [];
+          this.#waiters = [];
+          this.#end = batchBaseOffset(batches[0]!);
+          this.#undoPartialWrite();
+          for (const w of [...waiters, ...later]) w.reject(failed);
+        }
+      }
+    } finally {
+      this.#draining = undefined;
+    }
+  }
+
+  async #writeRound(batches: Uint8Array[]): Promise<void> {
+    const limit = this.#ctx.segmentBytes();
+    let i = 0;
+    while (i < batches.length) {
+      let seg = this.#active();
+      if (seg.size > 0 && seg.size + batches[i]!.length > limit) seg = this.#roll(batchBaseOffset(batches[i]!));
+      const run: Uint8Array[] = [];
+      let bytes = seg.size;
+      while (i < batches.length && (run.length === 0 || bytes + batches[i]!.length <= limit)) {
+        bytes += batches[i]!.length;
+        run.push(batches[i++]!);
+      }
+      const handle = this.#ctx.fds.acquire(seg.logPath);
+      try {
+        await writeAll(handle.fd, run, seg.logPath);
+      } finally {
+        this.#ctx.fds.release(handle);
+      }
+      const position = seg.size;
+      const { entries, timeEntries } = seg.appended(run, position, seg.loadedIndex!);
+      this.#unsynced.add(seg);
+      if (entries.length > 0) await this.#appendFile(seg.indexPath, entries);
+      if (timeEntries.length > 0) await this.#appendFile(seg.timeIndexPath, timeEntries);
+    }
+  }
+
+  async #appendFile(path: string, chunks: Buffer[]): Promise<void> {
+    const handle = this.#ctx.fds.acquire(path);
+    try {
+      await writeAll(handle.fd, chunks, path);
+    } finally {
+      this.#ctx.fds.release(handle);
+    }
+  }
+
+  /** After a failed round: cuts the active segment back to what was acknowledged. */
+  #undoPartialWrite(): void {
+    const seg = this.#active();
+    const handle = this.#ctx.fds.acquire(seg.logPath);
+    try {
+      ftruncateSync(handle.fd, seg.size);
+    } catch {
+      // recovery on the next open cuts a torn tail anyway
+    } finally {
+      this.#ctx.fds.release(handle);
+    }
+  }
+
+  #active(): LogSegment {
+    return this.#segments[this.#segments.length - 1]!;
+  }
+
+  /** Seals the active segment and starts a new one at `baseOffset`. */
+  #roll(baseOffset: number): LogSegment {
+    const sealed = this.#active();
+    const seg = new LogSegment(this.dir, baseOffset);
+    try {
+      closeSync(openSync(seg.logPath, 'a'));
+      closeSync(openSync(seg.indexPath, 'a'));
+      closeSync(openSync(seg.timeIndexPath, 'a'));
+    } catch (error) {
+      throw storageIo(`creating segment ${seg.logPath}`, error);
+    }
+    seg.adoptIndex(new OffsetIndex(baseOffset));
+    this.#segments.push(seg);
+    // The sealed segment's index now lives in the bounded cache, like every sealed one.
+    this.#ctx.indexes.set(sealed, true);
+    return seg;
+  }
+
+  /** fdatasyncs every segment written since its last sync, and the folder if segments were made. */
+  async #sync(): Promise<void> {
+    const end = this.#end - this.#queue.reduce((n, b) => n + batchLastOffset(b) + 1 - batchBaseOffset(b), 0);
+    const segments = [...this.#unsynced];
+    this.#unsynced.clear();
+    for (const seg of segments) {
+      const handle = this.#ctx.fds.acquire(seg.logPath);
+      try {
+        await new Promise<void>((resolve, reject) =>
+          fdatasync(handle.fd, (error) => (error === null ? resolve() : reject(storageIo(`fsync of ${seg.logPath}`, error)))),
+        );
+      } catch (error) {
+        for (const s of segments) this.#unsynced.add(s);
+        throw error;
+      } finally {
+        this.#ctx.fds.release(handle);
+      }
+    }
+    if (segments.length > 1 || segments.some((s) => s.size === 0)) await syncDir(this.dir);
+    this.#flushedEnd = Math.max(this.#flushedEnd, end);
+  }
+
+  async read(offset: number, maxBytes: number): Promise<Uint8Array[]> {
+    const segments = this.#segments;
+    if (offset >= this.#end) return [];
+    let i = segmentFor(segments, Math.max(offset, this.logStartOffset));
+    const out: Uint8Array[] = [];
+    let bytes = 0;
+    for (; i < segments.length; i++) {
+      const seg = segments[i]!;
+      if (seg.size === 0) continue;
+      const handle = this.#ctx.fds.acquire(seg.logPath);
+      try {
+        let pos = seg.baseOffset <= offset ? seg.index(handle.fd, this.#ctx.indexes).lookup(offset) : 0;
+        const size = seg.size;
+        while (pos < size) {
+          const want = Math.min(size - pos, Math.max(maxBytes - bytes, READ_CHUNK));
+          let chunk = await readAt(handle.fd, seg.logPath, pos, want);
+          let at = 0;
+          while (at + RECORD_BATCH_HEADER_SIZE <= chunk.length) {
+            const length = batchSize(chunk, at);
+            if (length < RECORD_BATCH_HEADER_SIZE) throw storageCorrupt(seg.logPath, pos + at, `batch length ${length} is smaller than a header`);
+            if (at + length > chunk.length) {
+              if (at > 0) break;
+              chunk = await readAt(handle.fd, seg.logPath, pos, length); // one batch larger than the chunk
+              if (chunk.length < length) throw storageCorrupt(seg.logPath, pos, `batch of ${length} bytes runs past the end of the file`);
+            }
+            const bad = checkBatch(chunk, at, at + length);
+            if (bad !== undefined) throw storageCorrupt(seg.logPath, pos + at, bad);
+            if (batchLastOffset(chunk, at) >= offset) {
+              if (out.length > 0 && bytes + length > maxBytes) return out;
+              out.push(chunk.subarray(at, at + length));
+              bytes += length;
+            }
+            at += length;
+          }
+          if (at === 0) throw storageCorrupt(seg.logPath, pos, 'a truncated batch header');
+          pos += at;
+          if (bytes >= maxBytes) return out;
+        }
+      } finally {
+        this.#ctx.fds.release(handle);
+      }
+    }
+    return out;
+  }
+
+  applyRetention(policy: RetentionPolicy): number {
+    const { retentionBytes, retentionMs, now } = policy;
+    let total = 0;
+    for (const s of this.#segments) total += s.size;
+    while (this.#segments.length > 0) {
+      const seg = this.#segments[0]!;
+      const isActive = this.#segments.length === 1;
+      const expired = retentionMs >= 0 && seg.maxTimestamp >= 0 && seg.maxTimestamp < now - retentionMs;
+      const overSize = !isActive && retentionBytes >= 0 && total - seg.size >= retentionBytes;
+      if (!expired && !overSize) break;
+      if (isActive) {
+        // Every record has expired: roll an empty segment at the end, then drop the old one,
+        // so the log remembers where it ends. Not while a round is writing to it.
+        if (this.#draining !== undefined || this.#queue.length > 0 || seg.size === 0) break;
+        this.#roll(this.#end);
+      }
+      this.#segments.shift();
+      total -= seg.size;
+      this.#deleteSegment(seg);
+    }
+    return this.logStartOffset;
+  }
+
+  /** Renames a segment's files to `.deleted`, then removes them in the background (as Kafka). */
+  #deleteSegment(seg: LogSegment): void {
+    this.#ctx.indexes.delete(seg);
+    this.#unsynced.delete(seg);
+    for (const path of [seg.logPath, seg.indexPath, seg.timeIndexPath]) {
+      this.#ctx.fds.forget(path);
+      try {
+        renameSync(path, path + DELETED_SUFFIX);
+        unlink(path + DELETED_SUFFIX, () => undefined);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  async flush(): Promise<void> {
+    while (this.#draining !== undefined) await this.#draining;
+    if (this.#unsynced.size > 0 || this.#flushedEnd < this.#end) await this.#sync();
+  }
+
+  /** Whether anything was written since the last fsync. */
+  get dirty(): boolean {
+    return this.#unsynced.size > 0;
+  }
+
+  /** Flushes, syncs the index files and lets go of every descriptor. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.flush();
+    this.#closed = true;
+    const active = this.#active();
+    for (const path of [active.indexPath, active.timeIndexPath]) {
+      const handle = this.#ctx.fds.acquire(path);
+      try {
+        await new Promise<void>((resolve) => fsyncFd(handle.fd, () => resolve()));
+      } finally {
+        this.#ctx.fds.release(handle);
+      }
+    }
+    this.#forgetAll();
+  }
+
+  /** Forgets every file of the log (before its folder is deleted). */
+  #forgetAll(): void {
+    for (const seg of this.#segments) {
+      this.#ctx.indexes.delete(seg);
+      for (const path of [seg.logPath, seg.indexPath, seg.timeIndexPath]) this.#ctx.fds.forget(path);
+    }
+  }
+
+  /** Deletes the whole log from disk. */
+  async destroy(): Promise<void> {
+    while (this.#draining !== undefined) await this.#draining.catch(() => undefined);
+    this.#closed = true;
+    this.#forgetAll();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The index of the last segment whose base offset is at most `offset`. */
+function segmentFor(segments: LogSegment[], offset: number): number {
+  let lo = 0;
+  let hi = segments.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (segments[mid]!.baseOffset <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw storageIo(`reading the size of ${path}`, error);
+  }
+}
+
+function readOr(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
+
+/** The base offset of the batch at `position`, if a whole valid batch starts there. */
+function batchAt(fd: number, position: number, size: number): { base: number } | undefined {
+  if (size - position < RECORD_BATCH_HEADER_SIZE) return undefined;
+  const head = Buffer.allocUnsafe(RECORD_BATCH_HEADER_SIZE);
+  readSync(fd, head, 0, RECORD_BATCH_HEADER_SIZE, position);
+  const length = batchSize(head);
+  if (length < RECORD_BATCH_HEADER_SIZE || position + length > size) return undefined;
+  const whole = Buffer.allocUnsafe(length);
+  readSync(fd, whole, 0, length, position);
+  return checkBatch(whole) === undefined ? { base: batchBaseOffset(whole) } : undefined;
+}
+
+/** The largest timestamp in a `.timeindex` (its last entry), or -1. */
+function lastTimestamp(path: string): number {
+  const bytes = readOr(path);
+  if (bytes.length < 12 || bytes.length % 12 !== 0) return -1;
+  return Number(bytes.readBigInt64BE(bytes.length - 12));
+}
+
+/** Writes every buffer, in order, looping over short writes. */
+function writeAll(fd: number, buffers: Uint8Array[], path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (bufs: Uint8Array[]): void => {
+      writev(fd, bufs as NodeJS.ArrayBufferView[], (error, written) => {
+        if (error !== null) return reject(storageIo(`writing ${path}`, error));
+        let left = written;
+        let k = 0;
+        while (k < bufs.length && left >= bufs[k]!.length) left -= bufs[k++]!.length;
+        if (k === bufs.length) return resolve();
+        const rest = bufs.slice(k);
+        rest[0] = rest[0]!.subarray(left);
+        step(rest);
+      });
+    };
+    step(buffers);
+  });
+}
+
+function syncDir(dir: string): Promise<void> {
+  return new Promise((resolve) => {
+    let fd: number;
+    try {
+      fd = openSync(dir, 'r');
+    } catch {
+      resolve();
+      return;
+    }
+    fsyncFd(fd, () => {
+      closeSync(fd);
+      resolve();
+    });
+  });
+}
+

@@ -1,0 +1,296 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { LRUCache } from 'lru-cache';
+import { SystemClock, type Clock, type ClockTimer } from '../../clock.js';
+import { invalidArgument, show, storageCorrupt, storageIo, storageLocked } from '../../errors.js';
+import type { PartitionLog, Storage, StorageContext, StoredTopic } from '../storage.js';
+import { FdCache } from './fd-cache.js';
+import { FileLog, type FileLogContext, type FsyncMode } from './file-log.js';
+import { parsePartitionDirName, partitionDirName } from './file-names.js';
+import { DirLock } from './lock.js';
+import type { LogSegment } from './segment.js';
+
+/** Written at a clean close, removed at open: its absence means the last run crashed. */
+export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
+/** Per partition, the offset below which the log was fsynced (Kafka's file and text format). */
+export const RECOVERY_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
+/** Topics and their configs. */
+export const TOPICS_FILE = 'topics.json';
+const TOPICS_VERSION = 1;
+
+export interface FileStorageOptions {
+  /** The folder holding everything; created if missing. */
+  dir: string;
+  /**
+   * When appended records reach the disk: `'always'` — a `send` resolves only after fsync (sends
+   * waiting together share one fsync); `'interval'` — every `fsyncIntervalMs`; `'never'` — when
+   * the OS decides (a process crash loses nothing, a power cut may).
+   * @default 'always'
+   */
+  fsync?: FsyncMode;
+  /** @default 1000 */
+  fsyncIntervalMs?: number;
+  /** Caps every topic's `segmentBytes`. @default no cap (the topic's own, 1 GiB by default) */
+  segmentBytes?: number;
+  /** File descriptors kept open at most (segments reopen on demand). @default 512 */
+  maxOpenFiles?: number;
+  /** Indexes of sealed segments kept in memory at most (reloaded on demand). @default 1024 */
+  maxLoadedIndexes?: number;
+  /** How often the recovery checkpoint is written: after a crash, only what came later is scanned. @default 10000 */
+  checkpointIntervalMs?: number;
+}
+
+/**
+ * Kafka's log layout on disk: `dir/<topic>-<partition>/<20-digit base offset>.log` holding
+ * RecordBatch v2 bytes exactly as Kafka writes them, beside sparse `.index` and `.timeindex`
+ * files; `topics.json` for topic configs (written to a temp file, fsynced, renamed); Kafka's
+ * `recovery-point-offset-checkpoint` and clean-shutdown marker so that opening after a clean
+ * close scans nothing and after a crash scans only the tail. Format: docs/format.md.
+ *
+ * Concurrency: one broker per folder (`STORAGE_LOCKED` otherwise, across processes too); within
+ * it, each partition log serialises its own writes.
+ */
+export class FileStorage implements Storage {
+  readonly dir: string;
+  #options: Required<Omit<FileStorageOptions, 'segmentBytes'>> & { segmentBytes: number | undefined };
+  #topics = new Map<string, StoredTopic>();
+  #logs = new Map<string, FileLog[]>();
+  #lock: DirLock;
+  #fds: FdCache;
+  #indexes: LRUCache<LogSegment, true>;
+  #clock: Clock = new SystemClock();
+  #timers = new Map<string, ClockTimer>();
+  #open = false;
+
+  constructor(options: FileStorageOptions) {
+    if (options === null || typeof options !== 'object' || typeof options.dir !== 'string' || options.dir.length === 0) {
+      throw invalidArgument(`FileStorage needs { dir: string } (got ${show(options)})`);
+    }
+    const o = {
+      fsync: options.fsync ?? 'always',
+      fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
+      segmentBytes: options.segmentBytes,
+      maxOpenFiles: options.maxOpenFiles ?? 512,
+      maxLoadedIndexes: options.maxLoadedIndexes ?? 1024,
+      checkpointIntervalMs: options.checkpointIntervalMs ?? 10_000,
+      dir: resolve(options.dir),
+    };
+    if (!['always', 'interval', 'never'].includes(o.fsync)) throw invalidArgument(`fsync must be 'always', 'interval' or 'never' (got ${show(o.fsync)})`);
+    for (const key of ['fsyncIntervalMs', 'maxOpenFiles', 'maxLoadedIndexes', 'checkpointIntervalMs'] as const) {
+      if (!Number.isSafeInteger(o[key]) || o[key] < 1) throw invalidArgument(`${key} must be a positive integer (got ${show(o[key])})`);
+    }
+    if (o.segmentBytes !== undefined && (!Number.isSafeInteger(o.segmentBytes) || o.segmentBytes < 14)) {
+      throw invalidArgument(`segmentBytes must be an integer >= 14 (got ${show(o.segmentBytes)})`);
+    }
+    this.dir = o.dir;
+    this.#options = o;
+    this.#lock = new DirLock(o.dir);
+    this.#fds = new FdCache(o.maxOpenFiles);
+    this.#indexes = new LRUCache<LogSegment, true>({ max: o.maxLoadedIndexes, dispose: (_, segment) => segment.unloadIndex() });
+  }
+
+  async open(context?: StorageContext): Promise<StoredTopic[]> {
+    if (this.#open) throw storageLocked(this.dir);
+    try {
+      mkdirSync(this.dir, { recursive: true });
+    } catch (error) {
+      throw storageIo(`creating ${this.dir}`, error);
+    }
+    this.#lock.acquire();
+    try {
+      this.#clock = context?.clock ?? this.#clock;
+      const marker = join(this.dir, CLEAN_SHUTDOWN_FILE);
+      const clean = existsSync(marker);
+      if (clean) {
+        unlinkSync(marker);
+        syncDir(this.dir);
+      }
+      const checkpoint = this.#readCheckpoint();
+      this.#topics = new Map(this.#readTopics().map((t) => [t.name, t]));
+      this.#logs = new Map();
+      for (const topic of this.#topics.values()) {
+        const logs: FileLog[] = [];
+        for (let p = 0; p < topic.partitions; p++) {
+          const recoveryPoint = checkpoint.get(`${topic.name} ${p}`) ?? 0;
+          logs.push(FileLog.open(this.#partitionDir(topic.name, p), this.#context(topic.name), { clean, recoveryPoint }));
+        }
+        this.#logs.set(topic.name, logs);
+      }
+      this.#open = true;
+      this.#startTimers();
+      return [...this.#topics.values()].map(copyTopic);
+    } catch (error) {
+      this.#fds.clear();
+      this.#lock.release();
+      throw error;
+    }
+  }
+
+  async saveTopic(topic: StoredTopic): Promise<void> {
+    const existing = this.#logs.get(topic.name);
+    if (existing === undefined) {
+      // A folder left by a topic of that name deleted in a crash must not leak into the new one.
+      for (let p = 0; p < topic.partitions; p++) rmSync(this.#partitionDir(topic.name, p), { recursive: true, force: true });
+    }
+    const logs = existing ?? [];
+    while (logs.length < topic.partitions) {
+      logs.push(FileLog.open(this.#partitionDir(topic.name, logs.length), this.#context(topic.name), { clean: true, recoveryPoint: 0 }));
+    }
+    this.#logs.set(topic.name, logs);
+    this.#topics.set(topic.name, copyTopic(topic));
+    this.#writeTopics();
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    const logs = this.#logs.get(name) ?? [];
+    this.#topics.delete(name);
+    this.#logs.delete(name);
+    this.#writeTopics();
+    for (const log of logs) await log.destroy();
+  }
+
+  log(topic: string, partition: number): PartitionLog {
+    const log = this.#logs.get(topic)?.[partition];
+    if (log === undefined) throw new RangeError(`no log for ${topic}-${partition}: save the topic first`);
+    return log;
+  }
+
+  /** Flushes every log, writes the checkpoint and the clean-shutdown marker, and unlocks. */
+  async close(): Promise<void> {
+    if (!this.#open) return;
+    this.#open = false;
+    for (const t of this.#timers.values()) this.#clock.clearTimeout(t);
+    this.#timers.clear();
+    for (const logs of this.#logs.values()) for (const log of logs) await log.close();
+    this.#writeCheckpoint();
+    writeDurably(join(this.dir, CLEAN_SHUTDOWN_FILE), '');
+    this.#fds.clear();
+    this.#indexes.clear();
+    this.#lock.release();
+  }
+
+  #context(topic: string): FileLogContext {
+    return {
+      fds: this.#fds,
+      indexes: this.#indexes,
+      fsync: this.#options.fsync,
+      segmentBytes: () => Math.min(this.#topics.get(topic)?.config.segmentBytes ?? Infinity, this.#options.segmentBytes ?? Infinity),
+    };
+  }
+
+  #partitionDir(topic: string, partition: number): string {
+    return join(this.dir, partitionDirName(topic, partition));
+  }
+
+  #startTimers(): void {
+    const every = (name: string, ms: number, work: () => Promise<void>): void => {
+      const timer = this.#clock.setTimeout(async () => {
+        if (!this.#open) return;
+        await work().catch(() => undefined); // a failing fsync surfaces on the next append or close
+        if (this.#open) every(name, ms, work);
+      }, ms);
+      timer.unref?.();
+      this.#timers.set(name, timer);
+    };
+    if (this.#options.fsync === 'interval') {
+      every('fsync', this.#options.fsyncIntervalMs, async () => {
+        for (const logs of this.#logs.values()) for (const log of logs) if (log.dirty) await log.flush();
+      });
+    }
+    every('checkpoint', this.#options.checkpointIntervalMs, async () => this.#writeCheckpoint());
+  }
+
+  #readTopics(): StoredTopic[] {
+    const path = join(this.dir, TOPICS_FILE);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return this.#orphanCheck([]);
+      throw storageIo(`reading ${path}`, error);
+    }
+    let parsed: { version?: unknown; topics?: unknown };
+    try {
+      parsed = JSON.parse(text) as typeof parsed;
+    } catch (error) {
+      throw storageCorrupt(path, 0, `not JSON (${(error as Error).message})`);
+    }
+    if (parsed.version !== TOPICS_VERSION || !Array.isArray(parsed.topics)) {
+      throw storageCorrupt(path, 0, `expected { version: ${TOPICS_VERSION}, topics: [...] }`);
+    }
+    return this.#orphanCheck(parsed.topics as StoredTopic[]);
+  }
+
+  /** Partition folders of topics that are not saved (a delete cut short) are removed. */
+  #orphanCheck(topics: StoredTopic[]): StoredTopic[] {
+    const known = new Map(topics.map((t) => [t.name, t.partitions]));
+    for (const name of readdirSync(this.dir)) {
+      const tp = parsePartitionDirName(name);
+      if (tp === undefined) continue;
+      const partitions = known.get(tp.topic);
+      if (partitions === undefined || tp.partition >= partitions) rmSync(join(this.dir, name), { recursive: true, force: true });
+    }
+    return topics;
+  }
+
+  #writeTopics(): void {
+    const body = JSON.stringify({ version: TOPICS_VERSION, topics: [...this.#topics.values()] }, null, 2);
+    writeDurably(join(this.dir, TOPICS_FILE), body);
+  }
+
+  #readCheckpoint(): Map<string, number> {
+    const out = new Map<string, number>();
+    let text: string;
+    try {
+      text = readFileSync(join(this.dir, RECOVERY_CHECKPOINT_FILE), 'utf8');
+    } catch {
+      return out; // none yet: recovery scans whole logs
+    }
+    const lines = text.split('\n').filter((l) => l.length > 0);
+    if (lines[0] !== '0') return out;
+    for (const line of lines.slice(2)) {
+      const parts = line.split(' ');
+      const offset = Number(parts.pop());
+      const partition = Number(parts.pop());
+      if (Number.isSafeInteger(offset) && Number.isInteger(partition)) out.set(`${parts.join(' ')} ${partition}`, offset);
+    }
+    return out;
+  }
+
+  #writeCheckpoint(): void {
+    const lines: string[] = [];
+    for (const [topic, logs] of this.#logs) logs.forEach((log, p) => lines.push(`${topic} ${p} ${log.flushedEnd}`));
+    writeDurably(join(this.dir, RECOVERY_CHECKPOINT_FILE), `0\n${lines.length}\n${lines.join('\n')}\n`);
+  }
+}
+
+/** Temp file, fsync, rename, fsync the folder: a crash leaves the old or the new file, never a mix. */
+function writeDurably(path: string, body: string): void {
+  const tmp = `${path}.tmp`;
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, body);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    syncDir(join(path, '..'));
+  } catch (error) {
+    throw storageIo(`writing ${path}`, error);
+  }
+}
+
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function copyTopic(t: StoredTopic): StoredTopic {
+  return { name: t.name, partitions: t.partitions, config: { ...t.config } };
+}
