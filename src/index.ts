@@ -29,6 +29,7 @@ export {
   batchLastOffset,
   batchMaxTimestamp,
   batchRecordCount,
+  batchSize,
   checkBatch,
   decodeRecordBatch,
   readBatchHeader,
