@@ -9,6 +9,7 @@ import {
   readFileSync,
   readSync,
   renameSync,
+  writeFileSync,
   rmSync,
   statSync,
   unlink,
@@ -123,7 +124,10 @@ export class FileLog implements PartitionLog {
         seg.maxTimestamp = lastTimestamp(seg.timeIndexPath);
         continue;
       }
-      this.#recover(seg, size, i === last, mode.clean);
+      // After a clean close only the tail of the last segment is read; after a crash, the
+      // segment holding the recovery point is read from its index entry for that point.
+      const from = mode.clean ? Infinity : i === firstToScan ? mode.recoveryPoint : undefined;
+      this.#recover(seg, size, i === last, from);
       if (next !== undefined && seg.nextOffset !== next) {
         throw storageCorrupt(seg.logPath, seg.size, `segment ends at offset ${seg.nextOffset} but the next segment starts at ${next}`);
       }
@@ -132,18 +136,22 @@ export class FileLog implements PartitionLog {
     this.#flushedEnd = this.#end;
   }
 
-  /** Scans a segment (after a clean shutdown, only from its last index entry) and cuts a torn tail. */
-  #recover(seg: LogSegment, size: number, isLast: boolean, clean: boolean): void {
+  /**
+   * Scans a segment and cuts a torn tail. With `trustBelow`, the scan starts at the index entry
+   * at or below that offset (`Infinity`: the last entry) when the index holds up there — the
+   * batch it points at is whole and has that offset — and from the start of the file otherwise.
+   */
+  #recover(seg: LogSegment, size: number, isLast: boolean, trustBelow: number | undefined): void {
     const handle = this.#ctx.fds.acquire(seg.logPath);
     try {
       let from = 0;
       let expected = seg.baseOffset;
       let index: OffsetIndex | undefined;
-      if (clean) {
+      if (trustBelow !== undefined) {
         const loaded = OffsetIndex.load(seg.baseOffset, readOr(seg.indexPath), size);
-        const entry = loaded?.last();
+        const entry = loaded?.floor(trustBelow);
         const head = entry === undefined ? undefined : batchAt(handle.fd, entry.position, size);
-        if (loaded !== undefined && entry !== undefined && head !== undefined) {
+        if (loaded !== undefined && entry !== undefined && head !== undefined && head.last === entry.offset) {
           from = entry.position;
           expected = head.base;
           loaded.truncateTo(from);
@@ -160,9 +168,21 @@ export class FileLog implements PartitionLog {
           throw storageIo(`truncating ${seg.logPath}`, error);
         }
       }
-      seg.scanned({ ...scan, maxTimestamp: Math.max(scan.maxTimestamp, from > 0 ? lastTimestamp(seg.timeIndexPath) : -1) });
-      // A full scan rebuilt the index: write it (the old one may be stale or missing).
-      if (from === 0) seg.writeIndexFiles(scan.index);
+      if (from === 0) {
+        // A full scan rebuilt the index: write it (the old one may be stale or missing).
+        seg.scanned(scan);
+        seg.writeIndexFiles(scan.index);
+      } else {
+        // The index held up to `from`; past a cut tail, its files may hold entries for bytes
+        // that are gone: keep only entries for offsets that remain.
+        const kept = scan.damage === undefined ? undefined : scan.nextOffset - 1 - seg.baseOffset;
+        const timestamps = readTimeIndex(seg.timeIndexPath, kept);
+        seg.scanned({ ...scan, maxTimestamp: Math.max(scan.maxTimestamp, timestamps.max) });
+        if (kept !== undefined) {
+          writeFileSync(seg.indexPath, scan.index.indexBytes());
+          writeFileSync(seg.timeIndexPath, timestamps.bytes);
+        }
+      }
     } finally {
       this.#ctx.fds.release(handle);
     }
@@ -470,8 +490,8 @@ function readOr(path: string): Buffer {
   }
 }
 
-/** The base offset of the batch at `position`, if a whole valid batch starts there. */
-function batchAt(fd: number, position: number, size: number): { base: number } | undefined {
+/** The first and last offsets of the batch at `position`, if a whole valid batch starts there. */
+function batchAt(fd: number, position: number, size: number): { base: number; last: number } | undefined {
   if (size - position < RECORD_BATCH_HEADER_SIZE) return undefined;
   const head = Buffer.allocUnsafe(RECORD_BATCH_HEADER_SIZE);
   readSync(fd, head, 0, RECORD_BATCH_HEADER_SIZE, position);
@@ -479,14 +499,21 @@ function batchAt(fd: number, position: number, size: number): { base: number } |
   if (length < RECORD_BATCH_HEADER_SIZE || position + length > size) return undefined;
   const whole = Buffer.allocUnsafe(length);
   readSync(fd, whole, 0, length, position);
-  return checkBatch(whole) === undefined ? { base: batchBaseOffset(whole) } : undefined;
+  return checkBatch(whole) === undefined ? { base: batchBaseOffset(whole), last: batchLastOffset(whole) } : undefined;
 }
 
 /** The largest timestamp in a `.timeindex` (its last entry), or -1. */
 function lastTimestamp(path: string): number {
-  const bytes = readOr(path);
-  if (bytes.length < 12 || bytes.length % 12 !== 0) return -1;
-  return Number(bytes.readBigInt64BE(bytes.length - 12));
+  return readTimeIndex(path, undefined).max;
+}
+
+/** A `.timeindex`'s whole entries (only those up to relative offset `maxRel`) and their largest timestamp. */
+function readTimeIndex(path: string, maxRel: number | undefined): { bytes: Buffer; max: number } {
+  const raw = readOr(path);
+  let end = raw.length - (raw.length % 12);
+  if (maxRel !== undefined) while (end >= 12 && raw.readInt32BE(end - 4) > maxRel) end -= 12;
+  const bytes = raw.subarray(0, end);
+  return { bytes, max: end >= 12 ? Number(bytes.readBigInt64BE(end - 12)) : -1 };
 }
 
 /** Writes every buffer, in order, looping over short writes. */

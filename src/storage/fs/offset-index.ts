@@ -57,6 +57,11 @@ export class OffsetIndex {
 
   /** The byte position to start reading from to find `offset`: the largest entry at or below it. */
   lookup(offset: number): number {
+    return this.floor(offset)?.position ?? 0;
+  }
+
+  /** The largest entry at or below `offset` (`Infinity`: the last entry), if any. */
+  floor(offset: number): { offset: number; position: number } | undefined {
     const rel = offset - this.baseOffset;
     const rels = this.#relOffsets;
     let lo = 0;
@@ -71,14 +76,7 @@ export class OffsetIndex {
         hi = mid - 1;
       }
     }
-    return found < 0 ? 0 : this.#positions[found]!;
-  }
-
-  /** The last entry, if any: where a scan for the segment's end may start. */
-  last(): { offset: number; position: number } | undefined {
-    const n = this.#relOffsets.length;
-    if (n === 0) return undefined;
-    return { offset: this.baseOffset + this.#relOffsets[n - 1]!, position: this.#positions[n - 1]! };
+    return found < 0 ? undefined : { offset: this.baseOffset + rels[found]!, position: this.#positions[found]! };
   }
 
   /** Drops entries at or past `position` (after the log was cut back there). */
