@@ -26,11 +26,13 @@ import {
   type RowResult,
 } from './lib/report.js';
 import { batched } from './scenarios/batched.js';
+import { fileStorage } from './scenarios/file-storage.js';
 import { ceiling } from './scenarios/ceiling.js';
 import { oneAtATime } from './scenarios/one-at-a-time.js';
+import { rebalance } from './scenarios/rebalance.js';
 
-const SCENARIOS: Scenario[] = [ceiling, batched, oneAtATime];
-const TRIAL_TIMEOUT_MS = 120_000;
+const SCENARIOS: Scenario[] = [ceiling, batched, oneAtATime, rebalance, fileStorage];
+const TRIAL_TIMEOUT_MS = 300_000;
 const SELF = fileURLToPath(import.meta.url);
 
 const USAGE = `usage: npm run bench -- [SCENARIO...] [--runs N] [--messages N] [--same-process]

@@ -109,11 +109,16 @@ export function summarise(scenario: string, name: string, messages: number, base
   };
 }
 
-/** Fills in `vsCeiling` from the baseline row, if there is one. */
+/**
+ * Fills in `vsCeiling`: a scenario with a baseline row of its own (file-storage's raw disk
+ * writes) is divided by it; every other row by the `ceiling` scenario's baseline.
+ */
 export function applyRatios(rows: RowResult[]): void {
-  const base = rows.find((r) => r.baseline);
-  if (base === undefined) return;
-  for (const r of rows) r.vsCeiling = r.msgsPerSec / base.msgsPerSec;
+  const global = rows.find((r) => r.baseline && r.scenario === 'ceiling') ?? rows.find((r) => r.baseline);
+  for (const r of rows) {
+    const base = rows.find((b) => b.baseline && b.scenario === r.scenario) ?? global;
+    if (base !== undefined) r.vsCeiling = r.msgsPerSec / base.msgsPerSec;
+  }
 }
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
