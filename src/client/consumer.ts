@@ -1,10 +1,10 @@
 import { EventEmitter } from 'eventemitter3';
-import { batchLastOffset, decodeRecordsInto } from '../codec/record-batch.js';
-import { closed, invalidArgument, KafkaliteError, notInGroup, offsetOutOfRange, show } from '../errors.js';
-import { DEFAULT_FETCH_BYTES } from '../topic/partition.js';
+import { closed, invalidArgument, notInGroup, show } from '../errors.js';
 import { validateTopicName } from '../topic/topic-config.js';
 import type { ConsumerRecord, TopicPartition, TopicPartitionOffset } from '../types.js';
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchPartition, type KafkaApi } from './kafka-api.js';
+import { LATEST_TIMESTAMP, type KafkaApi } from './kafka-api.js';
+import { fetchChunks, type Chunk } from './fetcher.js';
+import { fixPositions, newCursor, resetOutOfRange, tpKey, type PartitionCursor } from './positions.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
 import { GroupMember, type MemberHost } from './group-member.js';
 
@@ -29,35 +29,8 @@ export interface ConsumerEvents {
   error: [error: unknown];
 }
 
-/** One assigned partition: where the consumer reads next. */
-interface Assigned {
-  topic: string;
-  partition: number;
-  /** The next offset to deliver; undefined until a reset fixes it. */
-  position: number | undefined;
-  /**
-   * Set when the position must be fixed before the next fetch: from the group's committed offset
-   * (falling back to `autoOffsetReset`), or from the log's start or end.
-   */
-  reset: 'committed' | 'earliest' | 'latest' | undefined;
-  paused: boolean;
-  /** Being given up in a rebalance: nothing more is delivered from it. */
-  revoked: boolean;
-  /** The position last committed, so auto-commit skips partitions that did not move. */
-  committed: number | undefined;
-  /** Bumped by every seek, reset and reassignment, so stale fetches and resets are dropped. */
-  epoch: number;
-}
-
-/** Records fetched for one partition, valid while its epoch is unchanged. */
-interface Chunk {
-  state: Assigned;
-  epoch: number;
-  records: ConsumerRecord[];
-}
-
 interface CaughtUpWaiter {
-  targets: { state: Assigned; offset: number }[];
+  targets: { state: PartitionCursor; offset: number }[];
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -65,7 +38,6 @@ interface CaughtUpWaiter {
 /** How long one internal fetch of `run` and `for await` waits before looking around again. */
 const IDLE_WAIT_MS = 1000;
 
-const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 /**
  * Reads records from assigned partitions: by `poll`, by `run` (push, with handlers) or by
@@ -79,7 +51,7 @@ const tpKey = (topic: string, partition: number): string => `${topic}\u0000${par
 export class Consumer extends EventEmitter<ConsumerEvents> {
   #api: KafkaApi;
   #options: ResolvedConsumerOptions;
-  #assigned = new Map<string, Assigned>();
+  #assigned = new Map<string, PartitionCursor>();
   #wakeup: AbortController | undefined;
   #mode: 'poll' | 'run' | 'iterate' | undefined;
   #runLoop: Promise<void> | undefined;
@@ -122,7 +94,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.#checkOpen();
     if (!Array.isArray(partitions)) throw invalidArgument(`assign takes an array of { topic, partition } (got ${show(partitions)})`);
     if (this.#member !== undefined) throw invalidArgument('assign cannot be used by a consumer that subscribed: its group assigns its partitions');
-    const next = new Map<string, Assigned>();
+    const next = new Map<string, PartitionCursor>();
     for (const tp of partitions) {
       checkTopicPartition(tp, 'assign');
       const { topic, partition } = tp;
@@ -138,9 +110,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.#checkCaughtUp();
   }
 
-  #newState(topic: string, partition: number): Assigned {
-    const reset = this.#options.groupId !== undefined ? 'committed' : this.#resetPolicy();
-    return { topic, partition, position: undefined, reset, paused: false, revoked: false, committed: undefined, epoch: 0 };
+  #newState(topic: string, partition: number): PartitionCursor {
+    return newCursor(topic, partition, this.#options);
   }
 
   /**
@@ -209,9 +180,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   }
 
   /** Commits the positions of these partitions (only those that moved, unless `all`). */
-  async #commitStates(states: Assigned[], all = false): Promise<void> {
+  async #commitStates(states: PartitionCursor[], all = false): Promise<void> {
     const offsets: TopicPartitionOffset[] = [];
-    const committed: [Assigned, number][] = [];
+    const committed: [PartitionCursor, number][] = [];
     for (const s of states) {
       if (s.position === undefined || (!all && s.position === s.committed)) continue;
       offsets.push({ topic: s.topic, partition: s.partition, offset: s.position });
@@ -388,9 +359,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         const chunks = await this.#fetch(Math.max(0, deadline - clock.now()), this.#options.maxPollRecords);
         const out: ConsumerRecord[] = [];
         for (const chunk of chunks) {
-          if (chunk.state.epoch !== chunk.epoch || chunk.state.paused || chunk.state.revoked) continue;
+          if (chunk.cursor.epoch !== chunk.epoch || chunk.cursor.paused || chunk.cursor.revoked) continue;
           const last = chunk.records[chunk.records.length - 1]!;
-          chunk.state.position = last.offset + 1;
+          chunk.cursor.position = last.offset + 1;
           for (const r of chunk.records) out.push(r);
         }
         if (out.length > 0) {
@@ -445,7 +416,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   /** Hands records to `eachMessage` one by one; false when a handler threw. */
   async #deliverEach(chunk: Chunk, eachMessage: NonNullable<RunOptions['eachMessage']>): Promise<boolean> {
-    const { state, epoch, records } = chunk;
+    const { cursor: state, epoch, records } = chunk;
     for (let i = 0; i < records.length; i++) {
       if (state.epoch !== epoch || state.paused || state.revoked || this.#closing !== undefined) return true;
       const message = records[i]!;
@@ -464,7 +435,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   }
 
   async #deliverBatch(chunk: Chunk, eachBatch: NonNullable<RunOptions['eachBatch']>): Promise<boolean> {
-    const { state, epoch, records } = chunk;
+    const { cursor: state, epoch, records } = chunk;
     if (state.epoch !== epoch || state.paused || state.revoked) return true;
     try {
       const r = eachBatch({ batch: { topic: state.topic, partition: state.partition, messages: records } });
@@ -501,7 +472,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         this.#polledAt = this.#api.clock.now();
         await this.#reachSafePoint();
         const chunks = await this.#fetch(IDLE_WAIT_MS, this.#options.maxPollRecords);
-        for (const { state, epoch, records } of chunks) {
+        for (const { cursor: state, epoch, records } of chunks) {
           for (const record of records) {
             if (state.epoch !== epoch || state.paused || state.revoked || this.#closing !== undefined) break;
             state.position = record.offset + 1;
@@ -573,119 +544,32 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /** One fetch over the assigned, unpaused partitions; records grouped per partition. */
   async #fetch(maxWaitMs: number, maxRecords: number): Promise<Chunk[]> {
     await this.#fixPositions();
-    const states: Assigned[] = [];
-    const partitions: FetchPartition[] = [];
-    for (const s of this.#assigned.values()) {
-      if (s.paused || s.revoked || s.position === undefined) continue;
-      states.push(s);
-      partitions.push({ topic: s.topic, partition: s.partition, fetchOffset: s.position, maxBytes: DEFAULT_FETCH_BYTES });
-    }
-    const epochs = states.map((s) => s.epoch);
+    const cursors = [...this.#assigned.values()].filter((c) => !c.paused && !c.revoked && c.position !== undefined);
     // One controller serves fetch after fetch until a wake aborts it.
     this.#wakeup ??= new AbortController();
-    const response = await this.#api.fetch({ maxWaitMs, partitions, signal: this.#wakeup.signal });
-
-    const chunks: Chunk[] = [];
-    let budget = maxRecords;
-    const n = response.partitions.length;
-    const start = n === 0 ? 0 : this.#rotate++ % n; // fairness: a different partition first each time
-    for (let k = 0; k < n && budget > 0; k++) {
-      const i = (start + k) % n;
-      const p = response.partitions[i]!;
-      const state = states[i]!;
-      if (state.epoch !== epochs[i] || this.#assigned.get(tpKey(state.topic, state.partition)) !== state) continue;
-      if (p.error !== undefined) {
-        this.#onFetchError(state, p.error, p.logStartOffset, p.highWatermark);
-        continue;
-      }
-      const records: ConsumerRecord[] = [];
-      let from = state.position!;
-      for (const batch of p.batches) {
-        decodeRecordsInto(records, batch, 0, state.topic, state.partition, from, budget - records.length);
-        if (records.length >= budget) break;
-        from = batchLastOffset(batch) + 1;
-      }
-      if (records.length === 0) continue;
-      budget -= records.length;
-      chunks.push({ state, epoch: state.epoch, records });
-    }
-    return chunks;
+    const first = cursors.length === 0 ? 0 : this.#rotate++ % cursors.length;
+    return fetchChunks(
+      this.#api,
+      cursors,
+      { maxWaitMs, maxRecords, first, signal: this.#wakeup.signal },
+      (c) => this.#assigned.get(tpKey(c.topic, c.partition)) === c,
+      (c, _error, logStart, logEnd) => resetOutOfRange(c, this.#options, logStart, logEnd),
+    );
   }
 
-  #onFetchError(state: Assigned, error: KafkaliteError, logStart: number, logEnd: number): void {
-    if (error.code !== 'OFFSET_OUT_OF_RANGE') return; // a deleted topic or partition: nothing to read
-    const policy = this.#options.autoOffsetReset;
-    if (policy === 'none') throw offsetOutOfRange(state.topic, state.partition, state.position ?? -1, logStart, logEnd);
-    state.reset = policy;
-    state.position = undefined;
-    state.epoch++;
+  #fixPositions(lenient = false): Promise<void> {
+    return fixPositions(this.#api, this.#assigned.values(), this.#options, lenient);
   }
 
-  /**
-   * Fixes every position waiting for a reset: from the group's committed offsets, else by
-   * `autoOffsetReset` from the log start or end. With `'none'` and nothing committed, throws
-   * `OFFSET_OUT_OF_RANGE` — unless `lenient` (a rebalance), when the next `poll` throws instead.
-   */
-  async #fixPositions(lenient = false): Promise<void> {
-    const fromGroup = [...this.#assigned.values()].filter((s) => s.reset === 'committed');
-    if (fromGroup.length > 0) {
-      const epochs = fromGroup.map((s) => s.epoch);
-      const offsets = await this.#api.offsetFetch({
-        groupId: this.#options.groupId!,
-        partitions: fromGroup.map(({ topic, partition }) => ({ topic, partition })),
-      });
-      fromGroup.forEach((s, i) => {
-        if (s.epoch !== epochs[i] || s.reset !== 'committed') return;
-        const offset = offsets[i];
-        if (offset !== undefined) {
-          s.position = offset;
-          s.committed = offset;
-          s.reset = undefined;
-        } else if (this.#options.autoOffsetReset === 'none') {
-          if (!lenient) {
-            throw new KafkaliteError(
-              'OFFSET_OUT_OF_RANGE',
-              `group ${show(this.#options.groupId)} has no committed offset for ${s.topic}-${s.partition} and autoOffsetReset is 'none'`,
-              { topic: s.topic, partition: s.partition },
-            );
-          }
-        } else {
-          s.reset = this.#options.autoOffsetReset;
-        }
-      });
-    }
-    const pending = [...this.#assigned.values()].filter((s) => s.reset === 'earliest' || s.reset === 'latest');
-    if (pending.length === 0) return;
-    const epochs = pending.map((s) => s.epoch);
-    const { partitions } = await this.#api.listOffsets({
-      partitions: pending.map((s) => ({
-        topic: s.topic,
-        partition: s.partition,
-        timestamp: s.reset === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP,
-      })),
-    });
-    pending.forEach((s, i) => {
-      if (s.epoch !== epochs[i] || s.reset === undefined) return;
-      s.position = partitions[i]!.offset;
-      s.reset = undefined;
-    });
-  }
-
-  async #checkExist(states: Assigned[]): Promise<void> {
-    if (states.length === 0) return;
+  /** Rejects (with UNKNOWN_TOPIC / UNKNOWN_PARTITION) unless every partition exists. */
+  async #checkExist(cursors: PartitionCursor[]): Promise<void> {
+    if (cursors.length === 0) return;
     await this.#api.listOffsets({
-      partitions: states.map((s) => ({ topic: s.topic, partition: s.partition, timestamp: LATEST_TIMESTAMP })),
+      partitions: cursors.map((c) => ({ topic: c.topic, partition: c.partition, timestamp: LATEST_TIMESTAMP })),
     });
   }
 
-  #resetPolicy(): 'earliest' | 'latest' {
-    const policy = this.#options.autoOffsetReset;
-    // 'none' with no committed offset: Kafka throws NoOffsetForPartition; without a group there
-    // is never a committed offset, so a manual assignment starts at the end like 'latest'.
-    return policy === 'earliest' ? 'earliest' : 'latest';
-  }
-
-  #state(tp: TopicPartition, what: string): Assigned {
+  #state(tp: TopicPartition, what: string): PartitionCursor {
     checkTopicPartition(tp, what);
     const state = this.#assigned.get(tpKey(tp.topic, tp.partition));
     if (state === undefined) {
