@@ -1,6 +1,6 @@
-import { close, openSync } from 'node:fs';
 import { LRUCache } from 'lru-cache';
 import { storageIo } from '../../errors.js';
+import type { FileSystem } from './file-system.js';
 
 interface Handle {
   fd: number;
@@ -17,14 +17,16 @@ interface Handle {
  */
 export class FdCache {
   #lru: LRUCache<string, Handle>;
+  #fs: FileSystem;
 
   /** @param max descriptors kept open at most (more may be open briefly while pinned). */
-  constructor(max: number) {
+  constructor(max: number, fs: FileSystem) {
+    this.#fs = fs;
     this.#lru = new LRUCache<string, Handle>({
       max,
       dispose: (handle) => {
         handle.evicted = true;
-        if (handle.refs === 0) close(handle.fd, () => undefined);
+        if (handle.refs === 0) this.#fs.close(handle.fd, () => undefined);
       },
     });
   }
@@ -34,7 +36,7 @@ export class FdCache {
     let handle = this.#lru.get(path);
     if (handle === undefined) {
       try {
-        handle = { fd: openSync(path, 'a+'), refs: 0, evicted: false };
+        handle = { fd: this.#fs.openSync(path, 'a+'), refs: 0, evicted: false };
       } catch (error) {
         throw storageIo(`opening ${path}`, error);
       }
@@ -46,7 +48,7 @@ export class FdCache {
 
   release(handle: Handle): void {
     handle.refs--;
-    if (handle.evicted && handle.refs === 0) close(handle.fd, () => undefined);
+    if (handle.evicted && handle.refs === 0) this.#fs.close(handle.fd, () => undefined);
   }
 
   /** Closes `path`'s descriptor (before the file is renamed or deleted). */

@@ -1,20 +1,3 @@
-import {
-  closeSync,
-  fdatasync,
-  fsync as fsyncFd,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  renameSync,
-  writeFileSync,
-  rmSync,
-  statSync,
-  unlink,
-  writev,
-} from 'node:fs';
 import { join } from 'node:path';
 import type { LRUCache } from 'lru-cache';
 import { batchBaseOffset, batchLastOffset, batchSize, checkBatch, RECORD_BATCH_HEADER_SIZE } from '../../codec/record-batch.js';
@@ -22,6 +5,7 @@ import { KafkaliteError, storageCorrupt, storageIo } from '../../errors.js';
 import type { PartitionLog, RetentionPolicy } from '../storage.js';
 import type { FdCache } from './fd-cache.js';
 import { DELETED_SUFFIX, LOG_SUFFIX, parseSegmentName } from './file-names.js';
+import type { FileSystem } from './file-system.js';
 import { OffsetIndex } from './offset-index.js';
 import { LogSegment, readAt, scanSegment } from './segment.js';
 
@@ -29,6 +13,7 @@ export type FsyncMode = 'always' | 'interval' | 'never';
 
 /** What every log of one FileStorage shares. */
 export interface FileLogContext {
+  fs: FileSystem;
   fds: FdCache;
   /** Loaded indexes of sealed segments, bounded; evicting one unloads it. */
   indexes: LRUCache<LogSegment, true>;
@@ -84,27 +69,29 @@ export class FileLog implements PartitionLog {
 
   /** Opens (or creates) the log in `dir`, recovering its tail if the last shutdown was not clean. */
   static open(dir: string, ctx: FileLogContext, mode: OpenMode): FileLog {
+    const fs = ctx.fs;
     try {
-      mkdirSync(dir, { recursive: true });
+      fs.mkdirSync(dir, { recursive: true });
     } catch (error) {
       throw storageIo(`creating ${dir}`, error);
     }
-    const names = readdirSync(dir);
+    const names = fs.readdirSync(dir);
     const bases: number[] = [];
     for (const name of names) {
-      if (name.endsWith(DELETED_SUFFIX)) rmSync(join(dir, name), { force: true }); // a deletion cut short
+      if (name.endsWith(DELETED_SUFFIX)) fs.rmSync(join(dir, name), { force: true }); // a deletion cut short
       const base = parseSegmentName(name, LOG_SUFFIX);
       if (base !== undefined) bases.push(base);
     }
     bases.sort((a, b) => a - b);
     if (bases.length === 0) bases.push(0);
-    const segments = bases.map((base) => new LogSegment(dir, base));
+    const segments = bases.map((base) => new LogSegment(ctx.fs, dir, base));
     const log = new FileLog(dir, ctx, segments);
     log.#load(mode);
     return log;
   }
 
   #load(mode: OpenMode): void {
+    const fs = this.#ctx.fs;
     const segments = this.#segments;
     const last = segments.length - 1;
     // A segment holding the recovery point (or later) may have an unflushed tail: scan it.
@@ -115,13 +102,13 @@ export class FileLog implements PartitionLog {
     }
     for (let i = 0; i < segments.length; i++) {
       const seg = segments[i]!;
-      const size = fileSize(seg.logPath);
+      const size = fileSize(fs, seg.logPath);
       const next = segments[i + 1]?.baseOffset;
       if (i < firstToScan) {
         // Trusted: sealed and flushed before the checkpoint.
         seg.size = size;
         seg.nextOffset = next ?? seg.baseOffset;
-        seg.maxTimestamp = lastTimestamp(seg.timeIndexPath);
+        seg.maxTimestamp = lastTimestamp(fs, seg.timeIndexPath);
         continue;
       }
       // After a clean close only the tail of the last segment is read; after a crash, the
@@ -142,28 +129,29 @@ export class FileLog implements PartitionLog {
    * batch it points at is whole and has that offset — and from the start of the file otherwise.
    */
   #recover(seg: LogSegment, size: number, isLast: boolean, trustBelow: number | undefined): void {
+    const fs = this.#ctx.fs;
     const handle = this.#ctx.fds.acquire(seg.logPath);
     try {
       let from = 0;
       let expected = seg.baseOffset;
       let index: OffsetIndex | undefined;
       if (trustBelow !== undefined) {
-        const loaded = OffsetIndex.load(seg.baseOffset, readOr(seg.indexPath), size);
+        const loaded = OffsetIndex.load(seg.baseOffset, readOr(fs, seg.indexPath), size);
         const entry = loaded?.floor(trustBelow);
-        const head = entry === undefined ? undefined : batchAt(handle.fd, entry.position, size);
+        const head = entry === undefined ? undefined : batchAt(fs, handle.fd, entry.position, size);
         if (loaded !== undefined && entry !== undefined && head !== undefined && head.last === entry.offset) {
           from = entry.position;
           expected = head.base;
           loaded.truncateTo(from);
-          loaded.seedTime(lastTimestamp(seg.timeIndexPath));
+          loaded.seedTime(lastTimestamp(fs, seg.timeIndexPath));
           index = loaded;
         }
       }
-      const scan = scanSegment(handle.fd, seg.logPath, seg.baseOffset, from, size, expected, index);
+      const scan = scanSegment(fs, handle.fd, seg.logPath, seg.baseOffset, from, size, expected, index);
       if (scan.damage !== undefined) {
         if (!isLast || !scan.damage.tail) throw storageCorrupt(seg.logPath, scan.damage.position, scan.damage.reason);
         try {
-          ftruncateSync(handle.fd, scan.end); // a torn tail: back to the last whole batch
+          fs.ftruncateSync(handle.fd, scan.end); // a torn tail: back to the last whole batch
         } catch (error) {
           throw storageIo(`truncating ${seg.logPath}`, error);
         }
@@ -176,11 +164,11 @@ export class FileLog implements PartitionLog {
         // The index held up to `from`; past a cut tail, its files may hold entries for bytes
         // that are gone: keep only entries for offsets that remain.
         const kept = scan.damage === undefined ? undefined : scan.nextOffset - 1 - seg.baseOffset;
-        const timestamps = readTimeIndex(seg.timeIndexPath, kept);
+        const timestamps = readTimeIndex(fs, seg.timeIndexPath, kept);
         seg.scanned({ ...scan, maxTimestamp: Math.max(scan.maxTimestamp, timestamps.max) });
         if (kept !== undefined) {
-          writeFileSync(seg.indexPath, scan.index.indexBytes());
-          writeFileSync(seg.timeIndexPath, timestamps.bytes);
+          fs.writeFileSync(seg.indexPath, scan.index.indexBytes());
+          fs.writeFileSync(seg.timeIndexPath, timestamps.bytes);
         }
       }
     } finally {
@@ -243,6 +231,7 @@ export class FileLog implements PartitionLog {
   }
 
   async #writeRound(batches: Uint8Array[]): Promise<void> {
+    const fs = this.#ctx.fs;
     const limit = this.#ctx.segmentBytes();
     let i = 0;
     while (i < batches.length) {
@@ -256,7 +245,7 @@ export class FileLog implements PartitionLog {
       }
       const handle = this.#ctx.fds.acquire(seg.logPath);
       try {
-        await writeAll(handle.fd, run, seg.logPath);
+        await writeAll(fs, handle.fd, run, seg.logPath);
       } finally {
         this.#ctx.fds.release(handle);
       }
@@ -269,9 +258,10 @@ export class FileLog implements PartitionLog {
   }
 
   async #appendFile(path: string, chunks: Buffer[]): Promise<void> {
+    const fs = this.#ctx.fs;
     const handle = this.#ctx.fds.acquire(path);
     try {
-      await writeAll(handle.fd, chunks, path);
+      await writeAll(fs, handle.fd, chunks, path);
     } finally {
       this.#ctx.fds.release(handle);
     }
@@ -279,10 +269,11 @@ export class FileLog implements PartitionLog {
 
   /** After a failed round: cuts the active segment back to what was acknowledged. */
   #undoPartialWrite(): void {
+    const fs = this.#ctx.fs;
     const seg = this.#active();
     const handle = this.#ctx.fds.acquire(seg.logPath);
     try {
-      ftruncateSync(handle.fd, seg.size);
+      fs.ftruncateSync(handle.fd, seg.size);
     } catch {
       // recovery on the next open cuts a torn tail anyway
     } finally {
@@ -296,12 +287,13 @@ export class FileLog implements PartitionLog {
 
   /** Seals the active segment and starts a new one at `baseOffset`. */
   #roll(baseOffset: number): LogSegment {
+    const fs = this.#ctx.fs;
     const sealed = this.#active();
-    const seg = new LogSegment(this.dir, baseOffset);
+    const seg = new LogSegment(this.#ctx.fs, this.dir, baseOffset);
     try {
-      closeSync(openSync(seg.logPath, 'a'));
-      closeSync(openSync(seg.indexPath, 'a'));
-      closeSync(openSync(seg.timeIndexPath, 'a'));
+      fs.closeSync(fs.openSync(seg.logPath, 'a'));
+      fs.closeSync(fs.openSync(seg.indexPath, 'a'));
+      fs.closeSync(fs.openSync(seg.timeIndexPath, 'a'));
     } catch (error) {
       throw storageIo(`creating segment ${seg.logPath}`, error);
     }
@@ -314,6 +306,7 @@ export class FileLog implements PartitionLog {
 
   /** fdatasyncs every segment written since its last sync, and the folder if segments were made. */
   async #sync(): Promise<void> {
+    const fs = this.#ctx.fs;
     const end = this.#end - this.#queue.reduce((n, b) => n + batchLastOffset(b) + 1 - batchBaseOffset(b), 0);
     const segments = [...this.#unsynced];
     this.#unsynced.clear();
@@ -321,7 +314,7 @@ export class FileLog implements PartitionLog {
       const handle = this.#ctx.fds.acquire(seg.logPath);
       try {
         await new Promise<void>((resolve, reject) =>
-          fdatasync(handle.fd, (error) => (error === null ? resolve() : reject(storageIo(`fsync of ${seg.logPath}`, error)))),
+          fs.fdatasync(handle.fd, (error) => (error === null ? resolve() : reject(storageIo(`fsync of ${seg.logPath}`, error)))),
         );
       } catch (error) {
         for (const s of segments) this.#unsynced.add(s);
@@ -330,11 +323,12 @@ export class FileLog implements PartitionLog {
         this.#ctx.fds.release(handle);
       }
     }
-    if (segments.length > 1 || segments.some((s) => s.size === 0)) await syncDir(this.dir);
+    if (segments.length > 1 || segments.some((s) => s.size === 0)) await syncDir(fs, this.dir);
     this.#flushedEnd = Math.max(this.#flushedEnd, end);
   }
 
   async read(offset: number, maxBytes: number): Promise<Uint8Array[]> {
+    const fs = this.#ctx.fs;
     const segments = this.#segments;
     if (offset >= this.#end) return [];
     let i = segmentFor(segments, Math.max(offset, this.logStartOffset));
@@ -349,14 +343,14 @@ export class FileLog implements PartitionLog {
         const size = seg.size;
         while (pos < size) {
           const want = Math.min(size - pos, Math.max(maxBytes - bytes, READ_CHUNK));
-          let chunk = await readAt(handle.fd, seg.logPath, pos, want);
+          let chunk = await readAt(fs, handle.fd, seg.logPath, pos, want);
           let at = 0;
           while (at + RECORD_BATCH_HEADER_SIZE <= chunk.length) {
             const length = batchSize(chunk, at);
             if (length < RECORD_BATCH_HEADER_SIZE) throw storageCorrupt(seg.logPath, pos + at, `batch length ${length} is smaller than a header`);
             if (at + length > chunk.length) {
               if (at > 0) break;
-              chunk = await readAt(handle.fd, seg.logPath, pos, length); // one batch larger than the chunk
+              chunk = await readAt(fs, handle.fd, seg.logPath, pos, length); // one batch larger than the chunk
               if (chunk.length < length) throw storageCorrupt(seg.logPath, pos, `batch of ${length} bytes runs past the end of the file`);
             }
             const bad = checkBatch(chunk, at, at + length);
@@ -404,13 +398,14 @@ export class FileLog implements PartitionLog {
 
   /** Renames a segment's files to `.deleted`, then removes them in the background (as Kafka). */
   #deleteSegment(seg: LogSegment): void {
+    const fs = this.#ctx.fs;
     this.#ctx.indexes.delete(seg);
     this.#unsynced.delete(seg);
     for (const path of [seg.logPath, seg.indexPath, seg.timeIndexPath]) {
       this.#ctx.fds.forget(path);
       try {
-        renameSync(path, path + DELETED_SUFFIX);
-        unlink(path + DELETED_SUFFIX, () => undefined);
+        fs.renameSync(path, path + DELETED_SUFFIX);
+        fs.unlink(path + DELETED_SUFFIX, () => undefined);
       } catch {
         // already gone
       }
@@ -429,6 +424,7 @@ export class FileLog implements PartitionLog {
 
   /** Flushes, syncs the index files and lets go of every descriptor. */
   async close(): Promise<void> {
+    const fs = this.#ctx.fs;
     if (this.#closed) return;
     await this.flush();
     this.#closed = true;
@@ -436,7 +432,7 @@ export class FileLog implements PartitionLog {
     for (const path of [active.indexPath, active.timeIndexPath]) {
       const handle = this.#ctx.fds.acquire(path);
       try {
-        await new Promise<void>((resolve) => fsyncFd(handle.fd, () => resolve()));
+        await new Promise<void>((resolve) => fs.fsync(handle.fd, () => resolve()));
       } finally {
         this.#ctx.fds.release(handle);
       }
@@ -454,10 +450,11 @@ export class FileLog implements PartitionLog {
 
   /** Deletes the whole log from disk. */
   async destroy(): Promise<void> {
+    const fs = this.#ctx.fs;
     while (this.#draining !== undefined) await this.#draining.catch(() => undefined);
     this.#closed = true;
     this.#forgetAll();
-    rmSync(this.dir, { recursive: true, force: true });
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -473,43 +470,43 @@ function segmentFor(segments: LogSegment[], offset: number): number {
   return lo;
 }
 
-function fileSize(path: string): number {
+function fileSize(fs: FileSystem, path: string): number {
   try {
-    return statSync(path).size;
+    return fs.statSync(path).size;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw storageIo(`reading the size of ${path}`, error);
   }
 }
 
-function readOr(path: string): Buffer {
+function readOr(fs: FileSystem, path: string): Buffer {
   try {
-    return readFileSync(path);
+    return fs.readFileSync(path);
   } catch {
     return Buffer.alloc(0);
   }
 }
 
 /** The first and last offsets of the batch at `position`, if a whole valid batch starts there. */
-function batchAt(fd: number, position: number, size: number): { base: number; last: number } | undefined {
+function batchAt(fs: FileSystem, fd: number, position: number, size: number): { base: number; last: number } | undefined {
   if (size - position < RECORD_BATCH_HEADER_SIZE) return undefined;
   const head = Buffer.allocUnsafe(RECORD_BATCH_HEADER_SIZE);
-  readSync(fd, head, 0, RECORD_BATCH_HEADER_SIZE, position);
+  fs.readSync(fd, head, 0, RECORD_BATCH_HEADER_SIZE, position);
   const length = batchSize(head);
   if (length < RECORD_BATCH_HEADER_SIZE || position + length > size) return undefined;
   const whole = Buffer.allocUnsafe(length);
-  readSync(fd, whole, 0, length, position);
+  fs.readSync(fd, whole, 0, length, position);
   return checkBatch(whole) === undefined ? { base: batchBaseOffset(whole), last: batchLastOffset(whole) } : undefined;
 }
 
 /** The largest timestamp in a `.timeindex` (its last entry), or -1. */
-function lastTimestamp(path: string): number {
-  return readTimeIndex(path, undefined).max;
+function lastTimestamp(fs: FileSystem, path: string): number {
+  return readTimeIndex(fs, path, undefined).max;
 }
 
 /** A `.timeindex`'s whole entries (only those up to relative offset `maxRel`) and their largest timestamp. */
-function readTimeIndex(path: string, maxRel: number | undefined): { bytes: Buffer; max: number } {
-  const raw = readOr(path);
+function readTimeIndex(fs: FileSystem, path: string, maxRel: number | undefined): { bytes: Buffer; max: number } {
+  const raw = readOr(fs, path);
   let end = raw.length - (raw.length % 12);
   if (maxRel !== undefined) while (end >= 12 && raw.readInt32BE(end - 4) > maxRel) end -= 12;
   const bytes = raw.subarray(0, end);
@@ -517,10 +514,10 @@ function readTimeIndex(path: string, maxRel: number | undefined): { bytes: Buffe
 }
 
 /** Writes every buffer, in order, looping over short writes. */
-function writeAll(fd: number, buffers: Uint8Array[], path: string): Promise<void> {
+function writeAll(fs: FileSystem, fd: number, buffers: Uint8Array[], path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const step = (bufs: Uint8Array[]): void => {
-      writev(fd, bufs as NodeJS.ArrayBufferView[], (error, written) => {
+      fs.writev(fd, bufs as NodeJS.ArrayBufferView[], (error, written) => {
         if (error !== null) return reject(storageIo(`writing ${path}`, error));
         let left = written;
         let k = 0;
@@ -535,17 +532,17 @@ function writeAll(fd: number, buffers: Uint8Array[], path: string): Promise<void
   });
 }
 
-function syncDir(dir: string): Promise<void> {
+function syncDir(fs: FileSystem, dir: string): Promise<void> {
   return new Promise((resolve) => {
     let fd: number;
     try {
-      fd = openSync(dir, 'r');
+      fd = fs.openSync(dir, 'r');
     } catch {
       resolve();
       return;
     }
-    fsyncFd(fd, () => {
-      closeSync(fd);
+    fs.fsync(fd, () => {
+      fs.closeSync(fd);
       resolve();
     });
   });

@@ -1,4 +1,3 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { SystemClock, type Clock, type ClockTimer } from '../../clock.js';
@@ -7,6 +6,7 @@ import type { PartitionLog, Storage, StorageContext, StoredTopic } from '../stor
 import { FdCache } from './fd-cache.js';
 import { FileLog, type FileLogContext, type FsyncMode } from './file-log.js';
 import { parsePartitionDirName, partitionDirName } from './file-names.js';
+import { nodeFileSystem, type FileSystem } from './file-system.js';
 import { DirLock } from './lock.js';
 import type { LogSegment } from './segment.js';
 
@@ -38,6 +38,8 @@ export interface FileStorageOptions {
   maxLoadedIndexes?: number;
   /** How often the recovery checkpoint is written: after a crash, only what came later is scanned. @default 10000 */
   checkpointIntervalMs?: number;
+  /** The file-system calls to use; tests pass a wrapper that injects faults. @default Node's `fs` */
+  fs?: FileSystem;
 }
 
 /**
@@ -52,7 +54,8 @@ export interface FileStorageOptions {
  */
 export class FileStorage implements Storage {
   readonly dir: string;
-  #options: Required<Omit<FileStorageOptions, 'segmentBytes'>> & { segmentBytes: number | undefined };
+  #options: Required<Omit<FileStorageOptions, 'segmentBytes' | 'fs'>> & { segmentBytes: number | undefined };
+  #fs: FileSystem;
   #topics = new Map<string, StoredTopic>();
   #logs = new Map<string, FileLog[]>();
   #lock: DirLock;
@@ -84,15 +87,16 @@ export class FileStorage implements Storage {
     }
     this.dir = o.dir;
     this.#options = o;
-    this.#lock = new DirLock(o.dir);
-    this.#fds = new FdCache(o.maxOpenFiles);
+    this.#fs = options.fs ?? nodeFileSystem;
+    this.#lock = new DirLock(o.dir, this.#fs);
+    this.#fds = new FdCache(o.maxOpenFiles, this.#fs);
     this.#indexes = new LRUCache<LogSegment, true>({ max: o.maxLoadedIndexes, dispose: (_, segment) => segment.unloadIndex() });
   }
 
   async open(context?: StorageContext): Promise<StoredTopic[]> {
     if (this.#open) throw storageLocked(this.dir);
     try {
-      mkdirSync(this.dir, { recursive: true });
+      this.#fs.mkdirSync(this.dir, { recursive: true });
     } catch (error) {
       throw storageIo(`creating ${this.dir}`, error);
     }
@@ -100,10 +104,10 @@ export class FileStorage implements Storage {
     try {
       this.#clock = context?.clock ?? this.#clock;
       const marker = join(this.dir, CLEAN_SHUTDOWN_FILE);
-      const clean = existsSync(marker);
+      const clean = this.#fs.existsSync(marker);
       if (clean) {
-        unlinkSync(marker);
-        syncDir(this.dir);
+        this.#fs.unlinkSync(marker);
+        syncDir(this.#fs, this.dir);
       }
       const checkpoint = this.#readCheckpoint();
       this.#topics = new Map(this.#readTopics().map((t) => [t.name, t]));
@@ -130,7 +134,7 @@ export class FileStorage implements Storage {
     const existing = this.#logs.get(topic.name);
     if (existing === undefined) {
       // A folder left by a topic of that name deleted in a crash must not leak into the new one.
-      for (let p = 0; p < topic.partitions; p++) rmSync(this.#partitionDir(topic.name, p), { recursive: true, force: true });
+      for (let p = 0; p < topic.partitions; p++) this.#fs.rmSync(this.#partitionDir(topic.name, p), { recursive: true, force: true });
     }
     const logs = existing ?? [];
     while (logs.length < topic.partitions) {
@@ -163,7 +167,7 @@ export class FileStorage implements Storage {
     this.#timers.clear();
     for (const logs of this.#logs.values()) for (const log of logs) await log.close();
     this.#writeCheckpoint();
-    writeDurably(join(this.dir, CLEAN_SHUTDOWN_FILE), '');
+    writeDurably(this.#fs, join(this.dir, CLEAN_SHUTDOWN_FILE), '');
     this.#fds.clear();
     this.#indexes.clear();
     this.#lock.release();
@@ -171,6 +175,7 @@ export class FileStorage implements Storage {
 
   #context(topic: string): FileLogContext {
     return {
+      fs: this.#fs,
       fds: this.#fds,
       indexes: this.#indexes,
       fsync: this.#options.fsync,
@@ -204,7 +209,7 @@ export class FileStorage implements Storage {
     const path = join(this.dir, TOPICS_FILE);
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = this.#fs.readFileSync(path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return this.#orphanCheck([]);
       throw storageIo(`reading ${path}`, error);
@@ -224,25 +229,25 @@ export class FileStorage implements Storage {
   /** Partition folders of topics that are not saved (a delete cut short) are removed. */
   #orphanCheck(topics: StoredTopic[]): StoredTopic[] {
     const known = new Map(topics.map((t) => [t.name, t.partitions]));
-    for (const name of readdirSync(this.dir)) {
+    for (const name of this.#fs.readdirSync(this.dir)) {
       const tp = parsePartitionDirName(name);
       if (tp === undefined) continue;
       const partitions = known.get(tp.topic);
-      if (partitions === undefined || tp.partition >= partitions) rmSync(join(this.dir, name), { recursive: true, force: true });
+      if (partitions === undefined || tp.partition >= partitions) this.#fs.rmSync(join(this.dir, name), { recursive: true, force: true });
     }
     return topics;
   }
 
   #writeTopics(): void {
     const body = JSON.stringify({ version: TOPICS_VERSION, topics: [...this.#topics.values()] }, null, 2);
-    writeDurably(join(this.dir, TOPICS_FILE), body);
+    writeDurably(this.#fs, join(this.dir, TOPICS_FILE), body);
   }
 
   #readCheckpoint(): Map<string, number> {
     const out = new Map<string, number>();
     let text: string;
     try {
-      text = readFileSync(join(this.dir, RECOVERY_CHECKPOINT_FILE), 'utf8');
+      text = this.#fs.readFileSync(join(this.dir, RECOVERY_CHECKPOINT_FILE), 'utf8');
     } catch {
       return out; // none yet: recovery scans whole logs
     }
@@ -260,34 +265,34 @@ export class FileStorage implements Storage {
   #writeCheckpoint(): void {
     const lines: string[] = [];
     for (const [topic, logs] of this.#logs) logs.forEach((log, p) => lines.push(`${topic} ${p} ${log.flushedEnd}`));
-    writeDurably(join(this.dir, RECOVERY_CHECKPOINT_FILE), `0\n${lines.length}\n${lines.join('\n')}\n`);
+    writeDurably(this.#fs, join(this.dir, RECOVERY_CHECKPOINT_FILE), `0\n${lines.length}\n${lines.join('\n')}\n`);
   }
 }
 
 /** Temp file, fsync, rename, fsync the folder: a crash leaves the old or the new file, never a mix. */
-function writeDurably(path: string, body: string): void {
+function writeDurably(fs: FileSystem, path: string, body: string): void {
   const tmp = `${path}.tmp`;
   try {
-    const fd = openSync(tmp, 'w');
+    const fd = fs.openSync(tmp, 'w');
     try {
-      writeSync(fd, body);
-      fsyncSync(fd);
+      fs.writeSync(fd, body);
+      fs.fsyncSync(fd);
     } finally {
-      closeSync(fd);
+      fs.closeSync(fd);
     }
-    renameSync(tmp, path);
-    syncDir(join(path, '..'));
+    fs.renameSync(tmp, path);
+    syncDir(fs, join(path, '..'));
   } catch (error) {
     throw storageIo(`writing ${path}`, error);
   }
 }
 
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
+function syncDir(fs: FileSystem, dir: string): void {
+  const fd = fs.openSync(dir, 'r');
   try {
-    fsyncSync(fd);
+    fs.fsyncSync(fd);
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
 }
 

@@ -1,6 +1,6 @@
-import { closeSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { storageIo, storageLocked } from '../../errors.js';
+import type { FileSystem } from './file-system.js';
 
 /** Directories held by brokers of this process (a lock file alone cannot tell them apart). */
 const heldHere = new Set<string>();
@@ -17,30 +17,33 @@ export class DirLock {
   readonly dir: string;
   #path: string;
   #held = false;
+  #fs: FileSystem;
 
-  constructor(dir: string) {
+  constructor(dir: string, fs: FileSystem) {
     this.dir = dir;
+    this.#fs = fs;
     this.#path = join(dir, LOCK_FILE);
   }
 
   acquire(): void {
-    const key = realpathSync(this.dir);
+    const fs = this.#fs;
+    const key = fs.realpathSync(this.dir);
     if (heldHere.has(key)) throw storageLocked(this.dir);
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const fd = openSync(this.#path, 'wx');
-        writeSync(fd, `${process.pid}\n`);
-        closeSync(fd);
+        const fd = fs.openSync(this.#path, 'wx');
+        fs.writeSync(fd, `${process.pid}\n`);
+        fs.closeSync(fd);
         heldHere.add(key);
         this.#held = true;
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw storageIo(`locking ${this.dir}`, error);
       }
-      const owner = readOwner(this.#path);
+      const owner = readOwner(fs, this.#path);
       if (owner !== undefined && owner !== process.pid && isAlive(owner)) throw storageLocked(this.dir);
       try {
-        unlinkSync(this.#path); // left by a process that died (or by this one, closed uncleanly)
+        fs.unlinkSync(this.#path); // left by a process that died (or by this one, closed uncleanly)
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw storageIo(`reclaiming the lock of ${this.dir}`, error);
       }
@@ -50,19 +53,20 @@ export class DirLock {
 
   release(): void {
     if (!this.#held) return;
+    const fs = this.#fs;
     this.#held = false;
-    heldHere.delete(realpathSync(this.dir));
+    heldHere.delete(fs.realpathSync(this.dir));
     try {
-      unlinkSync(this.#path);
+      fs.unlinkSync(this.#path);
     } catch {
       // already gone: nothing to release
     }
   }
 }
 
-function readOwner(path: string): number | undefined {
+function readOwner(fs: FileSystem, path: string): number | undefined {
   try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+    const pid = Number.parseInt(fs.readFileSync(path, 'utf8'), 10);
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;

@@ -1,4 +1,3 @@
-import { read, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   batchBaseOffset,
@@ -11,6 +10,7 @@ import {
 } from '../../codec/record-batch.js';
 import { storageCorrupt, storageIo } from '../../errors.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, offsetFileStem, TIME_INDEX_SUFFIX } from './file-names.js';
+import type { FileSystem } from './file-system.js';
 import { OffsetIndex } from './offset-index.js';
 
 /** Bytes of log between two index entries, Kafka's `index.interval.bytes`. */
@@ -52,7 +52,10 @@ export class LogSegment {
   /** The index, while loaded (always for the active segment). */
   #index: OffsetIndex | undefined;
 
-  constructor(dir: string, baseOffset: number) {
+  readonly #fs: FileSystem;
+
+  constructor(fs: FileSystem, dir: string, baseOffset: number) {
+    this.#fs = fs;
     this.baseOffset = baseOffset;
     this.nextOffset = baseOffset;
     const stem = join(dir, offsetFileStem(baseOffset));
@@ -69,7 +72,7 @@ export class LogSegment {
     if (this.#index !== undefined) return this.#index;
     let bytes: Buffer | undefined;
     try {
-      bytes = readFileSync(this.indexPath);
+      bytes = this.#fs.readFileSync(this.indexPath);
     } catch {
       bytes = undefined;
     }
@@ -96,7 +99,7 @@ export class LogSegment {
 
   /** Rebuilds the index from the log and writes both index files anew. */
   rebuildIndex(fd: number): OffsetIndex {
-    const scan = scanSegment(fd, this.logPath, this.baseOffset, 0, this.size, this.baseOffset);
+    const scan = scanSegment(this.#fs, fd, this.logPath, this.baseOffset, 0, this.size, this.baseOffset);
     if (scan.damage !== undefined) throw storageCorrupt(this.logPath, scan.damage.position, scan.damage.reason);
     this.writeIndexFiles(scan.index);
     return scan.index;
@@ -104,8 +107,8 @@ export class LogSegment {
 
   writeIndexFiles(index: OffsetIndex): void {
     try {
-      writeFileSync(this.indexPath, index.indexBytes());
-      writeFileSync(this.timeIndexPath, index.timeIndexBytes());
+      this.#fs.writeFileSync(this.indexPath, index.indexBytes());
+      this.#fs.writeFileSync(this.timeIndexPath, index.timeIndexBytes());
     } catch (error) {
       throw storageIo(`writing ${this.indexPath}`, error);
     }
@@ -148,10 +151,10 @@ export class LogSegment {
 }
 
 /** Reads `length` bytes at `position` (fewer at the end of the file). */
-export function readAt(fd: number, path: string, position: number, length: number): Promise<Buffer> {
+export function readAt(fs: FileSystem, fd: number, path: string, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);
   return new Promise((resolve, reject) => {
-    read(fd, buf, 0, length, position, (error, bytesRead) => {
+    fs.read(fd, buf, 0, length, position, (error, bytesRead) => {
       if (error !== null) reject(storageIo(`reading ${path}`, error));
       else resolve(bytesRead === length ? buf : buf.subarray(0, bytesRead));
     });
@@ -164,6 +167,7 @@ export function readAt(fd: number, path: string, position: number, length: numbe
  * first bad batch and says whether anything valid follows it (if not, it is a torn tail).
  */
 export function scanSegment(
+  fs: FileSystem,
   fd: number,
   path: string,
   baseOffset: number,
@@ -182,7 +186,7 @@ export function scanSegment(
     let got = 0;
     try {
       while (got < want) {
-        const n = readSync(fd, buf, got, want - got, position + got);
+        const n = fs.readSync(fd, buf, got, want - got, position + got);
         if (n === 0) break;
         got += n;
       }
