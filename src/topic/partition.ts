@@ -35,7 +35,7 @@ export class PartitionState implements Partition {
   #now: () => number;
   #highWatermark: number;
   /** The last pending durable append, so completions are applied in offset order. */
-  #tail: Promise<unknown> | undefined;
+  #tail: Promise<void> | undefined;
   #waiters = new Set<() => void>();
   #closed = false;
 
@@ -71,12 +71,21 @@ export class PartitionState implements Partition {
       this.#advance(end);
       return baseOffset;
     }
-    const done = Promise.all([this.#tail, pending]).then(() => {
+    // Completions apply in offset order; a failed append fails only itself (the log has
+    // already taken back what it could not write).
+    const previous = this.#tail?.catch(() => undefined);
+    const done = Promise.all([previous, pending]).then(() => {
       this.#advance(end);
-      if (this.#tail === done) this.#tail = undefined;
       return baseOffset;
     });
-    this.#tail = done;
+    const settled = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#tail = settled;
+    void settled.then(() => {
+      if (this.#tail === settled) this.#tail = undefined;
+    });
     return done;
   }
 

@@ -18,10 +18,15 @@ interface Handle {
 export class FdCache {
   #lru: LRUCache<string, Handle>;
   #fs: FileSystem;
+  #max: number;
+  /** Descriptors in use right now (pinned); `acquireAsync` waits while there are `max` of them. */
+  #pinned = 0;
+  #waiting: (() => void)[] = [];
 
   /** @param max descriptors kept open at most (more may be open briefly while pinned). */
   constructor(max: number, fs: FileSystem) {
     this.#fs = fs;
+    this.#max = max;
     this.#lru = new LRUCache<string, Handle>({
       max,
       dispose: (handle) => {
@@ -31,7 +36,18 @@ export class FdCache {
     });
   }
 
-  /** The descriptor of `path`, opened for read and append if it is not open. */
+  /**
+   * The descriptor of `path`, waiting first while `max` descriptors are in use, so that any
+   * number of concurrent appends and reads stay within the limit.
+   */
+  async acquireAsync(path: string): Promise<Handle> {
+    while (this.#pinned >= this.#max && !(this.#lru.peek(path)?.refs ?? 0)) {
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+    return this.acquire(path);
+  }
+
+  /** The descriptor of `path`, opened for read and append if it is not open (no waiting). */
   acquire(path: string): Handle {
     let handle = this.#lru.get(path);
     if (handle === undefined) {
@@ -42,13 +58,15 @@ export class FdCache {
       }
       this.#lru.set(path, handle);
     }
-    handle.refs++;
+    if (handle.refs++ === 0) this.#pinned++;
     return handle;
   }
 
   release(handle: Handle): void {
-    handle.refs--;
-    if (handle.evicted && handle.refs === 0) this.#fs.close(handle.fd, () => undefined);
+    if (--handle.refs > 0) return;
+    this.#pinned--;
+    if (handle.evicted) this.#fs.close(handle.fd, () => undefined);
+    this.#waiting.shift()?.();
   }
 
   /** Closes `path`'s descriptor (before the file is renamed or deleted). */

@@ -108,7 +108,17 @@ export class FileLog implements PartitionLog {
         // Trusted: sealed and flushed before the checkpoint.
         seg.size = size;
         seg.nextOffset = next ?? seg.baseOffset;
-        seg.maxTimestamp = lastTimestamp(fs, seg.timeIndexPath);
+        const times = readTimeIndex(fs, seg.timeIndexPath, undefined);
+        seg.maxTimestamp = times.max;
+        if (size > 0 && !times.whole) {
+          // Time retention goes by these timestamps: a missing or partial time index is rebuilt.
+          const handle = this.#ctx.fds.acquire(seg.logPath);
+          try {
+            seg.rebuildIndex(handle.fd);
+          } finally {
+            this.#ctx.fds.release(handle);
+          }
+        }
         continue;
       }
       // After a clean close only the tail of the last segment is read; after a crash, the
@@ -149,7 +159,9 @@ export class FileLog implements PartitionLog {
       }
       const scan = scanSegment(fs, handle.fd, seg.logPath, seg.baseOffset, from, size, expected, index);
       if (scan.damage !== undefined) {
-        if (!isLast || !scan.damage.tail) throw storageCorrupt(seg.logPath, scan.damage.position, scan.damage.reason);
+        // Only a crash tears a write: after a clean close, damage anywhere is corruption.
+        const clean = trustBelow === Infinity;
+        if (clean || !isLast || !scan.damage.tail) throw storageCorrupt(seg.logPath, scan.damage.position, scan.damage.reason);
         try {
           fs.ftruncateSync(handle.fd, scan.end); // a torn tail: back to the last whole batch
         } catch (error) {
@@ -243,7 +255,7 @@ export class FileLog implements PartitionLog {
         bytes += batches[i]!.length;
         run.push(batches[i++]!);
       }
-      const handle = this.#ctx.fds.acquire(seg.logPath);
+      const handle = await this.#ctx.fds.acquireAsync(seg.logPath);
       try {
         await writeAll(fs, handle.fd, run, seg.logPath);
       } finally {
@@ -259,7 +271,7 @@ export class FileLog implements PartitionLog {
 
   async #appendFile(path: string, chunks: Buffer[]): Promise<void> {
     const fs = this.#ctx.fs;
-    const handle = this.#ctx.fds.acquire(path);
+    const handle = await this.#ctx.fds.acquireAsync(path);
     try {
       await writeAll(fs, handle.fd, chunks, path);
     } finally {
@@ -271,13 +283,14 @@ export class FileLog implements PartitionLog {
   #undoPartialWrite(): void {
     const fs = this.#ctx.fs;
     const seg = this.#active();
-    const handle = this.#ctx.fds.acquire(seg.logPath);
+    let handle: ReturnType<FdCache['acquire']> | undefined;
     try {
+      handle = this.#ctx.fds.acquire(seg.logPath);
       fs.ftruncateSync(handle.fd, seg.size);
     } catch {
       // recovery on the next open cuts a torn tail anyway
     } finally {
-      this.#ctx.fds.release(handle);
+      if (handle !== undefined) this.#ctx.fds.release(handle);
     }
   }
 
@@ -311,7 +324,7 @@ export class FileLog implements PartitionLog {
     const segments = [...this.#unsynced];
     this.#unsynced.clear();
     for (const seg of segments) {
-      const handle = this.#ctx.fds.acquire(seg.logPath);
+      const handle = await this.#ctx.fds.acquireAsync(seg.logPath);
       try {
         await new Promise<void>((resolve, reject) =>
           fs.fdatasync(handle.fd, (error) => (error === null ? resolve() : reject(storageIo(`fsync of ${seg.logPath}`, error)))),
@@ -328,21 +341,39 @@ export class FileLog implements PartitionLog {
   }
 
   async read(offset: number, maxBytes: number): Promise<Uint8Array[]> {
-    const fs = this.#ctx.fs;
     const segments = this.#segments;
     if (offset >= this.#end) return [];
-    let i = segmentFor(segments, Math.max(offset, this.logStartOffset));
     const out: Uint8Array[] = [];
-    let bytes = 0;
-    for (; i < segments.length; i++) {
+    const budget = { bytes: 0, maxBytes };
+    for (let i = segmentFor(segments, Math.max(offset, this.logStartOffset)); i < segments.length; i++) {
       const seg = segments[i]!;
       if (seg.size === 0) continue;
-      const handle = this.#ctx.fds.acquire(seg.logPath);
-      try {
-        let pos = seg.baseOffset <= offset ? seg.index(handle.fd, this.#ctx.indexes).lookup(offset) : 0;
-        const size = seg.size;
-        while (pos < size) {
-          const want = Math.min(size - pos, Math.max(maxBytes - bytes, READ_CHUNK));
+      const full = await this.#readSegment(seg, offset, out, budget);
+      if (full) break;
+    }
+    return out;
+  }
+
+  /**
+   * Reads the batches of one segment holding offsets from `offset` into `out`; true once
+   * `maxBytes` is reached. Every batch is checked: CRC-32C, and offsets following on from the
+   * segment's base (the CRC does not cover `baseOffset`), so damage is STORAGE_CORRUPT, never
+   * data. An index entry that does not point at the batch it names is not trusted: the index is
+   * rebuilt from the log and the read starts again.
+   */
+  async #readSegment(seg: LogSegment, offset: number, out: Uint8Array[], budget: { bytes: number; maxBytes: number }): Promise<boolean> {
+    const fs = this.#ctx.fs;
+    const handle = await this.#ctx.fds.acquireAsync(seg.logPath);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const entry = seg.baseOffset <= offset ? seg.index(handle.fd, this.#ctx.indexes).floor(offset) : undefined;
+        let pos = entry?.position ?? 0;
+        let expected = entry === undefined ? seg.baseOffset : undefined; // from an entry: its batch ends at entry.offset
+        const pushedBefore = out.length;
+        const bytesBefore = budget.bytes;
+        let indexWrong = false;
+        scan: while (pos < seg.size) {
+          const want = Math.min(seg.size - pos, Math.max(budget.maxBytes - budget.bytes, READ_CHUNK));
           let chunk = await readAt(fs, handle.fd, seg.logPath, pos, want);
           let at = 0;
           while (at + RECORD_BATCH_HEADER_SIZE <= chunk.length) {
@@ -351,26 +382,43 @@ export class FileLog implements PartitionLog {
             if (at + length > chunk.length) {
               if (at > 0) break;
               chunk = await readAt(fs, handle.fd, seg.logPath, pos, length); // one batch larger than the chunk
-              if (chunk.length < length) throw storageCorrupt(seg.logPath, pos, `batch of ${length} bytes runs past the end of the file`);
+              if (chunk.length < length) throw storageCorrupt(seg.logPath, pos, `batch of ${length} bytes runs past the end of the segment`);
             }
             const bad = checkBatch(chunk, at, at + length);
             if (bad !== undefined) throw storageCorrupt(seg.logPath, pos + at, bad);
-            if (batchLastOffset(chunk, at) >= offset) {
-              if (out.length > 0 && bytes + length > maxBytes) return out;
+            const base = batchBaseOffset(chunk, at);
+            const last = batchLastOffset(chunk, at);
+            if (expected === undefined) {
+              if (last !== entry!.offset) {
+                indexWrong = true;
+                break scan;
+              }
+            } else if (base !== expected) {
+              throw storageCorrupt(seg.logPath, pos + at, `batch starts at offset ${base}, expected ${expected}`);
+            }
+            expected = last + 1;
+            if (last >= offset) {
+              if (out.length > 0 && budget.bytes + length > budget.maxBytes) return true;
               out.push(chunk.subarray(at, at + length));
-              bytes += length;
+              budget.bytes += length;
+              if (budget.bytes >= budget.maxBytes) return true; // before looking at (and judging) more
             }
             at += length;
           }
-          if (at === 0) throw storageCorrupt(seg.logPath, pos, 'a truncated batch header');
+          if (at === 0) throw storageCorrupt(seg.logPath, pos, 'a batch header cut short');
           pos += at;
-          if (bytes >= maxBytes) return out;
+          if (budget.bytes >= budget.maxBytes) return true;
         }
-      } finally {
-        this.#ctx.fds.release(handle);
+        if (!indexWrong) return false;
+        if (attempt > 0) throw storageCorrupt(seg.indexPath, 0, 'the rebuilt index does not match its log');
+        out.length = pushedBefore;
+        budget.bytes = bytesBefore;
+        seg.adoptIndex(seg.rebuildIndex(handle.fd));
+        if (seg !== this.#active()) this.#ctx.indexes.set(seg, true);
       }
+    } finally {
+      this.#ctx.fds.release(handle);
     }
-    return out;
   }
 
   applyRetention(policy: RetentionPolicy): number {
@@ -430,7 +478,7 @@ export class FileLog implements PartitionLog {
     this.#closed = true;
     const active = this.#active();
     for (const path of [active.indexPath, active.timeIndexPath]) {
-      const handle = this.#ctx.fds.acquire(path);
+      const handle = await this.#ctx.fds.acquireAsync(path);
       try {
         await new Promise<void>((resolve) => fs.fsync(handle.fd, () => resolve()));
       } finally {
@@ -504,13 +552,16 @@ function lastTimestamp(fs: FileSystem, path: string): number {
   return readTimeIndex(fs, path, undefined).max;
 }
 
-/** A `.timeindex`'s whole entries (only those up to relative offset `maxRel`) and their largest timestamp. */
-function readTimeIndex(fs: FileSystem, path: string, maxRel: number | undefined): { bytes: Buffer; max: number } {
+/**
+ * A `.timeindex`'s whole entries (only those up to relative offset `maxRel`), their largest
+ * timestamp, and whether the file was whole (present, non-empty, no partial entry).
+ */
+function readTimeIndex(fs: FileSystem, path: string, maxRel: number | undefined): { bytes: Buffer; max: number; whole: boolean } {
   const raw = readOr(fs, path);
   let end = raw.length - (raw.length % 12);
   if (maxRel !== undefined) while (end >= 12 && raw.readInt32BE(end - 4) > maxRel) end -= 12;
   const bytes = raw.subarray(0, end);
-  return { bytes, max: end >= 12 ? Number(bytes.readBigInt64BE(end - 12)) : -1 };
+  return { bytes, max: end >= 12 ? Number(bytes.readBigInt64BE(end - 12)) : -1, whole: raw.length > 0 && raw.length % 12 === 0 };
 }
 
 /** Writes every buffer, in order, looping over short writes. */

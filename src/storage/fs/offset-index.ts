@@ -113,6 +113,8 @@ export class OffsetIndex {
    */
   static load(baseOffset: number, bytes: Uint8Array, logSize: number): OffsetIndex | undefined {
     if (bytes.length % 8 !== 0) return undefined;
+    // Every segment indexes its first batch: a non-empty log with no entry at 0 has a bad index.
+    if (logSize > 0 && (bytes.length === 0 || Buffer.from(bytes.buffer, bytes.byteOffset, 8).readInt32BE(4) !== 0)) return undefined;
     const index = new OffsetIndex(baseOffset);
     const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     let prevRel = -1;

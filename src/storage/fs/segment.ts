@@ -101,6 +101,7 @@ export class LogSegment {
   rebuildIndex(fd: number): OffsetIndex {
     const scan = scanSegment(this.#fs, fd, this.logPath, this.baseOffset, 0, this.size, this.baseOffset);
     if (scan.damage !== undefined) throw storageCorrupt(this.logPath, scan.damage.position, scan.damage.reason);
+    this.maxTimestamp = Math.max(this.maxTimestamp, scan.maxTimestamp);
     this.writeIndexFiles(scan.index);
     return scan.index;
   }
@@ -239,17 +240,20 @@ export function scanSegment(
     return undefined;
   }
 
-  /** Whether a whole, valid batch starts right after the damaged one (then it is not a torn tail). */
+  /**
+   * Whether a whole, valid batch starts anywhere after the damaged position: then the damage is
+   * inside the log, not a torn tail (a torn write leaves nothing valid behind it). The damaged
+   * batch's own length cannot be trusted, so every later position is tried.
+   */
   function validBatchFollows(position: number): boolean {
-    if (size - position < RECORD_BATCH_HEADER_SIZE) return false;
-    const at = load(position, RECORD_BATCH_HEADER_SIZE);
-    const length = batchSize(buf, at);
-    const after = position + length;
-    if (length < RECORD_BATCH_HEADER_SIZE || after + RECORD_BATCH_HEADER_SIZE > size) return false;
-    const nextAt = load(after, RECORD_BATCH_HEADER_SIZE);
-    const nextLength = batchSize(buf, nextAt);
-    if (nextLength < RECORD_BATCH_HEADER_SIZE || after + nextLength > size) return false;
-    const whole = load(after, nextLength);
-    return checkBatch(buf, whole, whole + nextLength) === undefined;
+    for (let q = position + 1; q + RECORD_BATCH_HEADER_SIZE <= size; q++) {
+      const at = load(q, RECORD_BATCH_HEADER_SIZE);
+      if (buf[at + 16] !== 2) continue; // magic
+      const length = batchSize(buf, at);
+      if (length < RECORD_BATCH_HEADER_SIZE || q + length > size) continue;
+      const whole = load(q, length);
+      if (checkBatch(buf, whole, whole + length) === undefined) return true;
+    }
+    return false;
   }
 }
