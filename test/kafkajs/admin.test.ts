@@ -1,0 +1,257 @@
+/**
+ * KafkaJS' admin client (kafka.js.org/docs/admin), used as its docs use it; only the import differs.
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { brokers, countdown } from './helpers.js';
+import {
+  ConfigResourceTypes,
+  Kafka,
+  KafkaJSAggregateError,
+  KafkaJSDeleteGroupsError,
+  KafkaJSNonRetriableError,
+  KafkaJSProtocolError,
+  closeAllClusters,
+  resetCluster,
+  type Admin,
+  type Consumer,
+  type Producer,
+} from 'kafkalite/kafkajs';
+
+let kafka: Kafka;
+let admin: Admin;
+let producer: Producer;
+const consumers: Consumer[] = [];
+
+beforeEach(async () => {
+  kafka = new Kafka({ clientId: 'admin-app', brokers: brokers() });
+  admin = kafka.admin();
+  await admin.connect();
+  producer = kafka.producer();
+  await producer.connect();
+});
+
+afterEach(async () => {
+  for (const c of consumers.splice(0)) await c.disconnect();
+  await producer.disconnect();
+  await admin.disconnect();
+  await resetCluster(kafka);
+});
+
+afterAll(() => closeAllClusters());
+
+/** A group that consumed `topic` to its end and left, as a KafkaJS consumer would. */
+async function consumeAll(groupId: string, topic: string, count: number): Promise<void> {
+  const consumer = kafka.consumer({ groupId });
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const done = countdown(count);
+  await consumer.run({ eachMessage: async () => done.tick() });
+  await done.done;
+  await consumer.disconnect();
+}
+
+describe('topics', () => {
+  it('creates, lists, describes and deletes topics', async () => {
+    expect(
+      await admin.createTopics({
+        topics: [
+          { topic: 'orders', numPartitions: 3, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '3600000' }] },
+          { topic: 'payments' },
+        ],
+      }),
+    ).toBe(true);
+    expect(await admin.listTopics()).toEqual(['orders', 'payments']);
+    expect(await admin.createTopics({ topics: [{ topic: 'orders' }] })).toBe(false); // exists already
+
+    const { topics } = await admin.fetchTopicMetadata({ topics: ['orders'] });
+    expect(topics).toEqual([
+      {
+        name: 'orders',
+        partitions: [0, 1, 2].map((partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0], offlineReplicas: [] })),
+      },
+    ]);
+    expect((await admin.fetchTopicMetadata()).topics.map((t) => t.name)).toEqual(['orders', 'payments']);
+
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: 'orders', configNames: ['retention.ms', 'cleanup.policy'] }],
+    });
+    expect(resources[0]!.configEntries.map(({ configName, configValue, isDefault }) => ({ configName, configValue, isDefault }))).toEqual([
+      { configName: 'cleanup.policy', configValue: 'delete', isDefault: true },
+      { configName: 'retention.ms', configValue: '3600000', isDefault: false },
+    ]);
+
+    await admin.deleteTopics({ topics: ['payments'] });
+    expect(await admin.listTopics()).toEqual(['orders']);
+  });
+
+  it('answers bad requests with KafkaJS errors', async () => {
+    await expect(admin.createTopics({ topics: [{ topic: 'dup' }, { topic: 'dup' }] })).rejects.toThrow(
+      'Invalid topics array, it cannot have multiple entries for the same topic',
+    );
+    const invalid = await admin.createTopics({ topics: [{ topic: 'bad name!' }] }).catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(KafkaJSAggregateError);
+    expect((invalid as KafkaJSAggregateError).errors[0]).toMatchObject({ name: 'KafkaJSCreateTopicError', type: 'INVALID_TOPIC_EXCEPTION', topic: 'bad name!' });
+
+    const unknown = await admin.fetchTopicMetadata({ topics: ['nope'] }).catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(KafkaJSProtocolError);
+    expect(unknown).toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, message: 'This server does not host this topic-partition' });
+    await expect(admin.deleteTopics({ topics: ['nope'] })).rejects.toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    await expect(admin.fetchTopicOffsets('')).rejects.toBeInstanceOf(KafkaJSNonRetriableError);
+  });
+
+  it('adds partitions with createPartitions', async () => {
+    await admin.createTopics({ topics: [{ topic: 'grow', numPartitions: 1 }] });
+    await admin.createPartitions({ topicPartitions: [{ topic: 'grow', count: 4 }] });
+    expect((await admin.fetchTopicMetadata({ topics: ['grow'] })).topics[0]!.partitions).toHaveLength(4);
+    await expect(admin.createPartitions({ topicPartitions: [{ topic: 'grow', count: 2 }] })).rejects.toMatchObject({ type: 'INVALID_PARTITIONS' });
+  });
+});
+
+describe('offsets', () => {
+  it('fetches topic offsets as strings', async () => {
+    await admin.createTopics({ topics: [{ topic: 'offsets', numPartitions: 2 }] });
+    await producer.send({ topic: 'offsets', messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }, { value: 'c', partition: 1 }] });
+    expect(await admin.fetchTopicOffsets('offsets')).toEqual([
+      { partition: 0, offset: '2', high: '2', low: '0' },
+      { partition: 1, offset: '1', high: '1', low: '0' },
+    ]);
+  });
+
+  it('finds offsets by timestamp', async () => {
+    await producer.send({
+      topic: 'timeline',
+      messages: [
+        { value: 'a', timestamp: '1000' },
+        { value: 'b', timestamp: '2000' },
+        { value: 'c', timestamp: '3000' },
+      ],
+    });
+    expect(await admin.fetchTopicOffsetsByTimestamp('timeline', 1500)).toEqual([{ partition: 0, offset: '1' }]);
+    expect(await admin.fetchTopicOffsetsByTimestamp('timeline', 1000)).toEqual([{ partition: 0, offset: '0' }]);
+    expect(await admin.fetchTopicOffsetsByTimestamp('timeline', 9000)).toEqual([{ partition: 0, offset: '3' }]);
+    expect(await admin.fetchTopicOffsetsByTimestamp('timeline')).toEqual([{ partition: 0, offset: '3' }]);
+  });
+
+  it("fetches, sets and resets a group's offsets", async () => {
+    await admin.createTopics({ topics: [{ topic: 'ledger', numPartitions: 2 }] });
+    await producer.send({ topic: 'ledger', messages: ['a', 'b', 'c'].map((value) => ({ value, partition: 0 })) });
+    await consumeAll('auditors', 'ledger', 3);
+
+    expect(await admin.fetchOffsets({ groupId: 'auditors', topics: ['ledger'] })).toEqual([
+      {
+        topic: 'ledger',
+        partitions: [
+          { partition: 0, offset: '3', metadata: null },
+          { partition: 1, offset: '-1', metadata: null },
+        ],
+      },
+    ]);
+    // Without topics: every topic the group has offsets for, partitions with offsets only.
+    expect(await admin.fetchOffsets({ groupId: 'auditors' })).toEqual([{ topic: 'ledger', partitions: [{ partition: 0, offset: '3', metadata: null }] }]);
+
+    await admin.setOffsets({ groupId: 'auditors', topic: 'ledger', partitions: [{ partition: 0, offset: '1' }, { partition: 1, offset: '0' }] });
+    expect((await admin.fetchOffsets({ groupId: 'auditors', topics: ['ledger'] }))[0]!.partitions.map((p) => p.offset)).toEqual(['1', '0']);
+
+    await admin.resetOffsets({ groupId: 'auditors', topic: 'ledger', earliest: false });
+    expect((await admin.fetchOffsets({ groupId: 'auditors', topics: ['ledger'] }))[0]!.partitions.map((p) => p.offset)).toEqual(['3', '0']);
+    await admin.resetOffsets({ groupId: 'auditors', topic: 'ledger', earliest: true });
+    expect((await admin.fetchOffsets({ groupId: 'auditors', topics: ['ledger'] }))[0]!.partitions.map((p) => p.offset)).toEqual(['0', '0']);
+
+    // A consumer of the group now starts over.
+    const replay = kafka.admin();
+    const again = countdown(3);
+    const consumer = kafka.consumer({ groupId: 'auditors' });
+    consumers.push(consumer);
+    await consumer.subscribe({ topic: 'ledger' });
+    await consumer.run({ eachMessage: async () => again.tick() });
+    await again.done;
+    await expect(replay.setOffsets({ groupId: 'auditors', topic: 'ledger', partitions: [{ partition: 0, offset: '0' }] })).rejects.toThrow(
+      'The consumer group must have no running instances, current state: Stable',
+    );
+  });
+
+  it('resolves -1 to the high watermark with resolveOffsets', async () => {
+    await producer.send({ topic: 'fresh', messages: [{ value: 'a' }, { value: 'b' }] });
+    expect(await admin.fetchOffsets({ groupId: 'newcomers', topics: ['fresh'], resolveOffsets: true })).toEqual([
+      { topic: 'fresh', partitions: [{ partition: 0, offset: '2', metadata: null }] },
+    ]);
+    expect(await admin.fetchOffsets({ groupId: 'newcomers', topics: ['fresh'] })).toEqual([
+      { topic: 'fresh', partitions: [{ partition: 0, offset: '2', metadata: null }] },
+    ]);
+  });
+
+  it('deleteTopicRecords succeeds when there is nothing to delete, and says what it cannot do', async () => {
+    await producer.send({ topic: 'records', messages: [{ value: 'a' }, { value: 'b' }] });
+    await admin.deleteTopicRecords({ topic: 'records', partitions: [{ partition: 0, offset: '0' }] });
+    await expect(admin.deleteTopicRecords({ topic: 'records', partitions: [{ partition: 0, offset: '1' }] })).rejects.toThrow(
+      /deleteTopicRecords is not supported by kafkalite\/kafkajs yet/,
+    );
+    await expect(admin.deleteTopicRecords({ topic: 'records', partitions: [{ partition: 7, offset: '1' }] })).rejects.toMatchObject({
+      name: 'KafkaJSDeleteTopicRecordsError',
+    });
+  });
+});
+
+describe('groups and cluster', () => {
+  it('lists and describes groups', async () => {
+    await producer.send({ topic: 'audit', messages: [{ value: 'a' }] });
+    await consumeAll('done-group', 'audit', 1);
+    const running = kafka.consumer({ groupId: 'live-group' });
+    consumers.push(running);
+    await running.subscribe({ topic: 'audit', fromBeginning: true });
+    await running.run({ eachMessage: async () => {} });
+
+    expect(await admin.listGroups()).toEqual({
+      groups: [
+        { groupId: 'done-group', protocolType: 'consumer' },
+        { groupId: 'live-group', protocolType: 'consumer' },
+      ],
+    });
+    const { groups } = await admin.describeGroups(['live-group', 'done-group', 'never-seen']);
+    expect(groups.map(({ groupId, state, protocol, protocolType, members }) => ({ groupId, state, protocol, protocolType, members: members.length }))).toEqual([
+      { groupId: 'live-group', state: 'Stable', protocol: 'RoundRobinAssigner', protocolType: 'consumer', members: 1 },
+      { groupId: 'done-group', state: 'Empty', protocol: '', protocolType: 'consumer', members: 0 },
+      { groupId: 'never-seen', state: 'Dead', protocol: '', protocolType: '', members: 0 },
+    ]);
+    const member = groups[0]!.members[0]!;
+    expect(member.clientId).toBe('admin-app');
+    expect(member.memberId).toMatch(/^admin-app-/);
+    // The member's assignment, in Kafka's consumer protocol encoding.
+    const { AssignerProtocol } = await import('kafkalite/kafkajs');
+    expect(AssignerProtocol.MemberAssignment.decode(member.memberAssignment)).toEqual({ version: 0, assignment: { audit: [0] }, userData: Buffer.alloc(0) });
+    expect(AssignerProtocol.MemberMetadata.decode(member.memberMetadata)).toMatchObject({ topics: ['audit'] });
+    expect(await running.describeGroup()).toMatchObject({ groupId: 'live-group', state: 'Stable' });
+  });
+
+  it("answers deleteGroups as Kafka does for groups it would not delete", async () => {
+    await producer.send({ topic: 'g', messages: [{ value: 'a' }] });
+    const running = kafka.consumer({ groupId: 'busy' });
+    consumers.push(running);
+    await running.subscribe({ topic: 'g' });
+    await running.run({ eachMessage: async () => {} });
+    const error = await admin.deleteGroups(['busy', 'ghost']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KafkaJSDeleteGroupsError);
+    expect((error as KafkaJSDeleteGroupsError).groups.map(({ groupId, errorCode }) => ({ groupId, errorCode }))).toEqual([
+      { groupId: 'busy', errorCode: 68 },
+      { groupId: 'ghost', errorCode: 69 },
+    ]);
+  });
+
+  it('describes the cluster from the brokers list', async () => {
+    const described = await kafka.admin().describeCluster();
+    expect(described.brokers).toHaveLength(2);
+    expect(described.brokers[0]).toMatchObject({ nodeId: 0, port: 9092 });
+    expect(described.controller).toBe(0);
+    expect(described.clusterId).toMatch(/^kafkalite-/);
+  });
+
+  it('emits CONNECT and DISCONNECT', async () => {
+    const other = kafka.admin();
+    const types: string[] = [];
+    other.on(other.events.CONNECT, (e) => types.push(e.type));
+    other.on(other.events.DISCONNECT, (e) => types.push(e.type));
+    await other.connect();
+    await other.disconnect();
+    expect(types).toEqual(['admin.connect', 'admin.disconnect']);
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * The published subpath `kafkalite/kafkajs`: both builds and the types exist and export KafkaJS'
+ * names. Runs against dist/, which `npm test` builds first.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('../../', import.meta.url);
+const dist = (file: string): string => new URL(`dist/${file}`, root).pathname;
+const require = createRequire(import.meta.url);
+
+describe('package: kafkalite/kafkajs', () => {
+  it('has been built (npm test builds before testing)', () => {
+    for (const file of ['kafkajs.js', 'kafkajs.cjs', 'kafkajs.d.ts', 'kafkajs.d.cts']) expect(existsSync(dist(file)), file).toBe(true);
+  });
+
+  it('is exported as a subpath, like the root entry', () => {
+    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { exports: Record<string, unknown> };
+    expect(pkg.exports['./kafkajs']).toEqual({
+      import: { types: './dist/kafkajs.d.ts', default: './dist/kafkajs.js' },
+      require: { types: './dist/kafkajs.d.cts', default: './dist/kafkajs.cjs' },
+    });
+  });
+
+  it('exports every name of kafkajs from both builds', async () => {
+    const esm = (await import(dist('kafkajs.js'))) as Record<string, unknown>;
+    const cjs = require(dist('kafkajs.cjs')) as Record<string, unknown>;
+    expect(Object.keys(cjs).sort()).toEqual(Object.keys(esm).sort());
+    for (const name of Object.keys(require('kafkajs') as object)) expect(esm, name).toHaveProperty(name);
+    for (const name of ['resetCluster', 'closeAllClusters', 'getBroker', 'attachBroker']) expect(typeof esm[name], name).toBe('function');
+  });
+
+  it('runs a round trip from the CommonJS build', async () => {
+    const { Kafka, closeAllClusters } = require(dist('kafkajs.cjs')) as typeof import('kafkalite/kafkajs');
+    const kafka = new Kafka({ brokers: ['cjs:9092'], logLevel: 0 });
+    const producer = kafka.producer();
+    await producer.connect();
+    const [result] = await producer.send({ topic: 'cjs', messages: [{ value: 'x' }] });
+    expect(result).toMatchObject({ topicName: 'cjs', baseOffset: '0' });
+    await producer.disconnect();
+    await closeAllClusters();
+  });
+
+  it('declares its types on their own', () => {
+    const dts = readFileSync(dist('kafkajs.d.ts'), 'utf8');
+    expect(dts).toMatch(/declare class Kafka/);
+    expect(dts).not.toMatch(/from '\.\/[^']*'/); // no chunk shared with the root entry
+  });
+});
