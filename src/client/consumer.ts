@@ -53,6 +53,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   #options: ResolvedConsumerOptions;
   #assigned = new Map<string, PartitionCursor>();
   #wakeup: AbortController | undefined;
+  /** Counts wakes, so one that comes before a fetch has its controller is not lost. */
+  #wakes = 0;
   #mode: 'poll' | 'run' | 'iterate' | undefined;
   #runLoop: Promise<void> | undefined;
   #caughtUp: CaughtUpWaiter[] = [];
@@ -543,7 +545,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   /** One fetch over the assigned, unpaused partitions; records grouped per partition. */
   async #fetch(maxWaitMs: number, maxRecords: number): Promise<Chunk[]> {
+    const wakes = this.#wakes;
     await this.#fixPositions();
+    if (this.#wakes !== wakes || this.#closing !== undefined) maxWaitMs = 0; // woken meanwhile: do not wait
     const cursors = [...this.#assigned.values()].filter((c) => !c.paused && !c.revoked && c.position !== undefined);
     // One controller serves fetch after fetch until a wake aborts it.
     this.#wakeup ??= new AbortController();
@@ -587,6 +591,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   /** Ends a waiting fetch early, so changes of assignment, position or pause take effect now. */
   #wake(): void {
+    this.#wakes++;
     this.#wakeup?.abort();
     this.#wakeup = undefined;
   }

@@ -397,6 +397,18 @@ describe('Consumer caughtUp, for await and close', () => {
     await broker.close();
   });
 
+  it('does not lose a close that comes while poll is still fixing positions (regression)', async () => {
+    const clock = new ManualClock();
+    const { broker } = await setup(1, clock);
+    const c = broker.consumer();
+    await c.assign(all(1));
+    void c.seekToEnd(); // the next poll must fix the position first
+    const polling = c.poll({ timeoutMs: 1_000_000 });
+    await c.close(); // the clock never moves: a lost wake-up would hang this poll
+    expect(await polling).toEqual([]);
+    await broker.close();
+  });
+
   it('closes a waiting poll and run loop with the broker, promptly', async () => {
     const clock = new ManualClock();
     const { broker } = await setup(1, clock);
