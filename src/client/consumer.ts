@@ -227,10 +227,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
    * Gives partitions up: waits for a safe point (the application back in `poll`, no handler
    * running on them), commits their positions (unless they were lost), then forgets them.
    */
-  #revoke(partitions: TopicPartition[], lost: boolean): Promise<void> {
+  #revoke(toRevoke: () => TopicPartition[], lost: boolean): Promise<void> {
     const run = async (): Promise<void> => {
       if (this.#holdsRecords && this.#closing === undefined) await new Promise<void>((resolve) => this.#safePoint.push(resolve));
-      const states = partitions.map((tp) => this.#assigned.get(tpKey(tp.topic, tp.partition))).filter((s) => s !== undefined);
+      const states = toRevoke().map((tp) => this.#assigned.get(tpKey(tp.topic, tp.partition))).filter((s) => s !== undefined);
       for (const s of states) s.revoked = true;
       this.#wake();
       await this.#handling?.catch(() => undefined);
@@ -267,6 +267,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   async #reachSafePoint(): Promise<void> {
     this.#holdsRecords = false;
     this.#polledAt = this.#api.clock.now();
+    this.#member?.polled(this.#polledAt);
     for (const resolve of this.#pollWaiters.splice(0)) resolve();
     const waiting = this.#safePoint;
     this.#safePoint = [];

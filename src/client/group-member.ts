@@ -8,8 +8,11 @@ export interface MemberHost {
   owned(): TopicPartition[];
   /** When the consumer last polled or finished a handler. */
   polledAt(): number;
-  /** Gives partitions up at a safe point (committing first, unless `lost`). */
-  revoke(partitions: TopicPartition[], lost: boolean): Promise<void>;
+  /**
+   * Gives partitions up at a safe point (committing first, unless `lost`): those `partitions()`
+   * names then — what the coordinator still wants by the time the host is ready.
+   */
+  revoke(partitions: () => TopicPartition[], lost: boolean): Promise<void>;
   /** Resolves the next time the application polls (Kafka rejoins a removed member only then). */
   nextPoll(): Promise<void>;
   /** Takes partitions: fixes their positions, then starts delivering them. */
@@ -51,6 +54,10 @@ export class GroupMember {
   #abort = new AbortController();
   #loop: Promise<void> | undefined;
   #revoking: Promise<void> | undefined;
+  /** What the coordinator still wants revoked: read when the host reaches its safe point. */
+  #toRevoke: TopicPartition[] = [];
+  /** The poll time the coordinator last heard of. */
+  #reportedPolledAt = -Infinity;
   #stopped = false;
   #onStop: (() => void)[] = [];
 
@@ -88,6 +95,20 @@ export class GroupMember {
     this.#settled = false;
   }
 
+  /**
+   * The host polled. The coordinator hears of polls only through heartbeats: when the deadline
+   * it knows (last reported poll + maxPollIntervalMs) falls before the next regular heartbeat,
+   * one goes now, so a member that polls in time is never removed for not polling.
+   */
+  polled(now: number): void {
+    if (this.#memberId === undefined || this.#stopped) return;
+    if (this.#reportedPolledAt + this.#options.maxPollIntervalMs <= now + this.#interval()) this.#poke();
+  }
+
+  #interval(): number {
+    return Math.max(1, Math.floor(this.#options.sessionTimeoutMs / 3));
+  }
+
   /** Ends the current heartbeat wait, so news (a subscription change, a poll) goes out now. */
   #poke(): void {
     this.#abort.abort();
@@ -95,10 +116,11 @@ export class GroupMember {
   }
 
   async #heartbeats(): Promise<void> {
-    const interval = Math.max(1, Math.floor(this.#options.sessionTimeoutMs / 3));
+    const interval = this.#interval();
     while (!this.#stopped) {
       try {
         const topics = this.#topicsChanged ? this.#topics : undefined;
+        this.#reportedPolledAt = this.#host.polledAt();
         const subscription = this.#subscription;
         this.#topicsChanged = false;
         const response = await this.#api.groupHeartbeat({
@@ -117,18 +139,20 @@ export class GroupMember {
         if (response.error === 'UNKNOWN_MEMBER') {
           // Removed (it stopped polling or heartbeating): whatever it held is lost; join again.
           await this.#revoking;
-          await this.#host.revoke(this.#host.owned(), true);
+          await this.#host.revoke(() => this.#host.owned(), true);
           await Promise.race([this.#host.nextPoll(), this.#stoppedSignal()]);
           if (this.#stopped) break;
           await this.#join();
           continue;
         }
         this.#generation = response.generation;
+        this.#toRevoke = response.revoke;
         if (response.revoke.length > 0 && this.#revoking === undefined) {
-          // Released at the host's next safe point; heartbeats go on meanwhile.
+          // Released at the host's next safe point (what is still to revoke by then); heartbeats
+          // go on meanwhile.
           this.#settled = false;
           this.#revoking = this.#host
-            .revoke(response.revoke, false)
+            .revoke(() => this.#toRevoke, false)
             .catch((error: unknown) => this.#host.error(error))
             .finally(() => {
               this.#revoking = undefined;
@@ -146,7 +170,10 @@ export class GroupMember {
       } catch (error) {
         if (this.#stopped) break;
         this.#host.error(error);
-        await new Promise<void>((resolve) => this.#api.clock.setTimeout(resolve, this.#options.retryBackoffMs));
+        await Promise.race([
+          new Promise<void>((resolve) => this.#api.clock.setTimeout(resolve, this.#options.retryBackoffMs)),
+          this.#stoppedSignal(),
+        ]);
       }
     }
   }

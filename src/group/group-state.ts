@@ -274,7 +274,7 @@ function news(response: GroupHeartbeatResponse, request: GroupHeartbeatRequest):
     (response.revoke.length > 0 && !request.revoking) ||
     response.assign.length > 0 ||
     response.generation !== request.generation ||
-    response.settled !== request.settled
+    (response.settled !== request.settled && !request.revoking)
   );
 }
 
