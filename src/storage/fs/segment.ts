@@ -252,6 +252,10 @@ export function scanSegment(
       const length = batchSize(buf, at);
       if (length < RECORD_BATCH_HEADER_SIZE || q + length > size) continue;
       const whole = load(q, length);
+      // Only a batch that could come next counts: a copy of an earlier batch inside a record's
+      // value (torn off at the tail) is not evidence of a damaged middle.
+      const base = batchBaseOffset(buf, whole);
+      if (base <= next || base > next + (q - position)) continue;
       if (checkBatch(buf, whole, whole + length) === undefined) return true;
     }
     return false;
