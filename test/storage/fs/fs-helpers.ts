@@ -6,7 +6,7 @@
 import { accessSync, constants, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { FileStorage, KafkaliteError, RecordBatchBuilder, batchBaseOffset, batchLastOffset, type FileStorageOptions, type PartitionLog, type ResolvedTopicConfig } from 'kafkalite';
 import { setBatchBaseOffset } from '../../../src/codec/record-batch.js';
 
@@ -263,4 +263,29 @@ export function flipBit(path: string, position: number, bit: number): void {
 /** Removes folders made by a test (ignoring errors). */
 export function removeAll(dirs: string[]): void {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** Temp folders and open storages of one test file, closed and removed after each test. */
+export function useStorages(): {
+  dirs: string[];
+  track(storage: Promise<FileStorage>): Promise<FileStorage>;
+  closeAll(): Promise<void>;
+} {
+  const dirs: string[] = [];
+  const open: FileStorage[] = [];
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close().catch(() => undefined);
+    removeAll(dirs);
+  });
+  return {
+    dirs,
+    async track(storage) {
+      const s = await storage;
+      open.push(s);
+      return s;
+    },
+    async closeAll() {
+      for (const s of open.splice(0)) await s.close();
+    },
+  };
 }

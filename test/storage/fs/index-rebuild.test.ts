@@ -5,7 +5,7 @@
  */
 import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { batchLastOffset, type FileStorage } from 'kafkalite';
 import {
   ALL,
@@ -26,25 +26,10 @@ import {
   tempDir,
   writeCheckpoint,
   type SegmentFiles,
+  useStorages,
 } from './fs-helpers.js';
 
-const dirs: string[] = [];
-const open: FileStorage[] = [];
-
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close().catch(() => undefined);
-  removeAll(dirs);
-});
-
-async function track(storage: Promise<FileStorage>): Promise<FileStorage> {
-  const s = await storage;
-  open.push(s);
-  return s;
-}
-
-async function closeAll(): Promise<void> {
-  for (const s of open.splice(0)) await s.close();
-}
+const { dirs, track, closeAll } = useStorages();
 
 type Garble = 'none' | 'delete' | 'random' | 'partial' | 'reversed' | 'zeros' | 'empty';
 const GARBLES: Garble[] = ['none', 'delete', 'random', 'partial', 'reversed', 'zeros'];

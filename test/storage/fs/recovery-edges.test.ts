@@ -5,8 +5,8 @@
  */
 import { existsSync, readdirSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { RecordBatchBuilder, batchBaseOffset, batchLastOffset, type FileStorage } from 'kafkalite';
+import { describe, expect, it } from 'vitest';
+import { RecordBatchBuilder, batchBaseOffset, batchLastOffset } from 'kafkalite';
 import { setBatchBaseOffset } from '../../../src/codec/record-batch.js';
 import {
   ALL,
@@ -20,32 +20,16 @@ import {
   place,
   readAll,
   rejection,
-  removeAll,
   rng,
   randomSpec,
   segments,
   tempDir,
   timestampOf,
   writeCheckpoint,
+  useStorages,
 } from './fs-helpers.js';
 
-const dirs: string[] = [];
-const open: FileStorage[] = [];
-
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close().catch(() => undefined);
-  removeAll(dirs);
-});
-
-async function track(storage: Promise<FileStorage>): Promise<FileStorage> {
-  const s = await storage;
-  open.push(s);
-  return s;
-}
-
-async function closeAll(): Promise<void> {
-  for (const s of open.splice(0)) await s.close();
-}
+const { dirs, track, closeAll } = useStorages();
 
 async function logOf(dir: string, count: number, segmentBytes: number, seed: number): Promise<Buffer[]> {
   const r = rng(seed);
@@ -85,7 +69,7 @@ describe('after a clean shutdown', () => {
     // Either refused or cut: never read as records, and the log ends where it did.
     const s = await openStorage(dir).catch(() => undefined);
     if (s !== undefined) {
-      open.push(s);
+      await track(Promise.resolve(s));
       expect(s.log('t', 0).logEndOffset).toBe(batchLastOffset(appended.at(-1)!) + 1);
       expectBatches(await readAll(s.log('t', 0)), appended);
     }

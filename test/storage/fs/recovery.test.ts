@@ -9,8 +9,8 @@
 import { appendFileSync, truncateSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
-import { batchLastOffset, decodeRecordBatch, type FileStorage, type KafkaliteError } from 'kafkalite';
+import { describe, expect, it } from 'vitest';
+import { batchLastOffset, decodeRecordBatch, type KafkaliteError } from 'kafkalite';
 import {
   ALL,
   append,
@@ -34,25 +34,10 @@ import {
   writeCheckpoint,
   type BatchSpec,
   type Placed,
+  useStorages,
 } from './fs-helpers.js';
 
-const dirs: string[] = [];
-const open: FileStorage[] = [];
-
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close().catch(() => undefined);
-  removeAll(dirs);
-});
-
-async function track(storage: Promise<FileStorage>): Promise<FileStorage> {
-  const s = await storage;
-  open.push(s);
-  return s;
-}
-
-async function closeAll(): Promise<void> {
-  for (const s of open.splice(0)) await s.close();
-}
+const { dirs, track, closeAll } = useStorages();
 
 /** Bytes 12..15 of a batch (partitionLeaderEpoch) are outside Kafka's CRC, as are bytes 0..7 (baseOffset). */
 const EPOCH_FROM = 12;
@@ -220,7 +205,7 @@ describe('a flipped bit in a sealed segment', () => {
         if (inEpoch) {
           const opened = await openStorage(copy).catch(() => undefined);
           if (opened !== undefined) {
-            open.push(opened);
+            await track(Promise.resolve(opened));
             expectSameRecords(await readAll(opened.log('t', 0)), appended);
           }
         } else {

@@ -6,27 +6,11 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { batchBaseOffset, batchLastOffset, type FileStorage } from 'kafkalite';
-import { ALL, append, crashCopy, expectBatches, fileSize, makeBatch, openStorage, readAll, removeAll, rng, randomSpec, segments, tempDir } from './fs-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { batchBaseOffset, batchLastOffset } from 'kafkalite';
+import { ALL, append, crashCopy, expectBatches, fileSize, makeBatch, openStorage, readAll, rng, randomSpec, segments, tempDir, useStorages } from './fs-helpers.js';
 
-const dirs: string[] = [];
-const open: FileStorage[] = [];
-
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close().catch(() => undefined);
-  removeAll(dirs);
-});
-
-async function track(storage: Promise<FileStorage>): Promise<FileStorage> {
-  const s = await storage;
-  open.push(s);
-  return s;
-}
-
-async function closeAll(): Promise<void> {
-  for (const s of open.splice(0)) await s.close();
-}
+const { dirs, track, closeAll } = useStorages();
 
 /** Waits (up to ~1 s, a few turns and short sleeps) until no `.deleted` file is left in `dir`. */
 async function deletedFilesGone(dir: string): Promise<string[]> {
