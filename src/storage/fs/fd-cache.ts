@@ -31,7 +31,7 @@ export class FdCache {
       max,
       dispose: (handle) => {
         handle.evicted = true;
-        if (handle.refs === 0) this.#fs.close(handle.fd, () => undefined);
+        if (handle.refs === 0) closeQuietly(this.#fs, handle.fd);
       },
     });
   }
@@ -65,7 +65,7 @@ export class FdCache {
   release(handle: Handle): void {
     if (--handle.refs > 0) return;
     this.#pinned--;
-    if (handle.evicted) this.#fs.close(handle.fd, () => undefined);
+    if (handle.evicted) closeQuietly(this.#fs, handle.fd);
     this.#waiting.shift()?.();
   }
 
@@ -81,3 +81,12 @@ export class FdCache {
 }
 
 export type FileHandle = Handle;
+
+/** Closes at once (a late asynchronous close would keep the descriptor counted meanwhile). */
+function closeQuietly(fs: FileSystem, fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed: nothing to release
+  }
+}

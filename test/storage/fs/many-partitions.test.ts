@@ -77,7 +77,9 @@ describe(`${PARTITIONS} partitions, maxOpenFiles ${MAX_OPEN}`, () => {
     } finally {
       clearInterval(sampler);
     }
-    expect(peak, `descriptors open at once (maxOpenFiles ${MAX_OPEN})`).toBeLessThanOrEqual(2 * MAX_OPEN);
+    // Pinned ones (at most maxOpenFiles) plus idle cached ones (at most maxOpenFiles), plus a few
+    // outside the cache (folder fsyncs, the lock file).
+    expect(peak, `descriptors open at once (maxOpenFiles ${MAX_OPEN})`).toBeLessThanOrEqual(2 * MAX_OPEN + 8);
   }, 60_000);
 
   it('works under a process descriptor limit of 256 with concurrent appends and reads (child process)', async () => {
