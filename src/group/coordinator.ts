@@ -49,11 +49,6 @@ export class GroupCoordinator implements GroupApi {
     return g;
   }
 
-  /** Groups that have members or committed offsets. */
-  groupIds(): string[] {
-    return [...this.#groups.keys()];
-  }
-
   joinGroup(request: JoinGroupRequest): Promise<{ memberId: string }> {
     this.#checkOpen();
     return Promise.resolve({ memberId: this.group(request.groupId).join(request) });

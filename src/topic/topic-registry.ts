@@ -46,10 +46,6 @@ export class TopicRegistry {
     return [...this.#topics.keys()];
   }
 
-  all(): IterableIterator<TopicState> {
-    return this.#topics.values();
-  }
-
   onChange(listener: (topic: string) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
