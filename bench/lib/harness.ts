@@ -10,13 +10,40 @@ import { runInNewContext } from 'node:vm';
 /** Bytes of every message value. */
 export const VALUE_SIZE = 100;
 
+/**
+ * What a run measured besides its time: the latency rows' histogram (hdr-histogram-js, compressed
+ * base64, values in nanoseconds) and the memory rows' retained bytes.
+ */
+export interface Sample {
+  /** `encodeIntoCompressedBase64` of the run's latency histogram (nanoseconds, from the intended send time). */
+  latencyHistogram?: string;
+  /** The same from the moment `send` was actually called. */
+  serviceHistogram?: string;
+  /** Messages per second the run actually offered (latency rows pace their sends). */
+  offeredPerSec?: number;
+  /** Bytes the retained messages hold (memory rows), and how they were counted. */
+  retainedBytes?: number;
+  /** Process RSS growth over the run (memory rows), for reference. */
+  rssBytes?: number;
+}
+
 /** One prepared run of a case: `run` is timed, `prepare` and `finish` are not. */
 export interface Trial {
   /** The measured part: from the first append/send until the consumer has seen every record. */
   run(): Promise<void> | void;
-  /** Checks what the consumer saw (throws if anything is missing or out of order) and cleans up. */
-  finish(): Promise<void> | void;
+  /**
+   * Checks what the consumer saw (throws if anything is missing or out of order) and cleans up;
+   * latency and memory rows return what they measured.
+   */
+  finish(): Promise<Sample | void> | Sample | void;
 }
+
+/**
+ * What a row reports: `throughput` (msgs/s, the default), `latency` (percentiles at a fixed
+ * offered rate), `memory` (bytes per retained message) or `duration` (only the time matters:
+ * rebalances, reopen).
+ */
+export type RowKind = 'throughput' | 'latency' | 'memory' | 'duration';
 
 /** One row of the table. */
 export interface Case {
@@ -26,8 +53,50 @@ export interface Case {
   messages: number;
   /** The row every other row is divided by (the ceiling). */
   baseline?: boolean;
+  /** Default `throughput`. */
+  kind?: RowKind;
+  /** A stable id for rows the report quotes (the issue's figures), e.g. `redis-memory`. */
+  id?: string;
+  /** Which system runs: `kafkalite`, `ceiling` or a peer's name (charts colour by it). */
+  system?: string;
+  /**
+   * What an acknowledged message survives: `none` (not kept), `memory` (lost with the process),
+   * `process crash` (in the OS page cache: lost on power loss), `power loss` (fsync before ack).
+   */
+  durability?: string;
+  /** What this peer does not offer that kafkalite does (no replay, no consumer groups, …). */
+  lacks?: string;
+  /** Caps `--runs` for slow rows (the row name says so). */
+  maxRuns?: number;
   /** Builds a fresh broker/log, producer and consumer for one run. */
   prepare(): Promise<Trial> | Trial;
+}
+
+/**
+ * Thrown by `prepare` when a row cannot run here (a peer not installed, a native addon not
+ * built): the row is reported with this message instead of figures, and the suite goes on.
+ */
+export class Unavailable extends Error {
+  override name = 'Unavailable';
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+
+/** Registers work to do when the row's process is done (stopping a server the row started). */
+export function onCleanup(fn: () => Promise<void> | void): void {
+  cleanups.push(fn);
+}
+
+/** Runs (and forgets) every registered cleanup, newest first; errors are printed, not thrown. */
+export async function runCleanups(): Promise<void> {
+  while (cleanups.length > 0) {
+    const fn = cleanups.pop()!;
+    try {
+      await fn();
+    } catch (error) {
+      console.error(`cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
 }
 
 export interface ScenarioOptions {
@@ -112,15 +181,21 @@ export function collectGarbage(): void {
   gc?.();
 }
 
+/** What one timed run gives: its time and what `finish` measured. */
+export interface TrialResult {
+  ms: number;
+  sample?: Sample;
+}
+
 /** Prepares one trial, collects garbage, times `run`, then lets the trial check itself. */
-export async function timeTrial(c: Case, timeoutMs: number): Promise<number> {
+export async function timeTrial(c: Case, timeoutMs: number): Promise<TrialResult> {
   const trial = await c.prepare();
   collectGarbage();
   const start = performance.now();
   await withTimeout(Promise.resolve(trial.run()), timeoutMs, c.name);
-  const elapsed = performance.now() - start;
-  await trial.finish();
-  return elapsed;
+  const ms = performance.now() - start;
+  const sample = await trial.finish();
+  return sample === undefined ? { ms } : { ms, sample };
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {

@@ -32,6 +32,8 @@ function ceilingCase(name: string, messages: number, copy: boolean, baseline: bo
     name,
     messages,
     baseline,
+    system: 'ceiling',
+    durability: 'memory',
     prepare() {
       const tally = new Tally();
       let log: LogRecord[] = [];

@@ -20,6 +20,9 @@ import { join } from 'node:path';
 import { Broker, FileStorage, RecordBatchBuilder, type Message } from 'kafkalite';
 import { signal, type Case, type Scenario } from '../lib/harness.js';
 import { VALUE } from '../lib/kafkalite.js';
+import { hypercoreAppendCase } from '../lib/peers/hypercore.js';
+import { redisPipelinedCase } from '../lib/peers/redis.js';
+import { sqliteProduceCase } from '../lib/peers/sqlite.js';
 
 const ROOT = process.env.KAFKALITE_BENCH_DIR ?? tmpdir();
 const LOG_MB = Number(process.env.KAFKALITE_BENCH_LOG_MB ?? 1024);
@@ -50,6 +53,8 @@ function rawCase(messages: number): Case {
     name: 'raw writeSync 1 MiB chunks + 1 fsync [disk baseline]',
     messages,
     baseline: true,
+    system: 'ceiling',
+    durability: 'power loss (1 fsync at the end)',
     prepare() {
       const dir = freshDir();
       const chunk = Buffer.alloc(CHUNK, 0x61);
@@ -75,10 +80,19 @@ async function openBroker(fsync: 'always' | 'interval' | 'never', dir = freshDir
   return { broker, dir };
 }
 
+const DURABILITY = {
+  always: 'power loss (fsync before ack)',
+  interval: 'process crash (fsync every 1 s)',
+  never: 'process crash (OS flushes)',
+} as const;
+
 function batchedCase(fsync: 'interval' | 'never' | 'always', messages: number, inFlight: number): Case {
   return {
     name: `fsync '${fsync}', send×1000, ${inFlight} in flight`,
+    ...(fsync === 'always' ? { id: 'kafkalite-always-batched' } : {}),
     messages,
+    system: 'kafkalite',
+    durability: DURABILITY[fsync],
     async prepare() {
       const { broker, dir } = await openBroker(fsync);
       const producer = broker.producer();
@@ -102,10 +116,13 @@ function batchedCase(fsync: 'interval' | 'never' | 'always', messages: number, i
 }
 
 /** `producers` producers, each sending one message per `send`, `inFlight` sends outstanding each. */
-function singleCase(name: string, messages: number, producers: number, inFlight: number): Case {
+function singleCase(name: string, messages: number, producers: number, inFlight: number, id?: string): Case {
   return {
     name,
+    ...(id === undefined ? {} : { id }),
     messages,
+    system: 'kafkalite',
+    durability: DURABILITY.always,
     async prepare() {
       const { broker, dir } = await openBroker('always');
       const each = Math.ceil(messages / producers);
@@ -182,6 +199,8 @@ function reopenCase(kind: 'clean' | 'crash tail' | 'crash, no checkpoint'): Case
   return {
     name,
     messages: 1,
+    kind: 'duration',
+    system: 'kafkalite',
     async prepare() {
       const { dir } = await buildBigLog();
       if (kind !== 'clean') {
@@ -208,18 +227,50 @@ function reopenCase(kind: 'clean' | 'crash tail' | 'crash, no checkpoint'): Case
 
 export const fileStorage: Scenario = {
   name: 'file-storage',
-  description: 'FileStorage per fsync mode and reopen times, beside raw sequential writes + fsync',
+  description:
+    'on disk, produce only: FileStorage per fsync mode beside raw writes + fsync, SQLite WAL (NORMAL/FULL), Redis AOF and hypercore at equal durability; reopen times',
   cases({ messages }) {
     const always1 = Math.min(messages, 3000);
     const always8 = Math.min(messages, 16_000);
+    const groupCommit = Math.min(messages, 250_000);
+    const redis = Math.min(messages, 200_000);
+    const hypercore = Math.min(messages, 200_000);
+    const fmt = (n: number): string => n.toLocaleString('en-US');
     return [
       rawCase(messages),
+      // process-crash tier: acknowledged writes are in the OS page cache
       batchedCase('interval', messages, 4),
       batchedCase('never', messages, 4),
+      sqliteProduceCase({ name: 'SQLite WAL synchronous=NORMAL: INSERT tx×1000', id: 'sqlite-normal-batched', mode: 'NORMAL', messages, perTx: PER_SEND }),
+      redisPipelinedCase({
+        name: `Redis Streams AOF appendfsync everysec: XADD pipelined ×1000, 4 in flight (${fmt(redis)} msgs, 3 runs)`,
+        messages: redis,
+        persistence: 'everysec',
+        groups: 0,
+        maxRuns: 3,
+      }),
+      hypercoreAppendCase(`hypercore 11: append ×1000, 4 in flight (${fmt(hypercore)} msgs, 3 runs)`, hypercore, 3),
+      // power-loss tier: fsync before the acknowledgement
       batchedCase('always', messages, 4),
-      singleCase(`fsync 'always', 1 producer, send×1 awaited (${always1} msgs)`, always1, 1, 1),
-      singleCase(`fsync 'always', 8 producers, send×1 awaited each (${always8} msgs)`, always8, 8, 1),
-      singleCase(`fsync 'always', 8 producers, send×1, 64 in flight each`, messages, 8, 64),
+      sqliteProduceCase({ name: 'SQLite WAL synchronous=FULL: INSERT tx×1000', id: 'sqlite-full-batched', mode: 'FULL', messages, perTx: PER_SEND }),
+      redisPipelinedCase({
+        name: `Redis Streams AOF appendfsync always: XADD pipelined ×1000, 4 in flight (${fmt(redis)} msgs, 3 runs)`,
+        id: 'redis-always-batched',
+        messages: redis,
+        persistence: 'always',
+        groups: 0,
+        maxRuns: 3,
+      }),
+      singleCase(`fsync 'always', 1 producer, send×1 awaited (${fmt(always1)} msgs)`, always1, 1, 1, 'kafkalite-always-single'),
+      sqliteProduceCase({
+        name: `SQLite WAL synchronous=FULL: INSERT ×1 per tx (${fmt(always1)} msgs)`,
+        id: 'sqlite-full-single',
+        mode: 'FULL',
+        messages: always1,
+        perTx: 1,
+      }),
+      singleCase(`fsync 'always', 8 producers, send×1 awaited each (${fmt(always8)} msgs)`, always8, 8, 1),
+      singleCase(`fsync 'always', 8 producers, send×1, 64 in flight each (${fmt(groupCommit)} msgs)`, groupCommit, 8, 64, 'kafkalite-always-group-commit'),
       reopenCase('clean'),
       reopenCase('crash tail'),
       reopenCase('crash, no checkpoint'),

@@ -12,6 +12,9 @@
 
 import { Tally, signal, type Case, type Scenario } from '../lib/harness.js';
 import { TOPIC, VALUE, openFixture } from '../lib/kafkalite.js';
+import { emitterThroughputCase } from '../lib/peers/emitter.js';
+import { redisAwaitedCase } from '../lib/peers/redis.js';
+import { sqliteQueueCase } from '../lib/peers/sqlite.js';
 
 const CHUNK = 1000;
 
@@ -19,6 +22,8 @@ function oneAtATimeCase(name: string, messages: number, mode: 'pipelined' | 'awa
   return {
     name,
     messages,
+    system: 'kafkalite',
+    durability: 'memory',
     async prepare() {
       const fx = await openFixture({ consumer: { maxPollRecords: 1000 } });
       const tally = new Tally();
@@ -59,9 +64,22 @@ function oneAtATimeCase(name: string, messages: number, mode: 'pipelined' | 'awa
 
 export const oneAtATime: Scenario = {
   name: 'one-at-a-time',
-  description: 'kafkalite: one message per send call, consumer run({ eachMessage })',
-  cases: ({ messages }) => [
-    oneAtATimeCase('send×1 pipelined (chunks of 1000) → eachMessage', messages, 'pipelined'),
-    oneAtATimeCase('send×1 each awaited → eachMessage', messages, 'awaited'),
-  ],
+  description: 'in memory, one message per call: kafkalite beside EventEmitter, eventemitter3, Redis Streams and a SQLite queue',
+  cases: ({ messages }) => {
+    const redis = Math.min(messages, 20_000);
+    const sqlite = Math.min(messages, 200_000);
+    return [
+      oneAtATimeCase('send×1 pipelined (chunks of 1000) → eachMessage', messages, 'pipelined'),
+      oneAtATimeCase('send×1 each awaited → eachMessage', messages, 'awaited'),
+      emitterThroughputCase('EventEmitter', messages),
+      emitterThroughputCase('eventemitter3', messages),
+      redisAwaitedCase(`Redis Streams, no persistence: XADD awaited each → XREADGROUP BLOCK + XACK (${redis.toLocaleString('en-US')} msgs, 3 runs)`, redis, 3),
+      sqliteQueueCase({
+        name: `SQLite :memory: queue: INSERT ×1 per tx → SELECT + DELETE (${sqlite.toLocaleString('en-US')} msgs)`,
+        mode: 'memory',
+        messages: sqlite,
+        perTx: 1,
+      }),
+    ];
+  },
 };

@@ -26,6 +26,8 @@ function rebalanceCase(assignor: 'range' | 'roundrobin' | 'cooperative-sticky'):
   return {
     name: `${assignor}: 50th member joins 49 over ${PARTITIONS} partitions, until Stable`,
     messages: 1,
+    kind: 'duration',
+    system: 'kafkalite',
     async prepare() {
       const broker = await Broker.open();
       await broker.createTopic('t', { partitions: PARTITIONS });

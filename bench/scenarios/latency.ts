@@ -1,0 +1,80 @@
+/**
+ * `latency`: end-to-end latency at a fixed offered rate (default 100,000 msgs/s, one message per
+ * send/emit), from the message's intended send time to the consumer's handler, with the pacing
+ * and the coordinated-omission correction of `lib/latency.ts`. Percentiles come from an
+ * hdr-histogram-js histogram per run; the table gives the median over the runs of each percentile.
+ *
+ * - **EventEmitter [latency ceiling]**: `emit` calls the listener synchronously: what is left is
+ *   the pacer's own resolution and the process's pauses (GC). Every `vs ceiling` divides by its p99.
+ * - eventemitter3: the same, the other common event bus.
+ * - kafkalite in memory: `producer.send` of one message, not awaited, at its due time; the consumer
+ *   in `run({ eachMessage })` (or a `poll` loop) records it. With `lingerMs: 0` the sends of one
+ *   event-loop turn share a record batch, appended at the end of the turn.
+ * - Redis Streams: XADD per message (not awaited) on one connection, XREADGROUP BLOCK + XACK on another.
+ */
+
+import { Broker, type Consumer, type Producer } from 'kafkalite';
+import type { Case, Scenario } from '../lib/harness.js';
+import { TOPIC, VALUE } from '../lib/kafkalite.js';
+import { LatencyRecorder, pacedTrial } from '../lib/latency.js';
+import { emitterLatencyCase } from '../lib/peers/emitter.js';
+import { redisLatencyCase } from '../lib/peers/redis.js';
+
+export const LATENCY_RATE = 100_000;
+
+function kafkaliteLatencyCase(name: string, rate: number, messages: number, read: 'eachMessage' | 'poll', id?: string): Case {
+  return {
+    name,
+    ...(id === undefined ? {} : { id }),
+    messages,
+    kind: 'latency',
+    system: 'kafkalite',
+    durability: 'memory',
+    async prepare() {
+      const broker = await Broker.open();
+      await broker.createTopic(TOPIC, { partitions: 1 });
+      const producer: Producer = broker.producer();
+      const consumer: Consumer = broker.consumer({ autoOffsetReset: 'earliest', maxPollRecords: 1000 });
+      await consumer.assign([{ topic: TOPIC, partition: 0 }]);
+      const latency = new LatencyRecorder(messages);
+      const errors: unknown[] = [];
+      if (read === 'eachMessage') {
+        await consumer.run({ eachMessage: ({ message }) => latency.record(message.offset) });
+      }
+      const poll = async (): Promise<void> => {
+        while (latency.count < messages) {
+          const records = await consumer.poll({ timeoutMs: 100 });
+          for (let i = 0; i < records.length; i++) latency.record(records[i]!.offset);
+        }
+      };
+      return pacedTrial(latency, {
+        rate,
+        send() {
+          producer.send({ topic: TOPIC, messages: [{ value: VALUE }] }).catch((e: unknown) => errors.push(e));
+        },
+        ...(read === 'poll' ? { consume: poll } : {}),
+        async close() {
+          await broker.close();
+          if (errors.length > 0) throw new Error(`${name}: ${String(errors[0])}`);
+        },
+      });
+    },
+  };
+}
+
+export const latency: Scenario = {
+  name: 'latency',
+  description: `end-to-end latency percentiles at ${LATENCY_RATE.toLocaleString('en-US')} msgs/s offered, one message per send: kafkalite beside EventEmitter, eventemitter3, Redis Streams`,
+  cases: ({ messages }) => {
+    const rate = LATENCY_RATE;
+    const n = Math.min(messages, rate); // one second of messages per run
+    const per = `${(rate / 1000).toFixed(0)}k msgs/s, ${n.toLocaleString('en-US')} msgs`;
+    return [
+      emitterLatencyCase('EventEmitter', `EventEmitter emit → listener [latency ceiling] (${per})`, rate, n, true),
+      emitterLatencyCase('eventemitter3', `eventemitter3 emit → listener (${per})`, rate, n, false),
+      kafkaliteLatencyCase(`in memory: send×1 → run eachMessage (${per})`, rate, n, 'eachMessage', 'kafkalite-latency'),
+      kafkaliteLatencyCase(`in memory: send×1 → poll loop (${per})`, rate, n, 'poll'),
+      redisLatencyCase(`Redis Streams, no persistence: XADD → XREADGROUP BLOCK + XACK (${per})`, rate, n),
+    ];
+  },
+};
