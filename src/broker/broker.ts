@@ -97,6 +97,12 @@ export class Broker {
     return new ConsumerGroupView(groupId, this.#groups, this.#topics);
   }
 
+  /** Ids of the groups that have members or committed offsets, sorted (Kafka's ListGroups). */
+  listGroups(): string[] {
+    this.#checkOpen();
+    return this.#groups.listGroups();
+  }
+
   /** Flushes producers, closes consumers, then the storage. Safe to call twice. */
   close(): Promise<void> {
     this.#closing ??= (async () => {

@@ -49,6 +49,13 @@ export class GroupCoordinator implements GroupApi {
     return g;
   }
 
+  /** Groups Kafka would list: those with members, and those with committed offsets. */
+  listGroups(): string[] {
+    const ids = new Set(this.#offsets.groups());
+    for (const [id, g] of this.#groups) if (g.state !== 'Empty' && g.state !== 'Dead') ids.add(id);
+    return [...ids].sort();
+  }
+
   joinGroup(request: JoinGroupRequest): Promise<{ memberId: string }> {
     this.#checkOpen();
     return Promise.resolve({ memberId: this.group(request.groupId).join(request) });

@@ -56,6 +56,11 @@ export class OffsetStore {
     return this.#offsets.get(group)?.get(tpKey(topic, partition));
   }
 
+  /** Groups with at least one committed offset. */
+  groups(): string[] {
+    return [...this.#offsets.keys()];
+  }
+
   /** Every committed offset of a group. */
   groupOffsets(group: string): TopicPartitionOffset[] {
     const out: TopicPartitionOffset[] = [];

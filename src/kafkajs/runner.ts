@@ -133,7 +133,6 @@ export class Runner {
     if (this.#stopping !== undefined) return; // stopped before it started
     this.#cluster = cluster;
     cluster.members.set(this.#coreClientId, { clientId: o.clientId, topics, protocol: ROUND_ROBIN_PROTOCOL });
-    cluster.joinedGroups.add(o.groupId);
     const core = cluster.broker.consumer({
       groupId: o.groupId,
       clientId: this.#coreClientId,

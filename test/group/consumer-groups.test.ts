@@ -148,6 +148,18 @@ describe('Consumer groups', () => {
     await broker.close();
   });
 
+  it('lists groups that have members or committed offsets', async () => {
+    const { broker, member } = await setup(1);
+    expect(broker.listGroups()).toEqual([]);
+    await broker.group('offsets-only').resetOffsets({ topic: 't', to: 0 });
+    const c = member({ autoCommit: false });
+    await c.subscribe('t');
+    expect(broker.listGroups()).toEqual(['g', 'offsets-only']);
+    await c.close(); // left without committing: nothing keeps 'g' listed
+    expect(broker.listGroups()).toEqual(['offsets-only']);
+    await broker.close();
+  });
+
   it('reports lag and resets offsets only while Empty', async () => {
     const { broker, produce, member } = await setup(2);
     await produce(10);
