@@ -1,3 +1,5 @@
+import { invalidArgument, show } from './errors.js';
+
 /**
  * Time, injectable. Every timestamp, timer, timeout and retention check in kafkalite goes through
  * a {@link Clock}, so a test can drive time with a {@link ManualClock} instead of sleeping.
@@ -53,7 +55,7 @@ export class ManualClock implements Clock {
 
   /** @param startMs the time `now()` starts at. @default 0 */
   constructor(startMs = 0) {
-    if (!Number.isFinite(startMs)) throw new TypeError(`ManualClock startMs must be a finite number (got ${String(startMs)})`);
+    if (!Number.isFinite(startMs)) throw invalidArgument(`ManualClock startMs must be a finite number (got ${show(startMs)})`);
     this.#now = startMs;
   }
 
@@ -82,7 +84,7 @@ export class ManualClock implements Clock {
   /** Moves time forward by `ms`, firing every timer due on the way. */
   advance(ms: number): Promise<void> {
     if (!(ms >= 0) || !Number.isFinite(ms)) {
-      return Promise.reject(new TypeError(`advance(ms) needs a finite number >= 0 (got ${String(ms)})`));
+      return Promise.reject(invalidArgument(`advance(ms) needs a finite number >= 0 (got ${show(ms)})`));
     }
     const run = this.#advancing.then(() => this.#advance(ms));
     this.#advancing = run.catch(() => undefined);
