@@ -1,10 +1,27 @@
 /**
- * Soak runner: `npm run soak -- [group] [options]`. Runs a model-based test far longer than
+ * Soak runner: `npm run soak -- [group|crash] [options]` (crash: `--always N --never N`, built dist/ needed). Runs a model-based test far longer than
  * `npm test` does, with random seeds; see each soak's file for its options. Exits 1 on failure.
  */
+import { spawnSync } from 'node:child_process';
 import { groupSoak } from './group-soak.js';
 
-const soaks: Record<string, (argv: string[]) => Promise<boolean>> = { group: groupSoak };
+/** The SIGKILL crash loop at soak size: 200 trials with fsync 'always', 100 with 'never'. */
+async function crashSoak(argv: string[]): Promise<boolean> {
+  const always = argv[argv.indexOf('--always') + 1] ?? '200';
+  const never = argv[argv.indexOf('--never') + 1] ?? '100';
+  const run = spawnSync('npx', ['vitest', 'run', 'test/storage/fs/crash-loop.test.ts', '--testTimeout', '3600000'], {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      KAFKALITE_CRASH_TRIALS: argv.includes('--always') ? always : '200',
+      KAFKALITE_CRASH_NEVER_TRIALS: argv.includes('--never') ? never : '100',
+      KAFKALITE_CRASH_SEED: String(Date.now() % 2 ** 31),
+    },
+  });
+  return run.status === 0;
+}
+
+const soaks: Record<string, (argv: string[]) => Promise<boolean>> = { group: groupSoak, crash: crashSoak };
 
 const [first, ...rest] = process.argv.slice(2);
 const name = first === undefined || first.startsWith('-') ? 'group' : first;
