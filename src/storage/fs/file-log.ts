@@ -58,6 +58,8 @@ export class FileLog implements PartitionLog {
   /** Segments written since their last fsync. */
   #unsynced = new Set<LogSegment>();
   #closed = false;
+  /** A failed round whose bytes are still to be cut from the files (see #undoRound). */
+  #pendingUndo: { size: number; dropped: LogSegment[] } | undefined;
 
   private constructor(dir: string, ctx: FileLogContext, segments: LogSegment[]) {
     this.dir = dir;
@@ -203,6 +205,10 @@ export class FileLog implements PartitionLog {
 
   append(batch: Uint8Array): Promise<void> {
     if (this.#closed) return Promise.reject(storageIo(`appending to ${this.dir}`, new Error('the log is closed')));
+    if (this.#pendingUndo !== undefined && this.#draining === undefined) {
+      const error = this.#finishUndo();
+      if (error !== undefined) return Promise.reject(error);
+    }
     const base = batchBaseOffset(batch);
     if (base !== this.#end) throw new RangeError(`batch starts at offset ${base}, but the log ends at ${this.#end}`);
     this.#end = batchLastOffset(batch) + 1;
@@ -221,6 +227,7 @@ export class FileLog implements PartitionLog {
         const waiters = this.#waiters;
         this.#queue = [];
         this.#waiters = [];
+        const mark = { segments: this.#segments.length, size: this.#active().size };
         try {
           await this.#writeRound(batches);
           if (this.#ctx.fsync === 'always') await this.#sync();
@@ -233,7 +240,7 @@ export class FileLog implements PartitionLog {
           this.#queue = [];
           this.#waiters = [];
           this.#end = batchBaseOffset(batches[0]!);
-          this.#undoPartialWrite();
+          this.#undoRound(mark);
           for (const w of [...waiters, ...later]) w.reject(failed);
         }
       }
@@ -279,18 +286,54 @@ export class FileLog implements PartitionLog {
     }
   }
 
-  /** After a failed round: cuts the active segment back to what was acknowledged. */
-  #undoPartialWrite(): void {
-    const fs = this.#ctx.fs;
+  /**
+   * After a failed round (it may have failed after its bytes reached the file: on the index
+   * writes or the fsync): memory goes back to before it at once — reads never see it — and the
+   * files are cut back to match. Until that cut succeeds no round may write, as appends land at
+   * the file's physical end: the next append retries it first.
+   */
+  #undoRound(mark: { segments: number; size: number }): void {
+    const dropped = this.#segments.splice(mark.segments);
+    for (const seg of dropped) {
+      this.#unsynced.delete(seg);
+      this.#ctx.indexes.delete(seg);
+    }
     const seg = this.#active();
-    let handle: ReturnType<FdCache['acquire']> | undefined;
+    this.#ctx.indexes.delete(seg); // the active segment again: its index stays loaded
+    seg.size = mark.size;
+    seg.nextOffset = this.#end;
+    seg.loadedIndex?.truncateTo(mark.size);
+    this.#pendingUndo = { size: mark.size, dropped: [...(this.#pendingUndo?.dropped ?? []), ...dropped] };
+    this.#finishUndo();
+  }
+
+  /** Cuts the files back to what memory holds after a failed round; the error if it cannot yet. */
+  #finishUndo(): KafkaliteError | undefined {
+    const undo = this.#pendingUndo;
+    if (undo === undefined) return undefined;
+    const fs = this.#ctx.fs;
     try {
-      handle = this.#ctx.fds.acquire(seg.logPath);
-      fs.ftruncateSync(handle.fd, seg.size);
-    } catch {
-      // recovery on the next open cuts a torn tail anyway
-    } finally {
-      if (handle !== undefined) this.#ctx.fds.release(handle);
+      for (const seg of undo.dropped) {
+        for (const path of [seg.logPath, seg.indexPath, seg.timeIndexPath]) {
+          this.#ctx.fds.forget(path);
+          fs.rmSync(path, { force: true });
+        }
+      }
+      undo.dropped = [];
+      const seg = this.#active();
+      const handle = this.#ctx.fds.acquire(seg.logPath);
+      try {
+        fs.ftruncateSync(handle.fd, undo.size);
+        const scan = scanSegment(fs, handle.fd, seg.logPath, seg.baseOffset, 0, undo.size, seg.baseOffset);
+        seg.scanned(scan);
+        seg.writeIndexFiles(scan.index);
+      } finally {
+        this.#ctx.fds.release(handle);
+      }
+      this.#pendingUndo = undefined;
+      return undefined;
+    } catch (error) {
+      return storageIo(`cutting ${this.dir} back after a failed write`, error);
     }
   }
 

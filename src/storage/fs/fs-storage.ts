@@ -106,8 +106,12 @@ export class FileStorage implements Storage {
       const marker = join(this.dir, CLEAN_SHUTDOWN_FILE);
       const clean = this.#fs.existsSync(marker);
       if (clean) {
-        this.#fs.unlinkSync(marker);
-        syncDir(this.#fs, this.dir);
+        try {
+          this.#fs.unlinkSync(marker);
+          syncDir(this.#fs, this.dir);
+        } catch (error) {
+          throw storageIo(`removing ${marker}`, error);
+        }
       }
       const checkpoint = this.#readCheckpoint();
       this.#topics = new Map(this.#readTopics().map((t) => [t.name, t]));
@@ -140,9 +144,21 @@ export class FileStorage implements Storage {
     while (logs.length < topic.partitions) {
       logs.push(FileLog.open(this.#partitionDir(topic.name, logs.length), this.#context(topic.name), { clean: true, recoveryPoint: 0 }));
     }
+    const previous = this.#topics.get(topic.name);
+    const before = existing?.length ?? 0;
     this.#logs.set(topic.name, logs);
     this.#topics.set(topic.name, copyTopic(topic));
-    this.#writeTopics();
+    try {
+      this.#writeTopics();
+    } catch (error) {
+      // Not saved: forget it, or the next successful write would save it.
+      for (const log of logs.splice(before)) await log.destroy();
+      if (previous === undefined) {
+        this.#topics.delete(topic.name);
+        this.#logs.delete(topic.name);
+      } else this.#topics.set(topic.name, previous);
+      throw error;
+    }
   }
 
   async deleteTopic(name: string): Promise<void> {
@@ -165,12 +181,17 @@ export class FileStorage implements Storage {
     this.#open = false;
     for (const t of this.#timers.values()) this.#clock.clearTimeout(t);
     this.#timers.clear();
-    for (const logs of this.#logs.values()) for (const log of logs) await log.close();
-    this.#writeCheckpoint();
-    writeDurably(this.#fs, join(this.dir, CLEAN_SHUTDOWN_FILE), '');
-    this.#fds.clear();
-    this.#indexes.clear();
-    this.#lock.release();
+    try {
+      let failed: unknown;
+      for (const logs of this.#logs.values()) for (const log of logs) await log.close().catch((error: unknown) => (failed ??= error));
+      if (failed !== undefined) throw failed; // no clean-shutdown marker: the next open recovers
+      this.#writeCheckpoint();
+      writeDurably(this.#fs, join(this.dir, CLEAN_SHUTDOWN_FILE), '');
+    } finally {
+      this.#fds.clear();
+      this.#indexes.clear();
+      this.#lock.release();
+    }
   }
 
   #context(topic: string): FileLogContext {

@@ -32,7 +32,13 @@ export class DirLock {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const fd = fs.openSync(this.#path, 'wx');
-        fs.writeSync(fd, `${process.pid}\n`);
+        try {
+          fs.writeSync(fd, `${process.pid}\n`);
+        } catch (error) {
+          fs.closeSync(fd);
+          fs.rmSync(this.#path, { force: true });
+          throw error;
+        }
         fs.closeSync(fd);
         heldHere.add(key);
         this.#held = true;
