@@ -1,5 +1,6 @@
 /**
- * Soak runner: `npm run soak -- [group|crash] [options]` (crash: `--always N --never N`, built dist/ needed). Runs a model-based test far longer than
+ * Soak runner: `npm run soak -- [group|crash|model|memory] [options]` (crash: `--always N --never N`, built
+ * dist/ needed; model: a random seed, printed by fast-check on failure). Runs a model-based test far longer than
  * `npm test` does, with random seeds; see each soak's file for its options. Exits 1 on failure.
  */
 import { spawnSync } from 'node:child_process';
@@ -21,7 +22,21 @@ async function crashSoak(argv: string[]): Promise<boolean> {
   return run.status === 0;
 }
 
-const soaks: Record<string, (argv: string[]) => Promise<boolean>> = { group: groupSoak, crash: crashSoak };
+/** Runs one vitest file with the environment given (a longer, random-seeded version of its npm test run). */
+function vitestSoak(file: string, env: Record<string, string>): () => Promise<boolean> {
+  return async () => {
+    console.log(`soak: ${file} with ${JSON.stringify(env)}`);
+    const run = spawnSync('npx', ['vitest', 'run', file, '--testTimeout', '3600000'], { stdio: 'inherit', env: { ...process.env, ...env } });
+    return run.status === 0;
+  };
+}
+
+const soaks: Record<string, (argv: string[]) => Promise<boolean>> = {
+  group: groupSoak,
+  crash: crashSoak,
+  model: vitestSoak('test/reliability/broker-model.test.ts', { KAFKALITE_MODEL_RUNS: '2000', KAFKALITE_MODEL_SEED: String(Date.now() % 2 ** 31) }),
+  memory: vitestSoak('test/reliability/bounded-memory.test.ts', { KAFKALITE_MEMORY_MESSAGES: '10000000' }),
+};
 
 const [first, ...rest] = process.argv.slice(2);
 const name = first === undefined || first.startsWith('-') ? 'group' : first;
