@@ -1,13 +1,13 @@
 /**
  * The broker against a reference model (records per partition, one consumer's positions, the
  * group's committed offsets) under random sequences of produce, poll, seek, commit, add
- * partitions, direct reads, close + reopen and — for FileStorage — crash + reopen, on both
+ * partitions, direct reads, clock advances, close + reopen and — for FileStorage — crash + reopen, on both
  * storages. fast-check `fc.commands`, fixed seed; `KAFKALITE_MODEL_RUNS` / `_SEED` for longer runs.
  */
 import { cpSync, rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Broker, FileStorage, MemoryStorage, type Consumer, type Producer } from 'kafkalite';
+import { Broker, FileStorage, ManualClock, MemoryStorage, type Consumer, type Producer } from 'kafkalite';
 import { tempDir } from '../storage/fs/fs-helpers.js';
 
 const RUNS = Number(process.env.KAFKALITE_MODEL_RUNS ?? 200);
@@ -25,6 +25,7 @@ interface Model {
 
 interface Real {
   kind: 'memory' | 'file';
+  clock: ManualClock;
   storage: MemoryStorage | undefined;
   dir: string | undefined;
   broker: Broker;
@@ -37,9 +38,9 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function open(real: Pick<Real, 'kind' | 'storage' | 'dir'>, partitions: number): Promise<Real> {
+async function open(real: Pick<Real, 'kind' | 'storage' | 'dir' | 'clock'>, partitions: number): Promise<Real> {
   const storage = real.kind === 'memory' ? real.storage! : new FileStorage({ dir: real.dir!, fsync: 'never' });
-  const broker = await Broker.open({ storage });
+  const broker = await Broker.open({ storage, clock: real.clock });
   if (!broker.listTopics().includes(TOPIC)) await broker.createTopic(TOPIC, { partitions, retentionMs: -1 });
   const producer = broker.producer();
   const consumer = broker.consumer({ groupId: GROUP, autoCommit: false, autoOffsetReset: 'earliest', maxPollRecords: 50 });
@@ -177,14 +178,26 @@ class Crash implements fc.AsyncCommand<Model, Real> {
     dirs.push(copy);
     cpSync(r.dir!, copy, { recursive: true });
     await r.broker.close(); // the original; the copy never saw this close
-    Object.assign(r, await open({ kind: 'file', storage: undefined, dir: copy }, m.logs.length));
+    Object.assign(r, await open({ kind: 'file', storage: undefined, dir: copy, clock: r.clock }, m.logs.length));
     restartPositions(m);
     m.logs.forEach((log, p) => expect(r.broker.topic(TOPIC).partition(p).logEndOffset).toBe(log.length));
   }
   toString = (): string => 'crash';
 }
 
+/** Time passes: timers (linger, retention checks, checkpoints, fsync intervals) fire; nothing may change. */
+class Advance implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly ms: number) {}
+  check = (): boolean => true;
+  async run(m: Model, r: Real): Promise<void> {
+    await r.clock.advance(this.ms);
+    m.logs.forEach((log, p) => expect(r.broker.topic(TOPIC).partition(p).logEndOffset).toBe(log.length));
+  }
+  toString = (): string => `advance(${this.ms})`;
+}
+
 const commands = [
+  fc.integer({ min: 0, max: 400_000 }).map((ms) => new Advance(ms)),
   fc.tuple(fc.array(fc.nat(5), { minLength: 1, maxLength: 8 }), fc.boolean()).map(([ps, keyed]) => new Produce(ps, keyed)),
   fc.constant(new Poll()),
   fc.tuple(fc.nat(5), fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true })).map(([p, f]) => new Seek(p, f)),
@@ -201,7 +214,7 @@ describe.each(['memory', 'file'] as const)('broker model (%s storage)', (kind) =
       fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.commands(commands, { maxCommands: 40, size: 'large' }), async (partitions, cmds) => {
         const dir = kind === 'file' ? tempDir('model') : undefined;
         if (dir !== undefined) dirs.push(dir);
-        const real = await open({ kind, storage: kind === 'memory' ? new MemoryStorage() : undefined, dir }, partitions);
+        const real = await open({ kind, storage: kind === 'memory' ? new MemoryStorage() : undefined, dir, clock: new ManualClock(1_700_000_000_000) }, partitions);
         const model: Model = {
           logs: Array.from({ length: partitions }, () => []),
           positions: Array.from({ length: partitions }, () => 0),
