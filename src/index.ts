@@ -6,6 +6,7 @@ export { Broker } from './broker/broker.js';
 export type { BrokerOptions } from './broker/broker-options.js';
 export { ManualClock, SystemClock } from './clock.js';
 export type { Clock, ClockTimer } from './clock.js';
+export type { LogFields, Logger } from './logger.js';
 export { Producer } from './client/producer.js';
 export type { PartitionerFunction, ProducerOptions } from './client/producer-options.js';
 export { Consumer } from './client/consumer.js';

@@ -4,7 +4,8 @@
 export interface Message {
   key?: string | Uint8Array | null;
   value: string | Uint8Array | null;
-  headers?: Record<string, string | Uint8Array>;
+  /** A key given an array is written once per element, in order (Kafka allows repeated header keys). */
+  headers?: Record<string, string | Uint8Array | (string | Uint8Array)[]>;
   /** Milliseconds since the epoch; defaults to the broker clock's `now()` at `send`. */
   timestamp?: number;
   /** An explicit partition wins over the key. */
@@ -18,7 +19,8 @@ export interface ConsumerRecord {
   offset: number;
   key: Buffer | null;
   value: Buffer | null;
-  headers: Record<string, Buffer>;
+  /** A key that occurs more than once in the record reads as an array, in record order. */
+  headers: Record<string, Buffer | Buffer[]>;
   timestamp: number;
 }
 
@@ -30,6 +32,9 @@ export interface TopicPartition {
 export interface TopicPartitionOffset extends TopicPartition {
   offset: number;
 }
+
+/** A map key for one partition of a topic (topic names never hold a NUL). */
+export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 /** One entry per partition a `send` wrote to; `baseOffset` is the offset of the call's first record there. */
 export interface RecordMetadata {

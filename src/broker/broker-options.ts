@@ -1,6 +1,7 @@
 import { SystemClock, type Clock } from '../clock.js';
 import { invalidArgument, show } from '../errors.js';
 import { MemoryStorage } from '../storage/memory/memory-storage.js';
+import { resolveLogger, type Logger } from '../logger.js';
 import type { Storage } from '../storage/storage.js';
 import { validatePartitionCount } from '../topic/topic-config.js';
 
@@ -15,15 +16,23 @@ export interface BrokerOptions {
   defaultPartitions?: number;
   /** How often time-based retention is checked, as Kafka's `log.retention.check.interval.ms`. @default 300000 */
   retentionCheckIntervalMs?: number;
+  /**
+   * Where failures that no caller can see are reported — a `run` handler failing again and
+   * again, a background commit or fsync failing — even when nobody listens for `'error'`: once
+   * per cause, then at most once a minute (on the broker's clock) with a count of repeats.
+   * `'silent'` logs nothing.
+   * @default warnings and errors to stderr
+   */
+  logger?: Logger | 'silent';
 }
 
-export type ResolvedBrokerOptions = Required<BrokerOptions>;
+export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, 'logger'>> & { logger: Logger };
 
 export function resolveBrokerOptions(options: BrokerOptions | undefined): ResolvedBrokerOptions {
   if (options !== undefined && (options === null || typeof options !== 'object')) {
     throw invalidArgument(`Broker.open options must be an object (got ${show(options)})`);
   }
-  const known = ['storage', 'clock', 'autoCreateTopics', 'defaultPartitions', 'retentionCheckIntervalMs'];
+  const known = ['storage', 'clock', 'autoCreateTopics', 'defaultPartitions', 'retentionCheckIntervalMs', 'logger'];
   for (const key of Object.keys(options ?? {})) {
     if (!known.includes(key)) throw invalidArgument(`unknown broker option ${show(key)}`);
   }
@@ -34,6 +43,7 @@ export function resolveBrokerOptions(options: BrokerOptions | undefined): Resolv
     autoCreateTopics: o.autoCreateTopics ?? true,
     defaultPartitions: o.defaultPartitions ?? 1,
     retentionCheckIntervalMs: o.retentionCheckIntervalMs ?? 300_000,
+    logger: resolveLogger(o.logger),
   };
   const { storage, clock, autoCreateTopics, defaultPartitions, retentionCheckIntervalMs } = resolved;
   for (const method of ['open', 'saveTopic', 'deleteTopic', 'log', 'close'] as const) {

@@ -1,6 +1,7 @@
 import type { ClockTimer } from '../clock.js';
 import { Consumer } from '../client/consumer.js';
 import type { ConsumerOptions } from '../client/consumer-options.js';
+import type { ClientContext } from '../client/client-context.js';
 import { Producer } from '../client/producer.js';
 import type { ProducerOptions } from '../client/producer-options.js';
 import { closed, invalidArgument, show } from '../errors.js';
@@ -10,6 +11,7 @@ import { OffsetStore } from '../group/offset-store.js';
 import type { Topic } from '../topic/topic.js';
 import { TopicRegistry } from '../topic/topic-registry.js';
 import { validateTopicName } from '../topic/topic-config.js';
+import { ProblemLog } from '../logger.js';
 import type { TopicConfig } from '../types.js';
 import { resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from './broker-options.js';
 import { RequestHandler } from './request-handler.js';
@@ -30,10 +32,12 @@ export class Broker {
   #consumers = new Set<Consumer>();
   #retentionTimer: ClockTimer | undefined;
   #closing: Promise<void> | undefined;
+  #ctx: ClientContext;
 
-  private constructor(options: ResolvedBrokerOptions, topics: TopicRegistry, offsets: OffsetStore) {
+  private constructor(options: ResolvedBrokerOptions, topics: TopicRegistry, offsets: OffsetStore, log: ProblemLog) {
     this.#options = options;
     this.#topics = topics;
+    this.#ctx = { clock: options.clock, log };
     this.#groups = new GroupCoordinator(topics, offsets, options.clock);
     this.#api = new RequestHandler(topics, this.#groups, options.clock, options);
     this.#scheduleRetention();
@@ -42,11 +46,12 @@ export class Broker {
   /** Opens a broker on `options.storage` (default: a new `MemoryStorage`). */
   static async open(options?: BrokerOptions): Promise<Broker> {
     const resolved = resolveBrokerOptions(options);
-    const stored = await resolved.storage.open({ clock: resolved.clock });
+    const log = new ProblemLog(resolved.logger, resolved.clock);
+    const stored = await resolved.storage.open({ clock: resolved.clock, logger: resolved.logger });
     const topics = new TopicRegistry(resolved.storage, resolved.clock);
     topics.load(stored);
     const offsets = await OffsetStore.open(topics, () => resolved.clock.now());
-    return new Broker(resolved, topics, offsets);
+    return new Broker(resolved, topics, offsets, log);
   }
 
   /** Creates a topic; `TOPIC_EXISTS` if it exists, `INVALID_TOPIC` / `INVALID_CONFIG` / `INVALID_PARTITIONS` for bad input. */
@@ -78,14 +83,14 @@ export class Broker {
 
   producer(options?: ProducerOptions): Producer {
     this.#checkOpen();
-    const producer = new Producer(this.#api, options, (p) => this.#producers.delete(p));
+    const producer = new Producer(this.#api, this.#ctx, options, (p) => this.#producers.delete(p));
     this.#producers.add(producer);
     return producer;
   }
 
   consumer(options?: ConsumerOptions): Consumer {
     this.#checkOpen();
-    const consumer = new Consumer(this.#api, options, (c) => this.#consumers.delete(c));
+    const consumer = new Consumer(this.#api, this.#ctx, options, (c) => this.#consumers.delete(c));
     this.#consumers.add(consumer);
     return consumer;
   }

@@ -23,6 +23,7 @@ import type { GroupCoordinator } from '../group/coordinator.js';
 import type { PartitionState } from '../topic/partition.js';
 import type { TopicPartition } from '../types.js';
 import type { TopicRegistry } from '../topic/topic-registry.js';
+import { defaultTopicConfig } from '../topic/topic-config.js';
 
 export interface RequestHandlerOptions {
   autoCreateTopics: boolean;
@@ -66,7 +67,8 @@ export class RequestHandler implements KafkaApi {
         topics.push({ name, partitionCount: topic.partitions.length, maxMessageBytes: topic.config.maxMessageBytes });
       }
     }
-    return { topics };
+    if (!this.#options.autoCreateTopics) return { topics };
+    return { topics, autoCreate: { partitionCount: this.#options.defaultPartitions, maxMessageBytes: defaultTopicConfig.maxMessageBytes } };
   }
 
   produce(request: ProduceRequest): Promise<ProduceResponse> {

@@ -1,10 +1,12 @@
 import { EventEmitter } from 'eventemitter3';
 import { closed, invalidArgument, notInGroup, show } from '../errors.js';
+import { describeError } from '../logger.js';
 import { validateTopicName } from '../topic/topic-config.js';
-import type { ConsumerRecord, TopicPartition, TopicPartitionOffset } from '../types.js';
+import { tpKey, type ConsumerRecord, type TopicPartition, type TopicPartitionOffset } from '../types.js';
+import type { ClientContext } from './client-context.js';
 import { LATEST_TIMESTAMP, type KafkaApi } from './kafka-api.js';
 import { fetchChunks, type Chunk } from './fetcher.js';
-import { fixPositions, newCursor, resetOutOfRange, tpKey, type PartitionCursor } from './positions.js';
+import { fixPositions, newCursor, resetOutOfRange, type PartitionCursor } from './positions.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
 import { GroupMember, type MemberHost } from './group-member.js';
 
@@ -50,6 +52,7 @@ const IDLE_WAIT_MS = 1000;
  */
 export class Consumer extends EventEmitter<ConsumerEvents> {
   #api: KafkaApi;
+  #ctx: ClientContext;
   #options: ResolvedConsumerOptions;
   #assigned = new Map<string, PartitionCursor>();
   #wakeup: AbortController | undefined;
@@ -72,15 +75,20 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /** The handler `run` is awaiting, if any. */
   #handling: Promise<unknown> | undefined;
   #polledAt: number;
-  #autoCommitTimer: ReturnType<KafkaApi['clock']['setTimeout']> | undefined;
+  #autoCommitTimer: ReturnType<ClientContext['clock']['setTimeout']> | undefined;
+  /** The last `assign`'s check that its new partitions exist. */
+  #verifying: Promise<void> = Promise.resolve();
+  /** Subscriptions hand their topics to the member in call order, each after the one before. */
+  #subscriptions: Promise<void> = Promise.resolve();
 
   /** @internal created by `broker.consumer()`. */
-  constructor(api: KafkaApi, options: ConsumerOptions | undefined, onClose: (consumer: Consumer) => void) {
+  constructor(api: KafkaApi, ctx: ClientContext, options: ConsumerOptions | undefined, onClose: (consumer: Consumer) => void) {
     super();
     this.#options = resolveConsumerOptions(options);
     this.#api = api;
+    this.#ctx = ctx;
     this.#onClose = onClose;
-    this.#polledAt = api.clock.now();
+    this.#polledAt = ctx.clock.now();
   }
 
   /** The consumer's group, if it was created with one. */
@@ -89,25 +97,62 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   }
 
   /**
-   * Takes these partitions, outside any group, replacing the current assignment. Positions of
-   * newly assigned partitions start per `autoOffsetReset`; the promise resolves once they are fixed.
+   * Takes these partitions, outside any group, replacing the current assignment. It takes effect
+   * at the call (as Kafka's Java client's `assign`): `assignment()` shows it at once, and `seek`,
+   * `seekTo*` and `pause` may follow without awaiting. Positions of newly assigned partitions
+   * start per `autoOffsetReset` unless a seek came first; the promise resolves once they are
+   * fixed. A partition that does not exist rejects the call, and the previous assignment is back.
    */
-  async assign(partitions: TopicPartition[]): Promise<void> {
-    this.#checkOpen();
-    if (!Array.isArray(partitions)) throw invalidArgument(`assign takes an array of { topic, partition } (got ${show(partitions)})`);
-    if (this.#member !== undefined) throw invalidArgument('assign cannot be used by a consumer that subscribed: its group assigns its partitions');
-    const next = new Map<string, PartitionCursor>();
-    for (const tp of partitions) {
-      checkTopicPartition(tp, 'assign');
-      const { topic, partition } = tp;
-      const key = tpKey(topic, partition);
-      const known = this.#assigned.get(key) ?? next.get(key);
-      next.set(key, known ?? this.#newState(topic, partition));
+  assign(partitions: TopicPartition[]): Promise<void> {
+    try {
+      this.#checkOpen();
+      if (!Array.isArray(partitions)) throw invalidArgument(`assign takes an array of { topic, partition } (got ${show(partitions)})`);
+      if (this.#member !== undefined) throw invalidArgument('assign cannot be used by a consumer that subscribed: its group assigns its partitions');
+      const previous = this.#assigned;
+      const next = new Map<string, PartitionCursor>();
+      const added: PartitionCursor[] = [];
+      for (const tp of partitions) {
+        checkTopicPartition(tp, 'assign');
+        const { topic, partition } = tp;
+        const key = tpKey(topic, partition);
+        if (next.has(key)) continue;
+        let cursor = previous.get(key);
+        if (cursor === undefined) {
+          cursor = this.#newState(topic, partition);
+          cursor.unverified = true;
+          added.push(cursor);
+        }
+        next.set(key, cursor);
+      }
+      this.#assigned = next;
+      this.#wake();
+      this.#scheduleAutoCommit();
+      const settled = this.#settleAssignment(previous, next, added);
+      this.#verifying = settled.then(
+        () => undefined,
+        () => undefined,
+      );
+      return settled;
+    } catch (error) {
+      return Promise.reject(error);
     }
-    await this.#checkExist([...next.values()]);
-    this.#assigned = next;
+  }
+
+  /** Checks that newly assigned partitions exist (else goes back to `previous`), then fixes positions. */
+  async #settleAssignment(previous: Map<string, PartitionCursor>, next: Map<string, PartitionCursor>, added: PartitionCursor[]): Promise<void> {
+    try {
+      await this.#checkExist(added);
+    } catch (error) {
+      // Refused: nothing changes — unless another assign replaced this one meanwhile.
+      if (this.#assigned === next) {
+        this.#assigned = previous;
+        this.#wake();
+        this.#checkCaughtUp();
+      }
+      throw error;
+    }
+    for (const c of added) c.unverified = false;
     this.#wake();
-    this.#scheduleAutoCommit();
     await this.#fixPositions();
     this.#checkCaughtUp();
   }
@@ -118,26 +163,27 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   /**
    * Joins the consumer's group for these topics (creating unknown ones when the broker
-   * auto-creates). Resolves once this member holds its assignment, positions fixed: with
-   * `'latest'`, every record produced after this resolves is delivered.
+   * auto-creates), or changes the subscription: one consumer is one member, however many
+   * `subscribe` calls overlap, and the last call's topics win. Resolves once this member holds its
+   * assignment, positions fixed: with `'latest'`, every record produced after this resolves is
+   * delivered.
    */
   async subscribe(topics: string | string[]): Promise<void> {
     this.#checkOpen();
     const groupId = this.#options.groupId;
     if (groupId === undefined) throw notInGroup('subscribe');
-    const list = typeof topics === 'string' ? [topics] : topics;
-    if (!Array.isArray(list) || list.length === 0) {
+    const given = typeof topics === 'string' ? [topics] : topics;
+    if (!Array.isArray(given) || given.length === 0) {
       throw invalidArgument(`subscribe takes a topic name or a non-empty array of them (got ${show(topics)})`);
     }
-    list.forEach((t) => validateTopicName(t));
+    given.forEach((t) => validateTopicName(t));
     if (this.#member === undefined && this.#assigned.size > 0) {
       throw invalidArgument('subscribe cannot be used by a consumer with a manual assignment (assign)');
     }
-    await this.#api.metadata({ topics: list, allowAutoTopicCreation: true });
-    this.#checkOpen();
-    this.#polledAt = this.#api.clock.now();
+    const list = [...new Set(given)];
     this.#member ??= new GroupMember(
       this.#api,
+      this.#ctx.clock,
       {
         groupId,
         clientId: this.#options.clientId,
@@ -148,8 +194,21 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       },
       this.#memberHost(),
     );
+    const member = this.#member;
     this.#scheduleAutoCommit();
-    await this.#member.subscribe([...new Set(list)]);
+    // Topics are created first (so the group sees their partitions), one call after the other.
+    const handedOver = this.#subscriptions.then(async () => {
+      await this.#api.metadata({ topics: list, allowAutoTopicCreation: true });
+      this.#checkOpen();
+      this.#polledAt = this.#ctx.clock.now();
+      return { settled: member.subscribe(list) };
+    });
+    this.#subscriptions = handedOver.then(
+      () => undefined,
+      () => undefined,
+    );
+    const { settled } = await handedOver;
+    await settled;
   }
 
   /**
@@ -201,11 +260,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   #scheduleAutoCommit(): void {
     if (!this.#options.autoCommit || this.#options.groupId === undefined || this.#autoCommitTimer !== undefined) return;
-    const clock = this.#api.clock;
+    const clock = this.#ctx.clock;
     this.#autoCommitTimer = clock.setTimeout(async () => {
       this.#autoCommitTimer = undefined;
       if (this.#closing !== undefined) return;
-      await this.#commitStates([...this.#assigned.values()].filter((s) => !s.revoked)).catch((error: unknown) => this.emit('error', error));
+      await this.#commitStates([...this.#assigned.values()].filter((s) => !s.revoked)).catch((error: unknown) => this.#report('auto-commit', error));
       this.#scheduleAutoCommit();
     }, this.#options.autoCommitIntervalMs);
     this.#autoCommitTimer.unref?.();
@@ -215,11 +274,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   #memberHost(): MemberHost {
     return {
       owned: () => [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition })),
-      polledAt: () => (this.#mode === 'run' && this.#handling === undefined ? this.#api.clock.now() : this.#polledAt),
+      polledAt: () => (this.#mode === 'run' && this.#handling === undefined ? this.#ctx.clock.now() : this.#polledAt),
       revoke: (partitions, lost) => this.#revoke(partitions, lost),
       take: (partitions) => this.#take(partitions),
       nextPoll: () => new Promise<void>((resolve) => this.#pollWaiters.push(resolve)),
-      error: (error) => this.emit('error', error),
+      error: (error) => this.#report('group membership', error),
     };
   }
 
@@ -234,7 +293,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       for (const s of states) s.revoked = true;
       this.#wake();
       await this.#handling?.catch(() => undefined);
-      if (!lost && this.#options.autoCommit) await this.#commitStates(states).catch((error: unknown) => this.emit('error', error));
+      if (!lost && this.#options.autoCommit) await this.#commitStates(states).catch((error: unknown) => this.#report('commit on revocation', error));
       for (const s of states) {
         if (this.#assigned.get(tpKey(s.topic, s.partition)) === s) this.#assigned.delete(tpKey(s.topic, s.partition));
       }
@@ -266,7 +325,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /** The application is back for more: revocations waiting for it may proceed. */
   async #reachSafePoint(): Promise<void> {
     this.#holdsRecords = false;
-    this.#polledAt = this.#api.clock.now();
+    this.#polledAt = this.#ctx.clock.now();
     this.#member?.polled(this.#polledAt);
     for (const resolve of this.#pollWaiters.splice(0)) resolve();
     const waiting = this.#safePoint;
@@ -322,6 +381,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       s.epoch++;
     }
     this.#wake();
+    await this.#verifying; // partitions just assigned get their positions once known to exist
     await this.#fixPositions();
     this.#checkCaughtUp();
   }
@@ -354,7 +414,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw invalidArgument(`poll timeoutMs must be a number >= 0 (got ${show(timeoutMs)})`);
     this.#enter('poll');
     try {
-      const clock = this.#api.clock;
+      const clock = this.#ctx.clock;
       this.#polledAt = clock.now();
       await this.#reachSafePoint();
       const deadline = clock.now() + timeoutMs;
@@ -411,7 +471,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         }
       } catch (error) {
         failed = true;
-        this.emit('error', error);
+        this.#report('fetch', error);
       }
       if (failed && this.#closing === undefined) await this.#sleep(this.#options.retryBackoffMs);
     }
@@ -427,7 +487,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         const r = eachMessage({ topic: state.topic, partition: state.partition, message });
         if (isThenable(r)) await this.#handle(r);
       } catch (error) {
-        this.emit('error', error);
+        this.#report(`eachMessage on ${state.topic}-${state.partition}`, error, { topic: state.topic, partition: state.partition, offset: message.offset });
         return false;
       }
       if (state.epoch !== epoch) return true; // the handler seeked: its seek wins
@@ -444,7 +504,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       const r = eachBatch({ batch: { topic: state.topic, partition: state.partition, messages: records } });
       if (isThenable(r)) await this.#handle(r);
     } catch (error) {
-      this.emit('error', error);
+      this.#report(`eachBatch on ${state.topic}-${state.partition}`, error, { topic: state.topic, partition: state.partition, offset: records[0]!.offset });
       return false;
     }
     if (state.epoch === epoch) {
@@ -462,7 +522,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       await handling;
     } finally {
       this.#handling = undefined;
-      this.#polledAt = this.#api.clock.now();
+      this.#polledAt = this.#ctx.clock.now();
     }
   }
 
@@ -472,7 +532,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.#enter('iterate');
     try {
       while (this.#closing === undefined) {
-        this.#polledAt = this.#api.clock.now();
+        this.#polledAt = this.#ctx.clock.now();
         await this.#reachSafePoint();
         const chunks = await this.#fetch(IDLE_WAIT_MS, this.#options.maxPollRecords);
         for (const { cursor: state, epoch, records } of chunks) {
@@ -482,7 +542,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
             if (this.#caughtUp.length > 0) this.#checkCaughtUp();
             this.#holdsRecords = this.#member !== undefined;
             yield record;
-            this.#polledAt = this.#api.clock.now();
+            this.#polledAt = this.#ctx.clock.now();
             await this.#reachSafePoint();
           }
         }
@@ -528,10 +588,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.#closing ??= (async () => {
       this.#wake();
       await this.#runLoop?.catch(() => undefined);
-      if (this.#autoCommitTimer !== undefined) this.#api.clock.clearTimeout(this.#autoCommitTimer);
+      if (this.#autoCommitTimer !== undefined) this.#ctx.clock.clearTimeout(this.#autoCommitTimer);
       await this.#reachSafePoint();
       if (this.#options.groupId !== undefined && this.#options.autoCommit) {
-        await this.#commitStates([...this.#assigned.values()].filter((s) => !s.revoked)).catch((error: unknown) => this.emit('error', error));
+        await this.#commitStates([...this.#assigned.values()].filter((s) => !s.revoked)).catch((error: unknown) => this.#report('commit on close', error));
       }
       await this.#member?.leave();
       const waiters = this.#caughtUp;
@@ -549,7 +609,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const wakes = this.#wakes;
     await this.#fixPositions();
     if (this.#wakes !== wakes || this.#closing !== undefined) maxWaitMs = 0; // woken meanwhile: do not wait
-    const cursors = [...this.#assigned.values()].filter((c) => !c.paused && !c.revoked && c.position !== undefined);
+    const cursors = [...this.#assigned.values()].filter((c) => !c.paused && !c.revoked && !c.unverified && c.position !== undefined);
     // One controller serves fetch after fetch until a wake aborts it.
     this.#wakeup ??= new AbortController();
     const first = cursors.length === 0 ? 0 : this.#rotate++ % cursors.length;
@@ -600,7 +660,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /** Waits `ms` on the clock; a wake (seek, pause, close, …) ends the wait early. */
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const clock = this.#api.clock;
+      const clock = this.#ctx.clock;
       const timer = clock.setTimeout(() => this.#wake(), ms);
       this.#wakeup ??= new AbortController();
       this.#wakeup.signal.addEventListener(
@@ -612,6 +672,19 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         { once: true },
       );
     });
+  }
+
+  /**
+   * A failure no call of the application returns: emitted as `'error'`, and logged (once per
+   * cause, then rate-limited) whether or not anyone listens.
+   */
+  #report(what: string, error: unknown, fields?: Record<string, unknown>): void {
+    const who = `consumer ${show(this.#options.clientId)}${this.#options.groupId === undefined ? '' : ` of group ${show(this.#options.groupId)}`}`;
+    this.#ctx.log.warn(`${who} ${what}: ${describeError(error)}`, `${who} ${what} failed: ${describeError(error)}`, {
+      ...fields,
+      error,
+    });
+    this.emit('error', error);
   }
 
   #checkOpen(): void {

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import { closed } from '../errors.js';
 import type { TopicPartition } from '../types.js';
 import type { AssignorFunction, KafkaApi } from './kafka-api.js';
@@ -37,10 +38,13 @@ export interface MemberOptions {
  * host, which applies them only at a safe point (no handler running on them, no polled records
  * still being processed), commits, and only then reports them released.
  *
- * Concurrency: one heartbeat loop per member; `subscribe` calls may overlap it.
+ * Concurrency: one heartbeat loop per member; `subscribe` calls may overlap it and each other: the
+ * member joins once (a subscription changed while the join is in flight goes out with the first
+ * heartbeat), and the last subscription wins.
  */
 export class GroupMember {
   #api: KafkaApi;
+  #clock: Clock;
   #options: MemberOptions;
   #host: MemberHost;
   #memberId: string | undefined;
@@ -53,6 +57,8 @@ export class GroupMember {
   #waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   #abort = new AbortController();
   #loop: Promise<void> | undefined;
+  /** The first join, while in flight. */
+  #joining: Promise<void> | undefined;
   #revoking: Promise<void> | undefined;
   /** What the coordinator still wants revoked: read when the host reaches its safe point. */
   #toRevoke: TopicPartition[] = [];
@@ -61,8 +67,9 @@ export class GroupMember {
   #stopped = false;
   #onStop: (() => void)[] = [];
 
-  constructor(api: KafkaApi, options: MemberOptions, host: MemberHost) {
+  constructor(api: KafkaApi, clock: Clock, options: MemberOptions, host: MemberHost) {
     this.#api = api;
+    this.#clock = clock;
     this.#options = options;
     this.#host = host;
   }
@@ -72,17 +79,29 @@ export class GroupMember {
   }
 
   /** Joins (or changes the subscription) and resolves once this member holds its assignment. */
-  async subscribe(topics: string[]): Promise<void> {
+  subscribe(topics: string[]): Promise<void> {
+    if (this.#stopped) return Promise.reject(closed('consumer'));
     const settled = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     this.#settled = false;
     this.#topics = [...topics];
     this.#subscription++;
-    if (this.#memberId === undefined) {
-      await this.#join();
-      this.#loop ??= this.#heartbeats();
-    } else {
+    if (this.#memberId !== undefined) {
       this.#topicsChanged = true;
       this.#poke();
+    } else if (this.#joining !== undefined) {
+      this.#topicsChanged = true; // the join in flight carries older topics: the first heartbeat corrects them
+    } else {
+      const joining = this.#join().then(() => {
+        if (!this.#stopped) this.#loop ??= this.#heartbeats();
+      });
+      this.#joining = joining;
+      joining.then(
+        () => (this.#joining = undefined),
+        (error: unknown) => {
+          this.#joining = undefined;
+          this.#rejectWaiters(error);
+        },
+      );
     }
     return settled;
   }
@@ -171,7 +190,7 @@ export class GroupMember {
         if (this.#stopped) break;
         this.#host.error(error);
         await Promise.race([
-          new Promise<void>((resolve) => this.#api.clock.setTimeout(resolve, this.#options.retryBackoffMs)),
+          new Promise<void>((resolve) => this.#clock.setTimeout(resolve, this.#options.retryBackoffMs)),
           this.#stoppedSignal(),
         ]);
       }
@@ -191,16 +210,31 @@ export class GroupMember {
     for (const w of waiters) w.resolve();
   }
 
-  /** Leaves the group (after the host committed) and stops heartbeating. Safe to call twice. */
+  #rejectWaiters(error: unknown): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.reject(error);
+  }
+
+  /**
+   * Leaves the group (after the host committed) and stops heartbeating. Safe to call twice. A
+   * join still in flight is let finish and then left, so no member is left behind in the group.
+   */
   async leave(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#abort.abort();
     for (const resolve of this.#onStop.splice(0)) resolve();
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) w.reject(closed('consumer'));
-    if (this.#memberId !== undefined) await this.#api.leaveGroup({ groupId: this.#options.groupId, memberId: this.#memberId }).catch(() => undefined);
+    this.#rejectWaiters(closed('consumer'));
+    await this.#joining?.catch(() => undefined);
+    const left = this.#memberId;
+    if (left !== undefined) await this.#leaveAs(left);
     await this.#loop?.catch(() => undefined);
+    // The loop may have rejoined (after a removal) while the first leave was out.
+    if (this.#memberId !== undefined && this.#memberId !== left) await this.#leaveAs(this.#memberId);
+  }
+
+  #leaveAs(memberId: string): Promise<void> {
+    return this.#api.leaveGroup({ groupId: this.#options.groupId, memberId }).catch(() => undefined);
   }
 }

@@ -32,6 +32,12 @@ export interface TopicMetadata {
 export interface MetadataResponse {
   /** One entry per requested topic that exists (after auto-creation). */
   topics: TopicMetadata[];
+  /**
+   * Set when the broker creates unknown topics on use: what such a topic gets (Kafka's broker
+   * configs `num.partitions` and `message.max.bytes`), so a client can refuse a call that would
+   * not fit before asking for the topic to be created.
+   */
+  autoCreate?: { partitionCount: number; maxMessageBytes: number };
 }
 
 export interface ProducePartitionData {

@@ -20,6 +20,8 @@ export interface PartitionCursor {
   committed: number | undefined;
   /** Bumped by every seek, reset and reassignment, so stale fetches and resets are dropped. */
   epoch: number;
+  /** Just assigned by `assign`, not yet known to exist: neither fetched nor reset until it is. */
+  unverified: boolean;
 }
 
 export interface PositionPolicy {
@@ -27,14 +29,12 @@ export interface PositionPolicy {
   autoOffsetReset: AutoOffsetReset;
 }
 
-export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
-
 /** A cursor for a newly assigned partition: from the group's committed offset, else the reset policy. */
 export function newCursor(topic: string, partition: number, policy: PositionPolicy): PartitionCursor {
   // Without a group there is never a committed offset: 'none' starts at the end like 'latest'
   // (Kafka would throw NoOffsetForPartition, which a manual assignment could never avoid).
   const reset = policy.groupId !== undefined ? 'committed' : policy.autoOffsetReset === 'earliest' ? 'earliest' : 'latest';
-  return { topic, partition, position: undefined, reset, paused: false, revoked: false, committed: undefined, epoch: 0 };
+  return { topic, partition, position: undefined, reset, paused: false, revoked: false, committed: undefined, epoch: 0, unverified: false };
 }
 
 /**
@@ -44,7 +44,7 @@ export function newCursor(topic: string, partition: number, policy: PositionPoli
  * A cursor seeked meanwhile (its epoch moved) keeps its seek.
  */
 export async function fixPositions(api: KafkaApi, cursors: Iterable<PartitionCursor>, policy: PositionPolicy, lenient = false): Promise<void> {
-  const all = [...cursors];
+  const all = [...cursors].filter((c) => !c.unverified);
   const fromGroup = all.filter((s) => s.reset === 'committed');
   if (fromGroup.length > 0) {
     const epochs = fromGroup.map((s) => s.epoch);

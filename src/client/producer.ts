@@ -2,7 +2,9 @@ import type { ClockTimer } from '../clock.js';
 import { RECORD_BATCH_HEADER_SIZE, RecordBatchBuilder, singleRecordBatchSize } from '../codec/record-batch.js';
 import { closed, invalidArgument, messageTooLarge, show, unknownPartition, unknownTopic } from '../errors.js';
 import { partitionForKeyBytes } from '../topic/partitioner.js';
-import type { Message, RecordMetadata, TopicMessages } from '../types.js';
+import { validateTopicName } from '../topic/topic-config.js';
+import { tpKey, type Message, type RecordMetadata, type TopicMessages } from '../types.js';
+import type { ClientContext } from './client-context.js';
 import type { KafkaApi, ProducePartitionData, TopicMetadata } from './kafka-api.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producer-options.js';
 
@@ -11,30 +13,39 @@ interface PendingBatch {
   topic: string;
   partition: number;
   builder: RecordBatchBuilder;
-  limit: number;
   sends: PendingSend[];
   baseOffset: number;
 }
 
-/** One `send` call waiting for its batches. */
+/** One `send` (or `sendBatch`) call waiting for its batches. */
 interface PendingSend {
+  promise: Promise<RecordMetadata[]>;
   resolve: (meta: RecordMetadata[]) => void;
   reject: (error: unknown) => void;
   /** Per partition written, in order: the batch holding the call's first record there, and its index. */
   firstBatches: PendingBatch[];
   firstIndexes: number[];
-  /** The partitions in firstBatches, once there are many. */
-  partitions?: Set<number>;
+  /** `tpKey`s of the partitions in firstBatches, once there are many. */
+  partitions?: Set<string>;
   /** Batches not yet appended. */
   waiting: number;
   failed: boolean;
 }
 
-/** Per topic: the open batch of each partition and the keyless spreading state. */
+/** Per topic: what the producer knows of it, the open batch of each partition, the keyless spreading state. */
 interface TopicAccumulator {
-  meta: TopicMetadata;
+  name: string;
+  /** Undefined until looked up, and again after the topic changed (created, grown, deleted). */
+  meta: TopicMetadata | undefined;
   open: (PendingBatch | undefined)[];
   sticky: number;
+}
+
+/** A call that must wait: for its topics' metadata, or behind another call that does. */
+interface QueuedCall {
+  /** The call's messages, checked and copied at the call. */
+  topics: TopicMessages[];
+  send: PendingSend;
 }
 
 const encoder = new TextEncoder();
@@ -46,35 +57,42 @@ let producers = 0;
  * appended after `lingerMs` (0: at the end of the current tick) or once a batch reaches
  * `batchSize`.
  *
- * Concurrency: sends from one producer to one partition get offsets in call order. A call whose
- * messages fail a check rejects before anything of it is queued.
+ * Concurrency: calls are taken in call order, whether awaited or not. Sends from one producer to
+ * one partition get offsets in call order, and the records one call sends to one partition get
+ * consecutive offsets. A call to a topic not looked up yet — and every call after it, until
+ * that lookup is done — waits in a queue with copies of its bytes; calls behind it keep their
+ * order. A call whose messages fail a check rejects and changes nothing (nor does it create its
+ * topic).
  */
 export class Producer {
   #api: KafkaApi;
+  #ctx: ClientContext;
   #options: ResolvedProducerOptions;
   #accumulators = new Map<string, TopicAccumulator>();
   #full: PendingBatch[] = [];
   #flushQueued = false;
   #lingerTimer: ClockTimer | undefined;
   #inFlight = new Set<Promise<void>>();
-  /** Accepted sends still waiting for their topic's metadata. */
-  #preparing = new Set<Promise<unknown>>();
+  /** Calls waiting for metadata, and those behind them, in call order. */
+  #queue: QueuedCall[] = [];
+  #pumping = false;
+  #pumped: Promise<void> = Promise.resolve();
   #unwatch: () => void;
   #closing: Promise<void> | undefined;
   #onClose: (producer: Producer) => void;
   #spread: number;
 
   /** @internal created by `broker.producer()`. */
-  constructor(api: KafkaApi, options: ProducerOptions | undefined, onClose: (producer: Producer) => void) {
+  constructor(api: KafkaApi, ctx: ClientContext, options: ProducerOptions | undefined, onClose: (producer: Producer) => void) {
     this.#options = resolveProducerOptions(options);
     this.#api = api;
+    this.#ctx = ctx;
     this.#onClose = onClose;
     this.#spread = producers++;
-    // Drop cached metadata when a topic changes; batches already open keep their partition.
+    // A topic changed: look it up again before the next call to it. Open batches keep their partition.
     this.#unwatch = api.watchMetadata((topic) => {
       const acc = this.#accumulators.get(topic);
-      if (acc !== undefined && !acc.open.some((b) => b !== undefined)) this.#accumulators.delete(topic);
-      else if (acc !== undefined) acc.meta = { ...acc.meta, partitionCount: -1 };
+      if (acc !== undefined) acc.meta = undefined;
     });
   }
 
@@ -83,14 +101,16 @@ export class Producer {
     try {
       this.#checkOpen();
       checkTopicMessages(record, 'send');
-      const acc = this.#accumulators.get(record.topic);
-      if (acc !== undefined && acc.meta.partitionCount > 0) return this.#enqueue(acc, record.messages);
-      // The topic must be looked up first. Copy the caller's buffers now, as a cached send
-      // would have, and track only the look-up: flush() waits for it, not for the send.
-      const messages = snapshot(record.messages);
-      const enqueued = this.#accumulator(record.topic).then((a) => ({ sent: this.#enqueue(a, messages) }));
-      this.#track(enqueued);
-      return enqueued.then(({ sent }) => sent);
+      checkMessages(record.messages);
+      const acc = this.#accumulator(record.topic);
+      const send = newSend();
+      if (this.#queue.length === 0 && acc.meta !== undefined) {
+        this.#write([acc], [record.messages], send);
+      } else {
+        this.#queue.push({ topics: [{ topic: record.topic, messages: copyMessages(record.messages) }], send });
+        this.#pump();
+      }
+      return send.promise;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -100,32 +120,38 @@ export class Producer {
   sendBatch(batch: { topicMessages: TopicMessages[] }): Promise<RecordMetadata[]> {
     try {
       this.#checkOpen();
-      const enqueued = this.#enqueueBatch(copyTopicMessages(batch));
-      this.#track(enqueued);
-      return enqueued.then(async (sends) => (await Promise.all(sends)).flat());
+      if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.topicMessages)) {
+        throw invalidArgument(`sendBatch takes { topicMessages: [...] } (got ${show(batch)})`);
+      }
+      const { topicMessages } = batch;
+      topicMessages.forEach((t, i) => {
+        checkTopicMessages(t, `sendBatch topicMessages[${i}]`);
+        checkMessages(t.messages);
+      });
+      if (topicMessages.length === 0) return Promise.resolve([]);
+      const accs = topicMessages.map((t) => this.#accumulator(t.topic));
+      const send = newSend();
+      if (this.#queue.length === 0 && accs.every((a) => a.meta !== undefined)) {
+        this.#write(
+          accs,
+          topicMessages.map((t) => t.messages),
+          send,
+        );
+      } else {
+        this.#queue.push({ topics: topicMessages.map((t) => ({ topic: t.topic, messages: copyMessages(t.messages) })), send });
+        this.#pump();
+      }
+      return send.promise;
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  async #enqueueBatch(batch: { topicMessages: TopicMessages[] }): Promise<Promise<RecordMetadata[]>[]> {
-    const accs: TopicAccumulator[] = [];
-    for (const t of batch.topicMessages) accs.push(await this.#accumulator(t.topic));
-    const partitions = batch.topicMessages.map((t, i) => this.#partitionAll(accs[i]!, t.messages));
-    return batch.topicMessages.map((t, i) => this.#append(accs[i]!, t.messages, partitions[i]!));
-  }
-
-  /** Appends everything queued so far (and sends still looking up their topic) and waits until it is readable. */
+  /** Appends everything queued so far (and calls still waiting for their topic) and waits until it is readable. */
   async flush(): Promise<void> {
-    while (this.#preparing.size > 0) await Promise.allSettled([...this.#preparing]);
+    while (this.#pumping) await this.#pumped;
     this.#sendAll();
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
-  }
-
-  #track(preparing: Promise<unknown>): void {
-    this.#preparing.add(preparing);
-    const done = (): void => void this.#preparing.delete(preparing);
-    preparing.then(done, done);
   }
 
   /** Flushes, then refuses further sends with `CLOSED`. Safe to call twice. */
@@ -141,37 +167,106 @@ export class Producer {
     return this.#closing;
   }
 
-  async #accumulator(topic: string): Promise<TopicAccumulator> {
-    const { topics } = await this.#api.metadata({ topics: [topic], allowAutoTopicCreation: true });
-    const meta = topics[0];
-    if (meta === undefined) throw unknownTopic(topic);
-    const existing = this.#accumulators.get(topic);
-    if (existing !== undefined) {
-      existing.meta = meta;
-      return existing;
+  #accumulator(topic: string): TopicAccumulator {
+    let acc = this.#accumulators.get(topic);
+    if (acc === undefined) {
+      validateTopicName(topic);
+      acc = { name: topic, meta: undefined, open: [], sticky: -1 };
+      this.#accumulators.set(topic, acc);
     }
-    const acc: TopicAccumulator = { meta, open: [], sticky: this.#spread % meta.partitionCount };
-    this.#accumulators.set(topic, acc);
     return acc;
   }
 
-  #enqueue(acc: TopicAccumulator, messages: Message[]): Promise<RecordMetadata[]> {
-    return this.#append(acc, messages, this.#partitionAll(acc, messages));
+  /** Works through the queue in call order, looking topics up as needed. */
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    this.#pumped = this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const call = this.#queue[0]!;
+        try {
+          const accs = call.topics.map((t) => this.#accumulator(t.topic));
+          if (accs.some((a) => a.meta === undefined)) await this.#lookUp(call, accs);
+          this.#write(
+            accs,
+            call.topics.map((t) => t.messages),
+            call.send,
+          );
+        } catch (error) {
+          fail(call.send, error);
+        } finally {
+          this.#queue.shift();
+        }
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /**
+   * Fetches the metadata of the call's unknown topics. A topic that does not exist is created
+   * (when the broker auto-creates) only if the call fits it: a refused call creates nothing.
+   */
+  async #lookUp(call: QueuedCall, accs: TopicAccumulator[]): Promise<void> {
+    const unknown = [...new Set(accs.filter((a) => a.meta === undefined))];
+    const found = await this.#api.metadata({ topics: unknown.map((a) => a.name), allowAutoTopicCreation: false });
+    this.#adopt(found.topics);
+    const missing = unknown.filter((a) => a.meta === undefined);
+    if (missing.length === 0) return;
+    if (found.autoCreate === undefined) throw unknownTopic(missing[0]!.name);
+    for (const a of missing) {
+      const would: TopicMetadata = { name: a.name, ...found.autoCreate };
+      for (const t of call.topics) if (t.topic === a.name) checkFits(would, t.messages);
+    }
+    const created = await this.#api.metadata({ topics: missing.map((a) => a.name), allowAutoTopicCreation: true });
+    this.#adopt(created.topics);
+    const still = missing.find((a) => a.meta === undefined);
+    if (still !== undefined) throw unknownTopic(still.name);
+  }
+
+  #adopt(topics: TopicMetadata[]): void {
+    for (const meta of topics) {
+      const acc = this.#accumulator(meta.name);
+      acc.meta = meta;
+      if (acc.sticky < 0 || acc.sticky >= meta.partitionCount) acc.sticky = this.#spread % meta.partitionCount;
+    }
+  }
+
+  /**
+   * Checks and partitions every message of the call, then appends them to the open batches:
+   * nothing is queued unless everything passed. Every topic's metadata is known.
+   */
+  #write(accs: TopicAccumulator[], lists: Message[][], send: PendingSend): void {
+    const partitions = accs.map((acc, i) => this.#partitionAll(acc, lists[i]!));
+    let spilled = false;
+    for (let i = 0; i < accs.length; i++) spilled = this.#append(accs[i]!, lists[i]!, partitions[i]!, send) || spilled;
+    if (spilled) {
+      // The call filled a batch and went on in another: send its open batches now, with the
+      // full ones, so that its records to each partition are appended in one request, side by
+      // side — another producer's records cannot land between them.
+      for (const acc of accs) {
+        for (const b of acc.open) if (b !== undefined && b.sends[b.sends.length - 1] === send) this.#close(acc, b);
+      }
+    }
+    this.#schedule();
   }
 
   /** Checks every message and picks its partition; throws before anything is queued. */
   #partitionAll(acc: TopicAccumulator, messages: Message[]): number[] {
-    const { name: topic, partitionCount, maxMessageBytes } = acc.meta;
+    const meta = acc.meta!;
+    const { name: topic, partitionCount } = meta;
     const { partitioner } = this.#options;
     const partitions: number[] = new Array(messages.length);
     let roundRobin = acc.sticky;
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
-      checkMessage(m, i);
       let p: number;
       if (m.partition !== undefined) {
         p = m.partition;
-        if (p >= partitionCount) throw unknownPartition(topic, p, partitionCount);
       } else if (typeof partitioner === 'function') {
         p = partitioner({ topic, partitionCount, message: m });
         if (!Number.isInteger(p) || p < 0 || p >= partitionCount) {
@@ -186,25 +281,17 @@ export class Producer {
         p = -1; // sticky: decided while appending, as batches fill
       }
       partitions[i] = p;
-      if (exceedsRoughly(m, maxMessageBytes)) {
-        const size = singleRecordBatchSize(m.key ?? null, m.value, m.headers);
-        if (size > maxMessageBytes) throw messageTooLarge(topic, size, maxMessageBytes);
-      }
     }
+    checkFits(meta, messages);
     if (partitioner === 'round-robin') acc.sticky = roundRobin;
     return partitions;
   }
 
-  #append(acc: TopicAccumulator, messages: Message[], partitions: number[]): Promise<RecordMetadata[]> {
-    const now = this.#api.clock.now();
-    const limit = Math.min(this.#options.batchSize, acc.meta.maxMessageBytes);
-    let resolve!: (meta: RecordMetadata[]) => void;
-    let reject!: (error: unknown) => void;
-    const promise = new Promise<RecordMetadata[]>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    const send: PendingSend = { resolve, reject, firstBatches: [], firstIndexes: [], waiting: 0, failed: false };
+  /** Appends one topic's messages of a call to the open batches; true if a batch filled up on the way. */
+  #append(acc: TopicAccumulator, messages: Message[], partitions: number[], send: PendingSend): boolean {
+    const now = this.#ctx.clock.now();
+    const limit = Math.min(this.#options.batchSize, acc.meta!.maxMessageBytes);
+    let spilled = false;
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
       let p = partitions[i]!;
@@ -217,6 +304,7 @@ export class Producer {
       if (batch.builder.size > limit && batch.builder.count > 1) {
         // Over the batch limit: close the batch without this record and start another.
         batch.builder.undoLast();
+        spilled ||= batch.sends[batch.sends.length - 1] === send;
         this.#close(acc, batch);
         if (partitions[i]! < 0) p = acc.sticky;
         batch = acc.open[p] ?? this.#openBatch(acc, p, limit, sizeHint(m, messages.length - i));
@@ -226,23 +314,24 @@ export class Producer {
         batch.sends.push(send);
         send.waiting++;
       }
-      if (!wrote(send, p)) {
-        send.partitions?.add(p);
+      if (!wrote(send, acc.name, p)) {
+        send.partitions?.add(tpKey(acc.name, p));
         send.firstBatches.push(batch);
         send.firstIndexes.push(batch.builder.count - 1);
       }
-      if (batch.builder.size >= limit) this.#close(acc, batch);
+      if (batch.builder.size >= limit) {
+        spilled ||= i < messages.length - 1;
+        this.#close(acc, batch);
+      }
     }
-    this.#schedule();
-    return promise;
+    return spilled;
   }
 
   #openBatch(acc: TopicAccumulator, partition: number, limit: number, hint: number): PendingBatch {
     const batch: PendingBatch = {
-      topic: acc.meta.name,
+      topic: acc.name,
       partition,
       builder: new RecordBatchBuilder(Math.min(hint, limit + 1024)),
-      limit,
       sends: [],
       baseOffset: -1,
     };
@@ -254,7 +343,7 @@ export class Producer {
   #close(acc: TopicAccumulator, batch: PendingBatch): void {
     acc.open[batch.partition] = undefined;
     this.#full.push(batch);
-    if (this.#options.partitioner === 'sticky' && acc.sticky === batch.partition) {
+    if (this.#options.partitioner === 'sticky' && acc.sticky === batch.partition && acc.meta !== undefined) {
       acc.sticky = (acc.sticky + 1) % acc.meta.partitionCount;
     }
   }
@@ -271,7 +360,7 @@ export class Producer {
       }
     }
     if (this.#options.lingerMs > 0 && this.#lingerTimer === undefined && this.#hasOpen()) {
-      this.#lingerTimer = this.#api.clock.setTimeout(() => {
+      this.#lingerTimer = this.#ctx.clock.setTimeout(() => {
         this.#lingerTimer = undefined;
         this.#sendAll();
       }, this.#options.lingerMs);
@@ -286,7 +375,7 @@ export class Producer {
   /** Closes every open batch and sends everything. */
   #sendAll(): void {
     if (this.#lingerTimer !== undefined) {
-      this.#api.clock.clearTimeout(this.#lingerTimer);
+      this.#ctx.clock.clearTimeout(this.#lingerTimer);
       this.#lingerTimer = undefined;
     }
     for (const acc of this.#accumulators.values()) {
@@ -322,6 +411,22 @@ export class Producer {
   }
 }
 
+function newSend(): PendingSend {
+  let resolve!: (meta: RecordMetadata[]) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<RecordMetadata[]>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject, firstBatches: [], firstIndexes: [], waiting: 0, failed: false };
+}
+
+function fail(send: PendingSend, error: unknown): void {
+  if (send.failed) return;
+  send.failed = true;
+  send.reject(error);
+}
+
 /** Resolves (or rejects) every send whose last batch this was. */
 function settle(batches: PendingBatch[], baseOffsets: number[] | undefined, error: unknown): void {
   for (let i = 0; i < batches.length; i++) {
@@ -329,10 +434,7 @@ function settle(batches: PendingBatch[], baseOffsets: number[] | undefined, erro
     if (baseOffsets !== undefined) b.baseOffset = baseOffsets[i]!;
     for (const send of b.sends) {
       if (error !== undefined) {
-        if (!send.failed) {
-          send.failed = true;
-          send.reject(error);
-        }
+        fail(send, error);
         continue;
       }
       if (--send.waiting === 0 && !send.failed) {
@@ -357,34 +459,44 @@ function checkTopicMessages(record: TopicMessages, where: string): void {
   }
 }
 
-/** Checks the messages and copies every byte array in them, so the caller may reuse its buffers at once. */
-function snapshot(messages: Message[]): Message[] {
-  return messages.map((m, i) => {
-    checkMessage(m, i);
+/** Copies every byte array of the (checked) messages, so the caller may reuse its buffers at once. */
+function copyMessages(messages: Message[]): Message[] {
+  return messages.map((m) => {
     const copy: Message = { ...m };
-    if (m.key instanceof Uint8Array) copy.key = m.key.slice();
-    if (m.value instanceof Uint8Array) copy.value = m.value.slice();
+    if (m.key instanceof Uint8Array) copy.key = Buffer.from(m.key);
+    if (m.value instanceof Uint8Array) copy.value = Buffer.from(m.value);
     if (m.headers !== undefined) {
-      copy.headers = {};
+      const headers: NonNullable<Message['headers']> = {};
       for (const k in m.headers) {
         const v = m.headers[k]!;
-        copy.headers[k] = v instanceof Uint8Array ? v.slice() : v;
+        headers[k] = Array.isArray(v) ? v.map(copyBytes) : copyBytes(v);
       }
+      copy.headers = headers;
     }
     return copy;
   });
 }
 
-function copyTopicMessages(batch: { topicMessages: TopicMessages[] }): { topicMessages: TopicMessages[] } {
-  if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.topicMessages)) {
-    throw invalidArgument(`sendBatch takes { topicMessages: [...] } (got ${show(batch)})`);
+/** A private copy (`Buffer.from` of a view copies; a Buffer's own `slice` would not). */
+function copyBytes(v: string | Uint8Array): string | Uint8Array {
+  return typeof v === 'string' ? v : Buffer.from(v);
+}
+
+/** Explicit partitions exist and every message fits the topic's `maxMessageBytes`. */
+function checkFits(meta: TopicMetadata, messages: Message[]): void {
+  const { name: topic, partitionCount, maxMessageBytes } = meta;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    if (m.partition !== undefined && m.partition >= partitionCount) throw unknownPartition(topic, m.partition, partitionCount);
+    if (exceedsRoughly(m, maxMessageBytes)) {
+      const size = singleRecordBatchSize(m.key ?? null, m.value, m.headers);
+      if (size > maxMessageBytes) throw messageTooLarge(topic, size, maxMessageBytes);
+    }
   }
-  return {
-    topicMessages: batch.topicMessages.map((t, i) => {
-      checkTopicMessages(t, `sendBatch topicMessages[${i}]`);
-      return { topic: t.topic, messages: snapshot(t.messages) };
-    }),
-  };
+}
+
+function checkMessages(messages: Message[]): void {
+  for (let i = 0; i < messages.length; i++) checkMessage(messages[i]!, i);
 }
 
 function isBytes(v: unknown): v is string | Uint8Array {
@@ -410,22 +522,23 @@ function checkMessage(m: Message, i: number): void {
       throw invalidArgument(`messages[${i}].headers must be an object (got ${show(m.headers)})`);
     }
     for (const k in m.headers) {
-      if (!isBytes(m.headers[k])) {
-        throw invalidArgument(`messages[${i}].headers[${show(k)}] must be a string or a Uint8Array (got ${show(m.headers[k])})`);
+      const v = m.headers[k];
+      if (!isBytes(v) && !(Array.isArray(v) && v.every(isBytes))) {
+        throw invalidArgument(`messages[${i}].headers[${show(k)}] must be a string, a Uint8Array or an array of them (got ${show(v)})`);
       }
     }
   }
 }
 
-/** Whether a send already wrote to partition `p`: a scan while it touched few, a set beyond. */
-function wrote(send: PendingSend, p: number): boolean {
+/** Whether a send already wrote to partition `p` of `topic`: a scan while it touched few, a set beyond. */
+function wrote(send: PendingSend, topic: string, p: number): boolean {
   const batches = send.firstBatches;
   if (batches.length <= 16) {
-    for (let j = 0; j < batches.length; j++) if (batches[j]!.partition === p) return true;
+    for (let j = 0; j < batches.length; j++) if (batches[j]!.partition === p && batches[j]!.topic === topic) return true;
     return false;
   }
-  send.partitions ??= new Set(batches.map((b) => b.partition));
-  return send.partitions.has(p);
+  send.partitions ??= new Set(batches.map((b) => tpKey(b.topic, b.partition)));
+  return send.partitions.has(tpKey(topic, p));
 }
 
 /** Bytes to reserve for a batch that starts with `m` and may take `remaining` messages like it. */

@@ -77,10 +77,16 @@ export interface DecodedRecord {
   timestamp: number;
   key: Buffer | null;
   value: Buffer | null;
-  headers: Record<string, Buffer>;
+  headers: RecordHeaders;
 }
 
 export type Bytes = string | Uint8Array;
+
+/** Headers to write: a key given an array is written once per element, in order. */
+export type HeadersInput = Record<string, Bytes | readonly Bytes[]>;
+
+/** Headers as read: a key that occurs more than once in the record reads as an array, in record order. */
+export type RecordHeaders = Record<string, Buffer | Buffer[]>;
 
 // ---------------------------------------------------------------------------------------------
 // Integers
@@ -166,15 +172,24 @@ function byteLength(b: Bytes | null | undefined): number {
   return typeof b === 'string' ? Buffer.byteLength(b) : b.length;
 }
 
-function headersSize(headers: Record<string, Bytes> | undefined): number {
+function headersSize(headers: HeadersInput | undefined): number {
   if (headers === undefined) return 1;
   let size = 0;
   let count = 0;
   for (const k in headers) {
     const kl = Buffer.byteLength(k);
-    const vl = byteLength(headers[k]);
-    size += varintSize(kl) + kl + varintSize(vl) + Math.max(vl, 0);
-    count++;
+    const v = headers[k];
+    if (Array.isArray(v)) {
+      for (const one of v as readonly Bytes[]) {
+        const vl = byteLength(one);
+        size += varintSize(kl) + kl + varintSize(vl) + Math.max(vl, 0);
+        count++;
+      }
+    } else {
+      const vl = byteLength(v as Bytes);
+      size += varintSize(kl) + kl + varintSize(vl) + Math.max(vl, 0);
+      count++;
+    }
   }
   return size + varintSize(count);
 }
@@ -183,7 +198,7 @@ function headersSize(headers: Record<string, Bytes> | undefined): number {
  * The exact bytes a batch holding just this record takes: what Kafka compares with a topic's
  * `max.message.bytes`.
  */
-export function singleRecordBatchSize(key: Bytes | null, value: Bytes | null, headers?: Record<string, Bytes>): number {
+export function singleRecordBatchSize(key: Bytes | null, value: Bytes | null, headers?: HeadersInput): number {
   const kl = byteLength(key);
   const vl = byteLength(value);
   const body = 1 + 1 + 1 + varintSize(kl) + Math.max(kl, 0) + varintSize(vl) + Math.max(vl, 0) + headersSize(headers);
@@ -220,7 +235,7 @@ export class RecordBatchBuilder {
   }
 
   /** Appends one record and returns the bytes it took. */
-  append(timestamp: number, key: Bytes | null, value: Bytes | null, headers?: Record<string, Bytes>): number {
+  append(timestamp: number, key: Bytes | null, value: Bytes | null, headers?: HeadersInput): number {
     this.#undo.pos = this.#pos;
     this.#undo.maxTimestamp = this.#maxTimestamp;
     if (this.#count === 0) this.#baseTimestamp = timestamp;
@@ -264,30 +279,37 @@ export class RecordBatchBuilder {
     this.#count--;
   }
 
-  #writeHeaders(p: number, headers: Record<string, Bytes> | undefined): number {
+  #writeHeaders(p: number, headers: HeadersInput | undefined): number {
     const buf = this.#buf;
     if (headers === undefined) {
       buf[p] = 0;
       return p + 1;
     }
     let count = 0;
-    for (const _ in headers) count++;
+    for (const k in headers) {
+      const v = headers[k];
+      count += Array.isArray(v) ? v.length : 1;
+    }
     p = writeVarint(buf, p, count);
     for (const k in headers) {
-      p = writeVarint(buf, p, Buffer.byteLength(k));
-      p += buf.write(k, p);
       const v = headers[k]!;
-      if (v == null) {
-        p = writeVarint(buf, p, -1);
-      } else if (typeof v === 'string') {
-        p = writeVarint(buf, p, Buffer.byteLength(v));
-        p += buf.write(v, p);
-      } else {
-        p = writeVarint(buf, p, v.length);
-        p += copyInto(buf, p, v);
-      }
+      if (Array.isArray(v)) for (const one of v as readonly Bytes[]) p = this.#writeHeader(p, k, one);
+      else p = this.#writeHeader(p, k, v as Bytes);
     }
     return p;
+  }
+
+  #writeHeader(p: number, key: string, value: Bytes | null): number {
+    const buf = this.#buf;
+    p = writeVarint(buf, p, Buffer.byteLength(key));
+    p += buf.write(key, p);
+    if (value == null) return writeVarint(buf, p, -1);
+    if (typeof value === 'string') {
+      p = writeVarint(buf, p, Buffer.byteLength(value));
+      return p + buf.write(value, p);
+    }
+    p = writeVarint(buf, p, value.length);
+    return p + copyInto(buf, p, value);
   }
 
   #reserve(bytes: number): void {
@@ -485,14 +507,19 @@ function readBytes(r: VarintReader, own: Buffer): Buffer | null {
   return Buffer.from(own.buffer, own.byteOffset + start, length);
 }
 
-function readHeaders(r: VarintReader, own: Buffer): Record<string, Buffer> {
+function readHeaders(r: VarintReader, own: Buffer): RecordHeaders {
   const count = r.varint();
-  const headers: Record<string, Buffer> = {};
+  const headers: RecordHeaders = {};
   for (let h = 0; h < count; h++) {
     const kl = r.varint();
     const key = own.toString('utf8', r.pos, r.pos + kl);
     r.pos += kl;
-    const value = readBytes(r, own) ?? Buffer.alloc(0);
+    let value: Buffer | Buffer[] = readBytes(r, own) ?? Buffer.alloc(0);
+    if (Object.prototype.hasOwnProperty.call(headers, key)) {
+      // Kafka allows a key more than once: the values read as an array, in record order.
+      const seen = headers[key]!;
+      value = Array.isArray(seen) ? (seen.push(value), seen) : [seen, value];
+    }
     // A header named `__proto__` must become an own property, not replace the object's prototype.
     if (key === '__proto__') Object.defineProperty(headers, key, { value, enumerable: true, writable: true, configurable: true });
     else headers[key] = value;

@@ -52,6 +52,7 @@ export class ConsumerGroupView implements ConsumerGroup {
   }
 
   members(): { memberId: string; clientId: string; assignment: TopicPartition[] }[] {
+    this.#coordinator.checkOpen();
     return this.#coordinator.group(this.id).members();
   }
 
@@ -61,6 +62,7 @@ export class ConsumerGroupView implements ConsumerGroup {
   }
 
   async lag(): Promise<GroupLag[]> {
+    this.#coordinator.checkOpen();
     const topics = this.#coordinator.group(this.id).subscribedTopics();
     for (const o of this.#coordinator.offsets.groupOffsets(this.id)) topics.add(o.topic);
     const out: GroupLag[] = [];
@@ -77,6 +79,7 @@ export class ConsumerGroupView implements ConsumerGroup {
   }
 
   async resetOffsets(options: { topic: string; to: 'earliest' | 'latest' | number }): Promise<void> {
+    this.#coordinator.checkOpen();
     const { topic: name, to } = options ?? {};
     const topic = this.#topics.require(name);
     if (to !== 'earliest' && to !== 'latest' && !(Number.isSafeInteger(to) && to >= 0)) {

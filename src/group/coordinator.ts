@@ -33,6 +33,9 @@ export class GroupCoordinator implements GroupApi {
     this.#unwatch = topics.onChange((topic) => {
       for (const g of this.#groups.values()) if (g.subscribedTopics().has(topic)) g.rebalance();
     });
+    // As Kafka's coordinator: a deleted topic takes every group's committed offsets with it, so a
+    // topic created again under that name starts from autoOffsetReset, not at old offsets.
+    topics.onDelete((topic) => this.#offsets.deleteTopic(topic));
   }
 
   get offsets(): OffsetStore {
@@ -57,12 +60,12 @@ export class GroupCoordinator implements GroupApi {
   }
 
   joinGroup(request: JoinGroupRequest): Promise<{ memberId: string }> {
-    this.#checkOpen();
+    this.checkOpen();
     return Promise.resolve({ memberId: this.group(request.groupId).join(request) });
   }
 
   groupHeartbeat(request: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse> {
-    this.#checkOpen();
+    this.checkOpen();
     return this.group(request.groupId).heartbeat(request);
   }
 
@@ -72,7 +75,7 @@ export class GroupCoordinator implements GroupApi {
   }
 
   async offsetCommit(request: OffsetCommitRequest): Promise<void> {
-    this.#checkOpen();
+    this.checkOpen();
     const { groupId, memberId, offsets } = request;
     for (const o of offsets) {
       const topic = this.#topics.require(o.topic);
@@ -93,7 +96,7 @@ export class GroupCoordinator implements GroupApi {
   }
 
   offsetFetch(request: { groupId: string; partitions: TopicPartition[] }): Promise<(number | undefined)[]> {
-    this.#checkOpen();
+    this.checkOpen();
     return Promise.resolve(request.partitions.map((tp) => this.#offsets.committed(request.groupId, tp.topic, tp.partition)));
   }
 
@@ -103,7 +106,8 @@ export class GroupCoordinator implements GroupApi {
     for (const g of this.#groups.values()) g.close(false);
   }
 
-  #checkOpen(): void {
+  /** Throws `CLOSED` once the broker closed (for the admin views that read the coordinator directly). */
+  checkOpen(): void {
     if (this.#closed) throw closed('broker');
   }
 }

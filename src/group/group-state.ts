@@ -1,6 +1,6 @@
 import type { Clock, ClockTimer } from '../clock.js';
 import type { AssignorFunction, GroupHeartbeatRequest, GroupHeartbeatResponse, JoinGroupRequest } from '../client/kafka-api.js';
-import type { TopicPartition } from '../types.js';
+import { tpKey, type TopicPartition } from '../types.js';
 import { assignors } from './assignors.js';
 
 export type GroupStateName = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
@@ -24,7 +24,7 @@ interface Member {
   wake: (() => void) | undefined;
 }
 
-const key = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
+const key = (tp: TopicPartition): string => tpKey(tp.topic, tp.partition);
 const EAGER = new Set(['range', 'roundrobin']);
 let memberSeq = 0;
 

@@ -1,7 +1,7 @@
 import { RecordBatchBuilder } from '../codec/record-batch.js';
 import type { PartitionState } from '../topic/partition.js';
 import type { TopicRegistry } from '../topic/topic-registry.js';
-import type { TopicPartitionOffset } from '../types.js';
+import { tpKey, type TopicPartitionOffset } from '../types.js';
 
 /** Kafka's internal topic for committed offsets. */
 export const OFFSETS_TOPIC = '__consumer_offsets';
@@ -84,12 +84,25 @@ export class OffsetStore {
   /** Forgets a group's offsets for `topic` (or all), with tombstones. */
   async delete(group: string, topic?: string): Promise<void> {
     const doomed = this.groupOffsets(group).filter((o) => topic === undefined || o.topic === topic);
+    await this.#tombstone(doomed.map((o) => ({ group, ...o })));
+  }
+
+  /** Forgets every group's offsets for `topic` (it was deleted), with tombstones. */
+  async deleteTopic(topic: string): Promise<void> {
+    const doomed: { group: string; topic: string; partition: number }[] = [];
+    for (const group of this.#offsets.keys()) {
+      for (const o of this.groupOffsets(group)) if (o.topic === topic) doomed.push({ group, topic, partition: o.partition });
+    }
+    await this.#tombstone(doomed);
+  }
+
+  async #tombstone(doomed: { group: string; topic: string; partition: number }[]): Promise<void> {
     if (doomed.length === 0) return;
     const builder = new RecordBatchBuilder();
     const now = this.#now();
-    for (const o of doomed) builder.append(now, encodeKey(group, o.topic, o.partition), null);
+    for (const o of doomed) builder.append(now, encodeKey(o.group, o.topic, o.partition), null);
     await this.#log.append(builder.build());
-    for (const o of doomed) this.#apply(group, o.topic, o.partition, undefined);
+    for (const o of doomed) this.#apply(o.group, o.topic, o.partition, undefined);
   }
 
   #apply(group: string, topic: string, partition: number, offset: number | undefined): void {
@@ -103,8 +116,6 @@ export class OffsetStore {
     offsets.set(tpKey(topic, partition), offset);
   }
 }
-
-const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 function encodeKey(group: string, topic: string, partition: number): Buffer {
   const g = Buffer.from(group);

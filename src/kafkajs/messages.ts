@@ -5,7 +5,7 @@
  */
 
 import type { ConsumerRecord, Message as CoreMessage } from '../index.js';
-import { KafkaJSNonRetriableError, notSupported } from './errors.js';
+import { KafkaJSNonRetriableError } from './errors.js';
 import type { IHeaders, KafkaMessage, Message } from './types.js';
 
 const asBytes = (v: unknown): string | Buffer => (Buffer.isBuffer(v) ? v : typeof v === 'string' ? v : String(v));
@@ -32,19 +32,13 @@ export function toCoreMessage(message: Message): CoreMessage {
   return out;
 }
 
-function toCoreHeaders(headers: IHeaders): Record<string, string | Uint8Array> {
-  const out: Record<string, string | Uint8Array> = {};
+function toCoreHeaders(headers: IHeaders): NonNullable<CoreMessage['headers']> {
+  const out: NonNullable<CoreMessage['headers']> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
+    // KafkaJS writes an array as the same key once per element, as kafkalite does.
     if (Array.isArray(value)) {
-      if (value.length === 0) continue;
-      if (value.length > 1) {
-        throw notSupported(
-          `a header with several values (headers[${JSON.stringify(name)}] has ${value.length})`,
-          "kafkalite's headers hold one value per key",
-        );
-      }
-      out[name] = asBytes(value[0]);
+      if (value.length > 0) out[name] = value.map(asBytes);
     } else {
       out[name] = asBytes(value);
     }
@@ -61,7 +55,7 @@ export function toKafkaJSMessage(message: CoreMessage): Message {
   if (message.timestamp !== undefined) out.timestamp = String(message.timestamp);
   if (message.headers !== undefined) {
     const headers: IHeaders = {};
-    for (const [k, v] of Object.entries(message.headers)) headers[k] = bytes(v);
+    for (const [k, v] of Object.entries(message.headers)) headers[k] = Array.isArray(v) ? v.map(bytes) : bytes(v);
     out.headers = headers;
   }
   return out;

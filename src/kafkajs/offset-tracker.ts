@@ -4,9 +4,8 @@
  * one, so that a commit sends only what moved.
  */
 
+import { tpKey } from '../types.js';
 import type { OffsetsByTopicPartition, TopicOffsets } from './types.js';
-
-const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 interface Entry {
   topic: string;
@@ -21,8 +20,8 @@ export class OffsetTracker {
   lastCommit = Date.now();
 
   #entry(topic: string, partition: number): Entry {
-    let e = this.#entries.get(key(topic, partition));
-    if (e === undefined) this.#entries.set(key(topic, partition), (e = { topic, partition, resolved: undefined, committed: undefined }));
+    let e = this.#entries.get(tpKey(topic, partition));
+    if (e === undefined) this.#entries.set(tpKey(topic, partition), (e = { topic, partition, resolved: undefined, committed: undefined }));
     return e;
   }
 
@@ -43,7 +42,7 @@ export class OffsetTracker {
   }
 
   resolved(topic: string, partition: number): number | undefined {
-    return this.#entries.get(key(topic, partition))?.resolved;
+    return this.#entries.get(tpKey(topic, partition))?.resolved;
   }
 
   /** Resolved offsets not committed yet, grouped per topic, partitions ascending. */
@@ -84,6 +83,6 @@ export class OffsetTracker {
 
   /** The partition was revoked: what is known of it is stale. */
   forget(topic: string, partition: number): void {
-    this.#entries.delete(key(topic, partition));
+    this.#entries.delete(tpKey(topic, partition));
   }
 }

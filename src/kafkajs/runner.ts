@@ -16,6 +16,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { ConsumerRecord, Consumer as CoreConsumer, TopicPartition as CoreTopicPartition } from '../index.js';
+import { tpKey } from '../types.js';
 import { ROUND_ROBIN_PROTOCOL } from './assigners.js';
 import { LiteBatch } from './batch.js';
 import type { Cluster } from './cluster.js';
@@ -71,7 +72,6 @@ export interface RunnerOptions {
 /** Which runner's handler is on the stack: `stop()` from inside a handler must not wait for it. */
 const handlerScope = new AsyncLocalStorage<Runner>();
 
-const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 export class Runner {
   #o: RunnerOptions;

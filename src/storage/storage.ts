@@ -11,6 +11,7 @@
  */
 
 import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
 import type { ResolvedTopicConfig } from '../types.js';
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -75,6 +76,11 @@ export interface PartitionLog {
 export interface StorageContext {
   /** The broker's clock, for any timer the storage runs (periodic fsync, checkpoints). */
   clock: Clock;
+  /**
+   * Where to report failures of background work no caller waits for (a periodic fsync or
+   * checkpoint failing). Absent when the storage is opened outside a broker.
+   */
+  logger?: Logger;
 }
 
 export interface Storage {

@@ -1,5 +1,5 @@
 import { batchLastOffset, decodeRecordsInto, setBatchBaseOffset } from '../codec/record-batch.js';
-import { closed, invalidArgument, show } from '../errors.js';
+import { closed, invalidArgument, type KafkaliteError, show } from '../errors.js';
 import type { MaybePromise, PartitionLog } from '../storage/storage.js';
 import type { ConsumerRecord, ResolvedTopicConfig } from '../types.js';
 
@@ -37,7 +37,8 @@ export class PartitionState implements Partition {
   /** The last pending durable append, so completions are applied in offset order. */
   #tail: Promise<void> | undefined;
   #waiters = new Set<() => void>();
-  #closed = false;
+  /** Why the partition no longer serves (its broker closed, or its topic was deleted), as a fresh error. */
+  #closed: (() => KafkaliteError) | undefined;
 
   constructor(topic: string, id: number, log: PartitionLog, config: () => ResolvedTopicConfig, now: () => number) {
     this.topic = topic;
@@ -61,7 +62,7 @@ export class PartitionState implements Partition {
    * The batch's header is rewritten in place with the offset; the caller gives it up.
    */
   append(batch: Uint8Array): MaybePromise<number> {
-    if (this.#closed) throw closed(`partition ${this.topic}-${this.id}`);
+    if (this.#closed !== undefined) throw this.#closed();
     const log = this.#log;
     const baseOffset = log.logEndOffset;
     setBatchBaseOffset(batch, baseOffset);
@@ -117,6 +118,7 @@ export class PartitionState implements Partition {
   }
 
   async read(offset: number, options: { maxRecords?: number } = {}): Promise<ConsumerRecord[]> {
+    if (this.#closed !== undefined) throw this.#closed();
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw invalidArgument(`offset must be an integer >= 0 (got ${show(offset)})`, { topic: this.topic, partition: this.id });
     }
@@ -147,9 +149,9 @@ export class PartitionState implements Partition {
     this.#waiters.delete(wake);
   }
 
-  /** Waits for in-flight appends, then refuses new ones and wakes every waiting reader. */
-  async close(): Promise<void> {
-    this.#closed = true;
+  /** Waits for in-flight appends, then refuses new ones (and reads) with `reason` and wakes every waiting reader. */
+  async close(reason: () => KafkaliteError = () => closed(`partition ${this.topic}-${this.id}`)): Promise<void> {
+    this.#closed ??= reason;
     await this.#tail?.catch(() => undefined);
     const waiters = [...this.#waiters];
     this.#waiters.clear();

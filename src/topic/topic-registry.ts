@@ -20,6 +20,7 @@ export class TopicRegistry {
   #storage: Storage;
   #clock: Clock;
   #listeners = new Set<(topic: string) => void>();
+  #deleteHooks: ((topic: string) => Promise<void>)[] = [];
   #closed = false;
 
   constructor(storage: Storage, clock: Clock) {
@@ -49,6 +50,15 @@ export class TopicRegistry {
   onChange(listener: (topic: string) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Runs `hook` inside every topic deletion, after the logs are gone and before anyone hears of
+   * it or a topic of that name may be created again (the group coordinator forgets the topic's
+   * committed offsets there).
+   */
+  onDelete(hook: (topic: string) => Promise<void>): void {
+    this.#deleteHooks.push(hook);
   }
 
   create(name: string, config: TopicConfig | undefined, defaultPartitions: number): Promise<TopicState> {
@@ -106,8 +116,9 @@ export class TopicRegistry {
       this.#checkOpen();
       const topic = this.require(name);
       this.#topics.delete(name);
-      await Promise.all(topic.partitions.map((p) => p.close()));
+      await Promise.all(topic.partitions.map((p) => p.close(() => unknownTopic(name))));
       await this.#storage.deleteTopic(name);
+      for (const hook of this.#deleteHooks) await hook(name);
       this.#changed(name);
     });
   }
@@ -122,7 +133,8 @@ export class TopicRegistry {
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#pending.values()].map((p) => p.catch(() => undefined)));
-    await Promise.all([...this.#topics.values()].flatMap((t) => t.partitions.map((p) => p.close())));
+    await Promise.all([...this.#topics.values()].flatMap((t) => t.partitions.map((p) => p.close(() => closed('broker')))));
+    for (const t of this.#topics.values()) t.close();
   }
 
   #install(stored: StoredTopic): TopicState {

@@ -1,4 +1,4 @@
-import { unknownPartition } from '../errors.js';
+import { closed, unknownPartition } from '../errors.js';
 import type { ResolvedTopicConfig } from '../types.js';
 import type { Partition } from './partition.js';
 import { PartitionState } from './partition.js';
@@ -26,6 +26,7 @@ export class TopicState implements Topic {
   #config: Readonly<ResolvedTopicConfig>;
   #partitions: PartitionState[] = [];
   #addPartitions: (topic: TopicState, total: number) => Promise<void>;
+  #closed = false;
 
   constructor(name: string, config: ResolvedTopicConfig, addPartitions: (topic: TopicState, total: number) => Promise<void>) {
     this.name = name;
@@ -42,6 +43,7 @@ export class TopicState implements Topic {
   }
 
   partition(id: number): PartitionState {
+    if (this.#closed) throw closed('broker');
     const p = this.#partitions[id];
     if (p === undefined || !Number.isInteger(id)) throw unknownPartition(this.name, id, this.#partitions.length);
     return p;
@@ -49,6 +51,11 @@ export class TopicState implements Topic {
 
   addPartitions(total: number): Promise<void> {
     return this.#addPartitions(this, total);
+  }
+
+  /** The broker closed: `partition()` refuses with `CLOSED` from now on. */
+  close(): void {
+    this.#closed = true;
   }
 
   /** Adds partition states up to `config.partitions` (called by the registry once saved). */

@@ -114,7 +114,7 @@ describe('Producer send', () => {
     });
     const [a, b, c] = await topic.partition(0).read(0);
     expect([text(a!.key), text(a!.value), a!.timestamp]).toEqual(['k', 'v', 1_700_000_000_000]);
-    expect(text(a!.headers.trace!)).toBe('abc');
+    expect(text(a!.headers.trace as Buffer)).toBe('abc');
     expect([...a!.headers.bin!]).toEqual([1, 2]);
     expect([text(b!.key), b!.value]).toEqual(['gone', null]);
     expect([c!.key, [...c!.value!], c!.timestamp]).toEqual([null, [0, 255], 42]);

@@ -179,8 +179,8 @@ describe('reopen through a Broker', () => {
     for (const p of [0, 1, 2]) {
       expect(orders.partition(p).logEndOffset).toBe(ends[p]);
       const again = await orders.partition(p).read(0, { maxRecords: 1000 });
-      expect(again.map((x) => [x.offset, text(x.key), text(x.value), text(x.headers.n ?? null), x.timestamp])).toEqual(
-        records[p]!.map((x) => [x.offset, text(x.key), text(x.value), text(x.headers.n ?? null), x.timestamp]),
+      expect(again.map((x) => [x.offset, text(x.key), text(x.value), text((x.headers.n as Buffer | undefined) ?? null), x.timestamp])).toEqual(
+        records[p]!.map((x) => [x.offset, text(x.key), text(x.value), text((x.headers.n as Buffer | undefined) ?? null), x.timestamp]),
       );
     }
     expect((await second.topic('audit').partition(0).read(0)).map((x) => text(x.value))).toEqual(['a0', 'a1']);
