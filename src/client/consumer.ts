@@ -554,10 +554,13 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   /**
    * Resolves when every assigned, unpaused partition has been delivered up to its log end as it
-   * stood at this call (in `run` mode: its handlers have returned).
+   * stood at this call (in `run` mode: its handlers have returned). A group member in the middle
+   * of a rebalance first waits until it holds its whole assignment.
    */
   async caughtUp(): Promise<void> {
     this.#checkOpen();
+    // In a group, first the assignment: a member in the middle of a rebalance holds too little.
+    await this.#member?.whenSettled();
     const states = [...this.#assigned.values()].filter((s) => !s.paused);
     if (states.length === 0) return;
     const { partitions } = await this.#api.listOffsets({

@@ -78,6 +78,13 @@ export class GroupMember {
     return this.#memberId;
   }
 
+  /** Resolves once the member holds exactly its assignment (at once if it does now). */
+  whenSettled(): Promise<void> {
+    if (this.#stopped) return Promise.reject(closed('consumer'));
+    if (this.#settled) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
   /** Joins (or changes the subscription) and resolves once this member holds its assignment. */
   subscribe(topics: string[]): Promise<void> {
     if (this.#stopped) return Promise.reject(closed('consumer'));

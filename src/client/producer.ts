@@ -190,7 +190,8 @@ export class Producer {
         const call = this.#queue[0]!;
         try {
           const accs = call.topics.map((t) => this.#accumulator(t.topic));
-          if (accs.some((a) => a.meta === undefined)) await this.#lookUp(call, accs);
+          // A topic may change again while it is looked up (grown, deleted): until all are known.
+          while (accs.some((a) => a.meta === undefined)) await this.#lookUp(call, accs);
           this.#write(
             accs,
             call.topics.map((t) => t.messages),
@@ -217,10 +218,12 @@ export class Producer {
     this.#adopt(found.topics);
     const missing = unknown.filter((a) => a.meta === undefined);
     if (missing.length === 0) return;
-    if (found.autoCreate === undefined) throw unknownTopic(missing[0]!.name);
-    for (const a of missing) {
-      const would: TopicMetadata = { name: a.name, ...found.autoCreate };
-      for (const t of call.topics) if (t.topic === a.name) checkFits(would, t.messages);
+    const autoCreate = found.autoCreate;
+    if (autoCreate === undefined) throw unknownTopic(missing[0]!.name);
+    // The whole call must fit — the topics that exist and those it would create — before any is created.
+    for (const t of call.topics) {
+      const acc = this.#accumulator(t.topic);
+      checkFits(acc.meta ?? { name: t.topic, ...autoCreate }, t.messages);
     }
     const created = await this.#api.metadata({ topics: missing.map((a) => a.name), allowAutoTopicCreation: true });
     this.#adopt(created.topics);

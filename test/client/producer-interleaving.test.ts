@@ -178,4 +178,17 @@ describe('Producer: a refused send changes nothing', () => {
     expect(await values(broker, 'mixed')).toEqual(['1', '2']);
     await broker.close();
   });
+
+  it('found by the concurrent model: a call to a new topic and one that grows meanwhile neither fails nor leaves a created topic behind', async () => {
+    const broker = await Broker.open({ defaultPartitions: 2 });
+    await broker.createTopic('m', { partitions: 2 });
+    const p = broker.producer();
+    const sent = p.sendBatch({ topicMessages: [{ topic: 'm', messages: [{ value: 'a' }] }, { topic: 'auto', messages: [{ value: 'b' }] }] });
+    await null;
+    const grown = broker.topic('m').addPartitions(3);
+    const [meta] = await Promise.all([sent, grown]);
+    expect(meta.map((m) => m.topic).sort()).toEqual(['auto', 'm']);
+    expect(broker.listTopics()).toEqual(['auto', 'm']);
+    await broker.close();
+  });
 });

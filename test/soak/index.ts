@@ -1,5 +1,5 @@
 /**
- * Soak runner: `npm run soak -- [group|crash|model|memory] [options]` (crash: `--always N --never N`, built
+ * Soak runner: `npm run soak -- [group|crash|model|concurrent|memory] [options]` (crash: `--always N --never N`, built
  * dist/ needed; model: a random seed, printed by fast-check on failure). Runs a model-based test far longer than
  * `npm test` does, with random seeds; see each soak's file for its options. Exits 1 on failure.
  */
@@ -35,6 +35,10 @@ const soaks: Record<string, (argv: string[]) => Promise<boolean>> = {
   group: groupSoak,
   crash: crashSoak,
   model: vitestSoak('test/reliability/broker-model.test.ts', { KAFKALITE_MODEL_RUNS: '2000', KAFKALITE_MODEL_SEED: String(Date.now() % 2 ** 31) }),
+  concurrent: vitestSoak('test/reliability/concurrent-model.test.ts', {
+    KAFKALITE_CONCURRENT_RUNS: '3000',
+    KAFKALITE_CONCURRENT_SEED: String(Date.now() % 2 ** 31),
+  }),
   memory: vitestSoak('test/reliability/bounded-memory.test.ts', { KAFKALITE_MEMORY_MESSAGES: '10000000' }),
 };
 
