@@ -8,7 +8,7 @@ import { FileLog, type FileLogContext, type FsyncMode } from './file-log.js';
 import { parsePartitionDirName, partitionDirName } from './file-names.js';
 import { nodeFileSystem, type FileSystem } from './file-system.js';
 import { DirLock } from './lock.js';
-import type { LogSegment } from './segment.js';
+import type { LogSegment } from './log-segment.js';
 
 /** Written at a clean close, removed at open: its absence means the last run crashed. */
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
@@ -171,7 +171,7 @@ export class FileStorage implements Storage {
 
   log(topic: string, partition: number): PartitionLog {
     const log = this.#logs.get(topic)?.[partition];
-    if (log === undefined) throw new RangeError(`no log for ${topic}-${partition}: save the topic first`);
+    if (log === undefined) throw invalidArgument(`no log for ${topic}-${partition}: save the topic first`, { topic, partition });
     return log;
   }
 
