@@ -30,6 +30,10 @@ export interface LoadedLog {
  * it were sealed and flushed before the checkpoint, and are trusted. Reads check every batch
  * anyway, so damage in a segment not read here is still refused later, never served.
  *
+ * The torn-tail rule, the same after a clean shutdown and after a crash: bytes after the last
+ * whole batch of the last segment with nothing valid behind them are cut off; damage followed by
+ * a valid batch, or in any other segment, is STORAGE_CORRUPT naming the file and byte.
+ *
  * Concurrency: synchronous; runs before the log takes any append or read.
  */
 export class LogLoader {
@@ -71,7 +75,11 @@ export class LogLoader {
       // After a clean close only the tail of the last segment is read; after a crash, the
       // segment holding the recovery point is read from its index entry for that point.
       const trustBelow = mode.clean ? Infinity : i === firstToRead ? mode.recoveryPoint : undefined;
-      seg.recover(size, trustBelow, i === last && !mode.clean);
+      // A torn tail is cut whatever the clean-shutdown marker says: the marker tells how much to
+      // read, not what the bytes past the last whole batch are (garbage written after a clean
+      // close, a copy of a live folder, a marker that survived while data did not). Only the
+      // last segment has a tail; damage anywhere else is STORAGE_CORRUPT.
+      seg.recover(size, trustBelow, i === last);
       if (next !== undefined && seg.nextOffset !== next) {
         throw storageCorrupt(seg.logPath, seg.size, `segment ends at offset ${seg.nextOffset} but the next segment starts at ${next}`);
       }
