@@ -41,18 +41,45 @@ export function writeAll(fs: FileSystem, fd: number, buffers: Uint8Array[], path
   });
 }
 
+/**
+ * fsyncs a folder, making the entries of the files created or renamed in it durable (a file's own
+ * fsync does not). Failing is STORAGE_IO: what depends on those entries must not be acknowledged.
+ */
 export function syncDir(fs: FileSystem, dir: string): Promise<void> {
-  return new Promise((resolve) => {
-    let fd: number;
-    try {
-      fd = fs.openSync(dir, 'r');
-    } catch {
-      resolve();
-      return;
-    }
-    fs.fsync(fd, () => {
-      fs.closeSync(fd);
-      resolve();
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, 'r');
+  } catch (error) {
+    return Promise.reject(storageIo(`fsync of the folder ${dir}`, error));
+  }
+  return new Promise((resolve, reject) => {
+    fs.fsync(fd, (error) => {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // the sync's outcome is what counts; a descriptor that will not close is gone anyway
+      }
+      if (error === null) resolve();
+      else reject(storageIo(`fsync of the folder ${dir}`, error));
     });
   });
+}
+
+/** {@link syncDir}, synchronously. */
+export function syncDirSync(fs: FileSystem, dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch (error) {
+    throw storageIo(`fsync of the folder ${dir}`, error);
+  } finally {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // as above
+      }
+    }
+  }
 }

@@ -1,8 +1,8 @@
 import { batchBaseOffset, batchLastOffset } from '../../codec/record-batch.js';
 import { invalidArgument, KafkaliteError, storageIo } from '../../errors.js';
 import type { PartitionLog, RetentionPolicy } from '../storage.js';
-import { syncDir } from './file-io.js';
-import { LogLoader, type OpenMode } from './log-loader.js';
+import { syncDir, syncDirSync } from './file-io.js';
+import { LogLoader, type LoadedLog, type OpenMode } from './log-loader.js';
 import { LogSegment, type SegmentContext } from './log-segment.js';
 import type { LogSegments } from './log-segments.js';
 
@@ -44,19 +44,29 @@ export class FileLog implements PartitionLog {
   #closed = false;
   /** A failed round whose bytes are still to be cut from the files (see #undoRound). */
   #pendingUndo: { size: number; dropped: LogSegment[] } | undefined;
+  /**
+   * Files created in the folder so far (segments rolled, the first segment of a new folder),
+   * and how many of them the last folder fsync covered: a file's entry in its folder is durable
+   * only once the folder is fsynced, and a record in a file whose entry is lost is lost too.
+   */
+  #dirChanges = 0;
+  #dirSynced = 0;
+  /** The folder was created by this open (its own entry is the storage's to make durable). */
+  readonly createdDir: boolean;
 
-  private constructor(dir: string, ctx: FileLogContext, segments: LogSegments) {
+  private constructor(dir: string, ctx: FileLogContext, loaded: LoadedLog) {
     this.dir = dir;
     this.#ctx = ctx;
-    this.#segments = segments;
-    this.#end = segments.active.nextOffset;
+    this.#segments = loaded.segments;
+    this.#end = this.#segments.active.nextOffset;
     this.#flushedEnd = this.#end;
+    this.createdDir = loaded.createdDir;
+    if (loaded.createdDir || loaded.createdSegment) this.#dirChanges++;
   }
 
   /** Opens (or creates) the log in `dir`, recovering its tail if the last shutdown was not clean. */
   static open(dir: string, ctx: FileLogContext, mode: OpenMode): FileLog {
-    const loaded = LogLoader.load(dir, ctx, mode);
-    return new FileLog(dir, ctx, loaded.segments);
+    return new FileLog(dir, ctx, LogLoader.load(dir, ctx, mode));
   }
 
   get logStartOffset(): number {
@@ -171,14 +181,19 @@ export class FileLog implements PartitionLog {
   /** Seals the active segment and starts a new one at `baseOffset`. */
   #roll(baseOffset: number): LogSegment {
     const seg = new LogSegment(this.#ctx, this.dir, baseOffset);
+    this.#dirChanges++; // before the files exist: a failed create may have made some of them
     seg.create();
     this.#segments.roll(seg);
     return seg;
   }
 
-  /** fdatasyncs every segment written since its last sync, and the folder if segments were made. */
+  /**
+   * fdatasyncs every segment written since its last sync, and the folder when files were created
+   * in it since its last fsync — once per round however many segments the round made.
+   */
   async #sync(): Promise<void> {
     const end = this.#end - this.#queue.reduce((n, b) => n + batchLastOffset(b) + 1 - batchBaseOffset(b), 0);
+    const dirChanges = this.#dirChanges; // a roll while this sync waits is left for the next one
     const segments = [...this.#unsynced];
     this.#unsynced.clear();
     try {
@@ -187,8 +202,16 @@ export class FileLog implements PartitionLog {
       for (const s of segments) this.#unsynced.add(s);
       throw error;
     }
-    if (segments.length > 1 || segments.some((s) => s.size === 0)) await syncDir(this.#ctx.fs, this.dir);
+    if (dirChanges > this.#dirSynced) {
+      await syncDir(this.#ctx.fs, this.dir);
+      this.#dirSynced = Math.max(this.#dirSynced, dirChanges);
+    }
     this.#flushedEnd = Math.max(this.#flushedEnd, end);
+  }
+
+  /** Whether files were created in the folder since its last fsync. */
+  get #dirDirty(): boolean {
+    return this.#dirChanges > this.#dirSynced;
   }
 
   async read(offset: number, maxBytes: number): Promise<Uint8Array[]> {
@@ -220,6 +243,9 @@ export class FileLog implements PartitionLog {
         if (this.#draining !== undefined || this.#queue.length > 0 || seg.size === 0) break;
         this.#roll(this.#end);
       }
+      // A segment goes only once the entries of those after it are durable: a power cut must not
+      // leave a folder without its newest segments, the log starting again at an offset it had.
+      if (this.#ctx.fsync === 'always' && this.#dirDirty && !this.#syncDirNow()) break;
       this.#segments.shift();
       total -= seg.size;
       this.#unsynced.delete(seg);
@@ -228,14 +254,26 @@ export class FileLog implements PartitionLog {
     return this.logStartOffset;
   }
 
-  async flush(): Promise<void> {
-    while (this.#draining !== undefined) await this.#draining;
-    if (this.#unsynced.size > 0 || this.#flushedEnd < this.#end) await this.#sync();
+  /** Fsyncs the folder at once; false if that failed (the next round's sync tries again and reports it). */
+  #syncDirNow(): boolean {
+    const dirChanges = this.#dirChanges;
+    try {
+      syncDirSync(this.#ctx.fs, this.dir);
+    } catch {
+      return false;
+    }
+    this.#dirSynced = Math.max(this.#dirSynced, dirChanges);
+    return true;
   }
 
-  /** Whether anything was written since the last fsync. */
+  async flush(): Promise<void> {
+    while (this.#draining !== undefined) await this.#draining;
+    if (this.dirty || this.#flushedEnd < this.#end) await this.#sync();
+  }
+
+  /** Whether anything was written (or a file created) since the last fsync. */
   get dirty(): boolean {
-    return this.#unsynced.size > 0;
+    return this.#unsynced.size > 0 || this.#dirDirty;
   }
 
   /** Flushes, syncs the index files and lets go of every descriptor. */

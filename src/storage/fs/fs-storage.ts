@@ -4,6 +4,7 @@ import { SystemClock, type Clock, type ClockTimer } from '../../clock.js';
 import { invalidArgument, show, storageCorrupt, storageIo, storageLocked } from '../../errors.js';
 import type { PartitionLog, Storage, StorageContext, StoredTopic } from '../storage.js';
 import { FdCache } from './fd-cache.js';
+import { syncDirSync } from './file-io.js';
 import { FileLog, type FileLogContext, type FsyncMode } from './file-log.js';
 import { parsePartitionDirName, partitionDirName } from './file-names.js';
 import { nodeFileSystem, type FileSystem } from './file-system.js';
@@ -108,7 +109,7 @@ export class FileStorage implements Storage {
       if (clean) {
         try {
           this.#fs.unlinkSync(marker);
-          syncDir(this.#fs, this.dir);
+          syncDirSync(this.#fs, this.dir);
         } catch (error) {
           throw storageIo(`removing ${marker}`, error);
         }
@@ -116,14 +117,21 @@ export class FileStorage implements Storage {
       const checkpoint = this.#readCheckpoint();
       this.#topics = new Map(this.#readTopics().map((t) => [t.name, t]));
       this.#logs = new Map();
+      let createdDirs = false;
       for (const topic of this.#topics.values()) {
         const logs: FileLog[] = [];
         for (let p = 0; p < topic.partitions; p++) {
           const recoveryPoint = checkpoint.get(`${topic.name} ${p}`) ?? 0;
-          logs.push(FileLog.open(this.#partitionDir(topic.name, p), this.#context(topic.name), { clean, recoveryPoint }));
+          const log = FileLog.open(this.#partitionDir(topic.name, p), this.#context(topic.name), { clean, recoveryPoint });
+          createdDirs ||= log.createdDir;
+          logs.push(log);
         }
         this.#logs.set(topic.name, logs);
       }
+      // A partition folder made here (its old one was lost) needs its entry in this folder
+      // durable before a record is acknowledged in it. saveTopic gets that from topics.json's
+      // folder sync, which comes after the partition folders are made.
+      if (createdDirs) syncDirSync(this.#fs, this.dir);
       this.#open = true;
       this.#startTimers();
       return [...this.#topics.values()].map(copyTopic);
@@ -302,18 +310,9 @@ function writeDurably(fs: FileSystem, path: string, body: string): void {
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, path);
-    syncDir(fs, join(path, '..'));
+    syncDirSync(fs, join(path, '..'));
   } catch (error) {
     throw storageIo(`writing ${path}`, error);
-  }
-}
-
-function syncDir(fs: FileSystem, dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
   }
 }
 
