@@ -95,12 +95,24 @@ export class LogSegment {
     return this.#ctx.fs;
   }
 
-  /** Creates the segment's (empty) files: a new segment at the end of the log. */
+  /**
+   * Creates the segment's (empty) files: a new segment at the end of the log. If one cannot be
+   * made, those made are removed again: a stray `.log` would be taken for a segment at the next
+   * open, ending the segment before it at the wrong offset.
+   */
   create(): void {
     const fs = this.#fs;
+    const paths = [this.logPath, this.indexPath, this.timeIndexPath];
     try {
-      for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) fs.closeSync(fs.openSync(path, 'a'));
+      for (const path of paths) fs.closeSync(fs.openSync(path, 'a'));
     } catch (error) {
+      for (const path of paths) {
+        try {
+          fs.rmSync(path, { force: true });
+        } catch {
+          // the error that matters is the one below
+        }
+      }
       throw storageIo(`creating segment ${this.logPath}`, error);
     }
     this.#index = new OffsetIndex(this.baseOffset);

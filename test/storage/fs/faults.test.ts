@@ -439,3 +439,50 @@ describe('a fault while opening a folder closed cleanly', () => {
     });
   }
 });
+
+describe('a fault while a round rolls a segment', () => {
+  for (const file of ['.log', '.index', '.timeindex'] as const) {
+    it(`(log-segment.ts create left the files it made when making ${file} failed) the round rejects, and the folder reopens to exactly the acknowledged batches`, async () => {
+      const dirs: string[] = [];
+      const dir = tempDir('faults-roll');
+      dirs.push(dir);
+      try {
+        const ffs = faultyFs(nodeFs);
+        const storage = newStorage(dir, ffs);
+        await storage.open();
+        await storage.saveTopic({ name: 't', partitions: 1, config: topicConfig(1, { segmentBytes: 1024 }) });
+        const log = storage.log('t', 0);
+        const spec: BatchSpec = { records: 2, valueSize: 150 }; // two fit in a 1024-byte segment, not three
+        const acked = [makeBatch(0, spec)];
+        await log.append(Buffer.from(acked[0]!));
+        // One round of two batches: the first fits, the second rolls a segment, whose file fails.
+        const second = makeBatch(2, spec);
+        const third = makeBatch(4, spec);
+        ffs.arm({ nth: 1, code: 'EIO', mode: 'once', ops: ['openSync'], path: new RegExp(`00000000000000000004\\${file}$`) });
+        const results = await Promise.allSettled([log.append(Buffer.from(second)), log.append(Buffer.from(third))]);
+        expect(ffs.hits.length, 'the fault was hit').toBe(1);
+        ffs.clear();
+        expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+        expect(log.logEndOffset).toBe(2);
+        expect(nodeFs.readdirSync(join(dir, 't-0')).sort(), 'no file of the segment that was not made').toEqual([
+          '00000000000000000000.index',
+          '00000000000000000000.log',
+          '00000000000000000000.timeindex',
+        ]);
+        // A batch of five records now covers offsets 2..6, past where the failed segment began.
+        const next = makeBatch(2, { records: 5, valueSize: 20 });
+        acked.push(Buffer.from(next));
+        await log.append(next);
+        await storage.close();
+
+        const reopened = newStorage(dir, ffs);
+        await reopened.open();
+        expect(reopened.log('t', 0).logEndOffset).toBe(7);
+        expectBatches(await reopened.log('t', 0).read(0, ALL), acked);
+        await reopened.close();
+      } finally {
+        removeAll(dirs);
+      }
+    });
+  }
+});
