@@ -295,6 +295,10 @@ export class FileLog implements PartitionLog {
     while (this.#draining !== undefined) await this.#draining.catch(() => undefined);
     this.#closed = true;
     this.#forgetAll();
-    this.#ctx.fs.rmSync(this.dir, { recursive: true, force: true });
+    try {
+      this.#ctx.fs.rmSync(this.dir, { recursive: true, force: true });
+    } catch (error) {
+      throw storageIo(`removing ${this.dir}`, error);
+    }
   }
 }

@@ -146,7 +146,7 @@ export class FileStorage implements Storage {
     const existing = this.#logs.get(topic.name);
     if (existing === undefined) {
       // A folder left by a topic of that name deleted in a crash must not leak into the new one.
-      for (let p = 0; p < topic.partitions; p++) this.#fs.rmSync(this.#partitionDir(topic.name, p), { recursive: true, force: true });
+      for (let p = 0; p < topic.partitions; p++) this.#remove(this.#partitionDir(topic.name, p));
     }
     const logs = existing ?? [];
     while (logs.length < topic.partitions) {
@@ -258,13 +258,28 @@ export class FileStorage implements Storage {
   /** Partition folders of topics that are not saved (a delete cut short) are removed. */
   #orphanCheck(topics: StoredTopic[]): StoredTopic[] {
     const known = new Map(topics.map((t) => [t.name, t.partitions]));
-    for (const name of this.#fs.readdirSync(this.dir)) {
+    let names: string[];
+    try {
+      names = this.#fs.readdirSync(this.dir);
+    } catch (error) {
+      throw storageIo(`listing ${this.dir}`, error);
+    }
+    for (const name of names) {
       const tp = parsePartitionDirName(name);
       if (tp === undefined) continue;
       const partitions = known.get(tp.topic);
-      if (partitions === undefined || tp.partition >= partitions) this.#fs.rmSync(join(this.dir, name), { recursive: true, force: true });
+      if (partitions === undefined || tp.partition >= partitions) this.#remove(join(this.dir, name));
     }
     return topics;
+  }
+
+  /** Removes a partition folder and everything in it. */
+  #remove(dir: string): void {
+    try {
+      this.#fs.rmSync(dir, { recursive: true, force: true });
+    } catch (error) {
+      throw storageIo(`removing ${dir}`, error);
+    }
   }
 
   #writeTopics(): void {

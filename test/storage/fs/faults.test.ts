@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStorage, KafkaliteError, batchLastOffset, type PartitionLog, type StoredTopic } from 'kafkalite';
 import { ALL, expectBatches, makeBatch, removeAll, tempDir, topicConfig, type BatchSpec } from './fs-helpers.js';
-import { faultyFs, type FaultCode, type FaultPlan, type FaultyFs, type FaultyOp } from './faulty-fs.js';
+import { faultyFs, nodeError, type FaultCode, type FaultPlan, type FaultyFs, type FaultyOp } from './faulty-fs.js';
 
 const APPENDS = 6;
 const MAX_K = 200;
@@ -485,4 +485,44 @@ describe('a fault while a round rolls a segment', () => {
       }
     });
   }
+});
+
+describe('a fault while removing or listing folders', () => {
+  it('(fs-storage.ts, file-log.ts: raw errors from rmSync and readdirSync) open, saveTopic and deleteTopic reject with STORAGE_IO', async () => {
+    const dirs: string[] = [];
+    const dir = tempDir('faults-rm');
+    dirs.push(dir);
+    try {
+      let failing: 'rmSync' | 'readdirSync' | undefined;
+      const fs = {
+        ...nodeFs,
+        rmSync: ((...args: Parameters<typeof nodeFs.rmSync>) => {
+          if (failing === 'rmSync') throw nodeError('EIO', 'rmdir', String(args[0]));
+          nodeFs.rmSync(...args);
+        }) as typeof nodeFs.rmSync,
+        readdirSync: ((...args: Parameters<typeof nodeFs.readdirSync>) => {
+          if (failing === 'readdirSync') throw nodeError('EIO', 'scandir', String(args[0]));
+          return nodeFs.readdirSync(...args);
+        }) as typeof nodeFs.readdirSync,
+      };
+      const storage = new FileStorage({ dir, fs, fsync: 'never' });
+      await storage.open();
+      failing = 'rmSync';
+      const saved = await storage.saveTopic(TOPIC).then(() => undefined, (e: unknown) => e);
+      expect(isStorageIo(saved), `saveTopic: ${describeError(saved)}`).toBe(true);
+      failing = undefined;
+      await storage.saveTopic(TOPIC);
+      failing = 'rmSync';
+      const deleted = await storage.deleteTopic(TOPIC.name).then(() => undefined, (e: unknown) => e);
+      expect(isStorageIo(deleted), `deleteTopic: ${describeError(deleted)}`).toBe(true);
+      failing = undefined;
+      await storage.close();
+      failing = 'readdirSync';
+      const reopened = new FileStorage({ dir, fs, fsync: 'never' });
+      const opened = await reopened.open().then(() => undefined, (e: unknown) => e);
+      expect(isStorageIo(opened), `open: ${describeError(opened)}`).toBe(true);
+    } finally {
+      removeAll(dirs);
+    }
+  });
 });
