@@ -1,9 +1,8 @@
-import { batchBaseOffset, batchLastOffset, batchSize, checkBatch, RECORD_BATCH_HEADER_SIZE } from '../../codec/record-batch.js';
 import { storageIo } from '../../errors.js';
 import type { FileSystem } from './file-system.js';
 
-/* File helpers of a partition log: sizes, whole-file reads, the batch at a position, time
- * indexes, full writes and folder syncs — all through the injected FileSystem. */
+/* File helpers of a partition log: sizes, whole-file reads, full writes and folder syncs — all
+ * through the injected FileSystem. */
 
 export function fileSize(fs: FileSystem, path: string): number {
   try {
@@ -14,41 +13,13 @@ export function fileSize(fs: FileSystem, path: string): number {
   }
 }
 
+/** The file's bytes, or none when it cannot be read (an index: rebuilt from the log then). */
 export function readOr(fs: FileSystem, path: string): Buffer {
   try {
     return fs.readFileSync(path);
   } catch {
     return Buffer.alloc(0);
   }
-}
-
-/** The first and last offsets of the batch at `position`, if a whole valid batch starts there. */
-export function batchAt(fs: FileSystem, fd: number, position: number, size: number): { base: number; last: number } | undefined {
-  if (size - position < RECORD_BATCH_HEADER_SIZE) return undefined;
-  const head = Buffer.allocUnsafe(RECORD_BATCH_HEADER_SIZE);
-  fs.readSync(fd, head, 0, RECORD_BATCH_HEADER_SIZE, position);
-  const length = batchSize(head);
-  if (length < RECORD_BATCH_HEADER_SIZE || position + length > size) return undefined;
-  const whole = Buffer.allocUnsafe(length);
-  fs.readSync(fd, whole, 0, length, position);
-  return checkBatch(whole) === undefined ? { base: batchBaseOffset(whole), last: batchLastOffset(whole) } : undefined;
-}
-
-/** The largest timestamp in a `.timeindex` (its last entry), or -1. */
-export function lastTimestamp(fs: FileSystem, path: string): number {
-  return readTimeIndex(fs, path, undefined).max;
-}
-
-/**
- * A `.timeindex`'s whole entries (only those up to relative offset `maxRel`), their largest
- * timestamp, and whether the file was whole (present, non-empty, no partial entry).
- */
-export function readTimeIndex(fs: FileSystem, path: string, maxRel: number | undefined): { bytes: Buffer; max: number; whole: boolean } {
-  const raw = readOr(fs, path);
-  let end = raw.length - (raw.length % 12);
-  if (maxRel !== undefined) while (end >= 12 && raw.readInt32BE(end - 4) > maxRel) end -= 12;
-  const bytes = raw.subarray(0, end);
-  return { bytes, max: end >= 12 ? Number(bytes.readBigInt64BE(end - 12)) : -1, whole: raw.length > 0 && raw.length % 12 === 0 };
 }
 
 /** Writes every buffer, in order, looping over short writes. */
@@ -70,18 +41,45 @@ export function writeAll(fs: FileSystem, fd: number, buffers: Uint8Array[], path
   });
 }
 
+/**
+ * fsyncs a folder, making the entries of the files created or renamed in it durable (a file's own
+ * fsync does not). Failing is STORAGE_IO: what depends on those entries must not be acknowledged.
+ */
 export function syncDir(fs: FileSystem, dir: string): Promise<void> {
-  return new Promise((resolve) => {
-    let fd: number;
-    try {
-      fd = fs.openSync(dir, 'r');
-    } catch {
-      resolve();
-      return;
-    }
-    fs.fsync(fd, () => {
-      fs.closeSync(fd);
-      resolve();
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, 'r');
+  } catch (error) {
+    return Promise.reject(storageIo(`fsync of the folder ${dir}`, error));
+  }
+  return new Promise((resolve, reject) => {
+    fs.fsync(fd, (error) => {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // the sync's outcome is what counts; a descriptor that will not close is gone anyway
+      }
+      if (error === null) resolve();
+      else reject(storageIo(`fsync of the folder ${dir}`, error));
     });
   });
+}
+
+/** {@link syncDir}, synchronously. */
+export function syncDirSync(fs: FileSystem, dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch (error) {
+    throw storageIo(`fsync of the folder ${dir}`, error);
+  } finally {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // as above
+      }
+    }
+  }
 }

@@ -4,11 +4,12 @@ import { SystemClock, type Clock, type ClockTimer } from '../../clock.js';
 import { invalidArgument, show, storageCorrupt, storageIo, storageLocked } from '../../errors.js';
 import type { PartitionLog, Storage, StorageContext, StoredTopic } from '../storage.js';
 import { FdCache } from './fd-cache.js';
+import { syncDirSync } from './file-io.js';
 import { FileLog, type FileLogContext, type FsyncMode } from './file-log.js';
 import { parsePartitionDirName, partitionDirName } from './file-names.js';
 import { nodeFileSystem, type FileSystem } from './file-system.js';
 import { DirLock } from './lock.js';
-import type { LogSegment } from './segment.js';
+import type { LogSegment } from './log-segment.js';
 
 /** Written at a clean close, removed at open: its absence means the last run crashed. */
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
@@ -108,7 +109,7 @@ export class FileStorage implements Storage {
       if (clean) {
         try {
           this.#fs.unlinkSync(marker);
-          syncDir(this.#fs, this.dir);
+          syncDirSync(this.#fs, this.dir);
         } catch (error) {
           throw storageIo(`removing ${marker}`, error);
         }
@@ -116,14 +117,21 @@ export class FileStorage implements Storage {
       const checkpoint = this.#readCheckpoint();
       this.#topics = new Map(this.#readTopics().map((t) => [t.name, t]));
       this.#logs = new Map();
+      let createdDirs = false;
       for (const topic of this.#topics.values()) {
         const logs: FileLog[] = [];
         for (let p = 0; p < topic.partitions; p++) {
           const recoveryPoint = checkpoint.get(`${topic.name} ${p}`) ?? 0;
-          logs.push(FileLog.open(this.#partitionDir(topic.name, p), this.#context(topic.name), { clean, recoveryPoint }));
+          const log = FileLog.open(this.#partitionDir(topic.name, p), this.#context(topic.name), { clean, recoveryPoint });
+          createdDirs ||= log.createdDir;
+          logs.push(log);
         }
         this.#logs.set(topic.name, logs);
       }
+      // A partition folder made here (its old one was lost) needs its entry in this folder
+      // durable before a record is acknowledged in it. saveTopic gets that from topics.json's
+      // folder sync, which comes after the partition folders are made.
+      if (createdDirs) syncDirSync(this.#fs, this.dir);
       this.#open = true;
       this.#startTimers();
       return [...this.#topics.values()].map(copyTopic);
@@ -138,7 +146,7 @@ export class FileStorage implements Storage {
     const existing = this.#logs.get(topic.name);
     if (existing === undefined) {
       // A folder left by a topic of that name deleted in a crash must not leak into the new one.
-      for (let p = 0; p < topic.partitions; p++) this.#fs.rmSync(this.#partitionDir(topic.name, p), { recursive: true, force: true });
+      for (let p = 0; p < topic.partitions; p++) this.#remove(this.#partitionDir(topic.name, p));
     }
     const logs = existing ?? [];
     while (logs.length < topic.partitions) {
@@ -171,7 +179,7 @@ export class FileStorage implements Storage {
 
   log(topic: string, partition: number): PartitionLog {
     const log = this.#logs.get(topic)?.[partition];
-    if (log === undefined) throw new RangeError(`no log for ${topic}-${partition}: save the topic first`);
+    if (log === undefined) throw invalidArgument(`no log for ${topic}-${partition}: save the topic first`, { topic, partition });
     return log;
   }
 
@@ -250,13 +258,28 @@ export class FileStorage implements Storage {
   /** Partition folders of topics that are not saved (a delete cut short) are removed. */
   #orphanCheck(topics: StoredTopic[]): StoredTopic[] {
     const known = new Map(topics.map((t) => [t.name, t.partitions]));
-    for (const name of this.#fs.readdirSync(this.dir)) {
+    let names: string[];
+    try {
+      names = this.#fs.readdirSync(this.dir);
+    } catch (error) {
+      throw storageIo(`listing ${this.dir}`, error);
+    }
+    for (const name of names) {
       const tp = parsePartitionDirName(name);
       if (tp === undefined) continue;
       const partitions = known.get(tp.topic);
-      if (partitions === undefined || tp.partition >= partitions) this.#fs.rmSync(join(this.dir, name), { recursive: true, force: true });
+      if (partitions === undefined || tp.partition >= partitions) this.#remove(join(this.dir, name));
     }
     return topics;
+  }
+
+  /** Removes a partition folder and everything in it. */
+  #remove(dir: string): void {
+    try {
+      this.#fs.rmSync(dir, { recursive: true, force: true });
+    } catch (error) {
+      throw storageIo(`removing ${dir}`, error);
+    }
   }
 
   #writeTopics(): void {
@@ -302,18 +325,9 @@ function writeDurably(fs: FileSystem, path: string, body: string): void {
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, path);
-    syncDir(fs, join(path, '..'));
+    syncDirSync(fs, join(path, '..'));
   } catch (error) {
     throw storageIo(`writing ${path}`, error);
-  }
-}
-
-function syncDir(fs: FileSystem, dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

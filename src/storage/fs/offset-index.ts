@@ -1,22 +1,23 @@
+/** Bytes of one `.index` entry. */
+export const OFFSET_ENTRY_SIZE = 8;
+
 /**
- * A segment's sparse indexes, Kafka's layout (big-endian):
- * - `.index`: 8-byte entries — int32 offset relative to the segment's base (the last offset of a
- *   batch), int32 byte position of that batch in the `.log`.
- * - `.timeindex`: 12-byte entries — int64 largest timestamp so far, int32 relative offset.
+ * A segment's sparse offset index, Kafka's `.index` layout: 8-byte big-endian entries, each an
+ * int32 offset relative to the segment's base (the *last* offset of a batch) and the int32 byte
+ * position of that batch in the `.log`. Entries strictly increase in both fields; the first
+ * batch of a segment always has one (position 0), then one at least every
+ * `INDEX_INTERVAL_BYTES` of log.
  *
- * One entry is added every `indexIntervalBytes` of log. The log is always trusted over its
- * indexes: an index that fails {@link OffsetIndex.validate} is rebuilt from the log.
+ * The log is always trusted over its index: bytes that fail {@link OffsetIndex.load}'s checks
+ * are not loaded (the caller rebuilds the index from the log), and a loaded entry is only a
+ * hint — the batch it points at is checked before it is believed.
  *
- * Concurrency: in memory and synchronous; the owning segment writes new entries to disk.
+ * Concurrency: in memory and synchronous; the owning segment appends new entries to the file.
  */
 export class OffsetIndex {
   readonly baseOffset: number;
   #relOffsets: number[] = [];
   #positions: number[] = [];
-  #timestamps: number[] = [];
-  #timeRelOffsets: number[] = [];
-  /** The largest timestamp indexed so far (also from entries not loaded): time entries only grow. */
-  #lastTimestamp = -1;
 
   constructor(baseOffset: number) {
     this.baseOffset = baseOffset;
@@ -26,38 +27,15 @@ export class OffsetIndex {
     return this.#relOffsets.length;
   }
 
-  /** Adds an entry for a batch ending at `lastOffset`, stored at `position`; returns its bytes for the `.index` file. */
+  /** Adds an entry for a batch ending at `lastOffset`, stored at `position`; returns its bytes for the file. */
   add(lastOffset: number, position: number): Buffer {
     const rel = lastOffset - this.baseOffset;
     this.#relOffsets.push(rel);
     this.#positions.push(position);
-    const entry = Buffer.allocUnsafe(8);
+    const entry = Buffer.allocUnsafe(OFFSET_ENTRY_SIZE);
     entry.writeInt32BE(rel, 0);
     entry.writeInt32BE(position, 4);
     return entry;
-  }
-
-  /** Adds a time entry when `maxTimestamp` grew; returns its bytes for the `.timeindex` file, or undefined. */
-  addTime(maxTimestamp: number, lastOffset: number): Buffer | undefined {
-    if (maxTimestamp <= this.#lastTimestamp) return undefined;
-    this.#lastTimestamp = maxTimestamp;
-    const rel = lastOffset - this.baseOffset;
-    this.#timestamps.push(maxTimestamp);
-    this.#timeRelOffsets.push(rel);
-    const entry = Buffer.allocUnsafe(12);
-    entry.writeBigInt64BE(BigInt(maxTimestamp), 0);
-    entry.writeInt32BE(rel, 8);
-    return entry;
-  }
-
-  /** Continues a time index whose earlier entries (up to `timestamp`) stay on disk only. */
-  seedTime(timestamp: number): void {
-    if (timestamp > this.#lastTimestamp) this.#lastTimestamp = timestamp;
-  }
-
-  /** The byte position to start reading from to find `offset`: the largest entry at or below it. */
-  lookup(offset: number): number {
-    return this.floor(offset)?.position ?? 0;
   }
 
   /** The largest entry at or below `offset` (`Infinity`: the last entry), if any. */
@@ -79,7 +57,7 @@ export class OffsetIndex {
     return found < 0 ? undefined : { offset: this.baseOffset + rels[found]!, position: this.#positions[found]! };
   }
 
-  /** Drops entries at or past `position` (after the log was cut back there). */
+  /** Drops entries at or past `position` (the log is cut back there, or is about to be re-read from there). */
   truncateTo(position: number): void {
     let n = this.#positions.length;
     while (n > 0 && this.#positions[n - 1]! >= position) n--;
@@ -87,39 +65,30 @@ export class OffsetIndex {
     this.#positions.length = n;
   }
 
-  /** The `.index` file's bytes. */
-  indexBytes(): Buffer {
-    const b = Buffer.allocUnsafe(this.#relOffsets.length * 8);
+  /** The file's bytes. */
+  bytes(): Buffer {
+    const b = Buffer.allocUnsafe(this.#relOffsets.length * OFFSET_ENTRY_SIZE);
     for (let i = 0; i < this.#relOffsets.length; i++) {
-      b.writeInt32BE(this.#relOffsets[i]!, i * 8);
-      b.writeInt32BE(this.#positions[i]!, i * 8 + 4);
-    }
-    return b;
-  }
-
-  /** The `.timeindex` file's bytes. */
-  timeIndexBytes(): Buffer {
-    const b = Buffer.allocUnsafe(this.#timestamps.length * 12);
-    for (let i = 0; i < this.#timestamps.length; i++) {
-      b.writeBigInt64BE(BigInt(this.#timestamps[i]!), i * 12);
-      b.writeInt32BE(this.#timeRelOffsets[i]!, i * 12 + 8);
+      b.writeInt32BE(this.#relOffsets[i]!, i * OFFSET_ENTRY_SIZE);
+      b.writeInt32BE(this.#positions[i]!, i * OFFSET_ENTRY_SIZE + 4);
     }
     return b;
   }
 
   /**
-   * Loads an index from its file bytes; undefined when they cannot be right for a log of
-   * `logSize` bytes (a partial entry, offsets or positions not increasing, a position past the end).
+   * Loads an index from its file's bytes; undefined when they cannot be right for a log of
+   * `logSize` bytes (a partial entry, offsets or positions not increasing, a position past the
+   * end, no entry for the first batch).
    */
   static load(baseOffset: number, bytes: Uint8Array, logSize: number): OffsetIndex | undefined {
-    if (bytes.length % 8 !== 0) return undefined;
-    // Every segment indexes its first batch: a non-empty log with no entry at 0 has a bad index.
-    if (logSize > 0 && (bytes.length === 0 || Buffer.from(bytes.buffer, bytes.byteOffset, 8).readInt32BE(4) !== 0)) return undefined;
-    const index = new OffsetIndex(baseOffset);
+    if (bytes.length % OFFSET_ENTRY_SIZE !== 0) return undefined;
     const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    // Every segment indexes its first batch: a non-empty log with no entry at 0 has a bad index.
+    if (logSize > 0 && (bytes.length === 0 || view.readInt32BE(4) !== 0)) return undefined;
+    const index = new OffsetIndex(baseOffset);
     let prevRel = -1;
     let prevPos = -1;
-    for (let at = 0; at < bytes.length; at += 8) {
+    for (let at = 0; at < bytes.length; at += OFFSET_ENTRY_SIZE) {
       const rel = view.readInt32BE(at);
       const pos = view.readInt32BE(at + 4);
       if (rel <= prevRel || pos <= prevPos || pos >= logSize || rel < 0) return undefined;

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStorage, KafkaliteError, batchLastOffset, type PartitionLog, type StoredTopic } from 'kafkalite';
 import { ALL, expectBatches, makeBatch, removeAll, tempDir, topicConfig, type BatchSpec } from './fs-helpers.js';
-import { faultyFs, type FaultCode, type FaultPlan, type FaultyFs, type FaultyOp } from './faulty-fs.js';
+import { faultyFs, nodeError, type FaultCode, type FaultPlan, type FaultyFs, type FaultyOp } from './faulty-fs.js';
 
 const APPENDS = 6;
 const MAX_K = 200;
@@ -438,4 +438,91 @@ describe('a fault while opening a folder closed cleanly', () => {
       expect(problems).toEqual([]);
     });
   }
+});
+
+describe('a fault while a round rolls a segment', () => {
+  for (const file of ['.log', '.index', '.timeindex'] as const) {
+    it(`(log-segment.ts create left the files it made when making ${file} failed) the round rejects, and the folder reopens to exactly the acknowledged batches`, async () => {
+      const dirs: string[] = [];
+      const dir = tempDir('faults-roll');
+      dirs.push(dir);
+      try {
+        const ffs = faultyFs(nodeFs);
+        const storage = newStorage(dir, ffs);
+        await storage.open();
+        await storage.saveTopic({ name: 't', partitions: 1, config: topicConfig(1, { segmentBytes: 1024 }) });
+        const log = storage.log('t', 0);
+        const spec: BatchSpec = { records: 2, valueSize: 150 }; // two fit in a 1024-byte segment, not three
+        const acked = [makeBatch(0, spec)];
+        await log.append(Buffer.from(acked[0]!));
+        // One round of two batches: the first fits, the second rolls a segment, whose file fails.
+        const second = makeBatch(2, spec);
+        const third = makeBatch(4, spec);
+        ffs.arm({ nth: 1, code: 'EIO', mode: 'once', ops: ['openSync'], path: new RegExp(`00000000000000000004\\${file}$`) });
+        const results = await Promise.allSettled([log.append(Buffer.from(second)), log.append(Buffer.from(third))]);
+        expect(ffs.hits.length, 'the fault was hit').toBe(1);
+        ffs.clear();
+        expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+        expect(log.logEndOffset).toBe(2);
+        expect(nodeFs.readdirSync(join(dir, 't-0')).sort(), 'no file of the segment that was not made').toEqual([
+          '00000000000000000000.index',
+          '00000000000000000000.log',
+          '00000000000000000000.timeindex',
+        ]);
+        // A batch of five records now covers offsets 2..6, past where the failed segment began.
+        const next = makeBatch(2, { records: 5, valueSize: 20 });
+        acked.push(Buffer.from(next));
+        await log.append(next);
+        await storage.close();
+
+        const reopened = newStorage(dir, ffs);
+        await reopened.open();
+        expect(reopened.log('t', 0).logEndOffset).toBe(7);
+        expectBatches(await reopened.log('t', 0).read(0, ALL), acked);
+        await reopened.close();
+      } finally {
+        removeAll(dirs);
+      }
+    });
+  }
+});
+
+describe('a fault while removing or listing folders', () => {
+  it('(fs-storage.ts, file-log.ts: raw errors from rmSync and readdirSync) open, saveTopic and deleteTopic reject with STORAGE_IO', async () => {
+    const dirs: string[] = [];
+    const dir = tempDir('faults-rm');
+    dirs.push(dir);
+    try {
+      let failing: 'rmSync' | 'readdirSync' | undefined;
+      const fs = {
+        ...nodeFs,
+        rmSync: ((...args: Parameters<typeof nodeFs.rmSync>) => {
+          if (failing === 'rmSync') throw nodeError('EIO', 'rmdir', String(args[0]));
+          nodeFs.rmSync(...args);
+        }) as typeof nodeFs.rmSync,
+        readdirSync: ((...args: Parameters<typeof nodeFs.readdirSync>) => {
+          if (failing === 'readdirSync') throw nodeError('EIO', 'scandir', String(args[0]));
+          return nodeFs.readdirSync(...args);
+        }) as typeof nodeFs.readdirSync,
+      };
+      const storage = new FileStorage({ dir, fs, fsync: 'never' });
+      await storage.open();
+      failing = 'rmSync';
+      const saved = await storage.saveTopic(TOPIC).then(() => undefined, (e: unknown) => e);
+      expect(isStorageIo(saved), `saveTopic: ${describeError(saved)}`).toBe(true);
+      failing = undefined;
+      await storage.saveTopic(TOPIC);
+      failing = 'rmSync';
+      const deleted = await storage.deleteTopic(TOPIC.name).then(() => undefined, (e: unknown) => e);
+      expect(isStorageIo(deleted), `deleteTopic: ${describeError(deleted)}`).toBe(true);
+      failing = undefined;
+      await storage.close();
+      failing = 'readdirSync';
+      const reopened = new FileStorage({ dir, fs, fsync: 'never' });
+      const opened = await reopened.open().then(() => undefined, (e: unknown) => e);
+      expect(isStorageIo(opened), `open: ${describeError(opened)}`).toBe(true);
+    } finally {
+      removeAll(dirs);
+    }
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * Power loss with fsync 'always': at random moments while producers run, the folder is copied
- * as a power cut would leave it (only fsynced bytes survive), and the copy must open with every
+ * as a power cut would leave it (only fsynced bytes survive, and only the files and folders whose
+ * parent folder was fsynced after they were made: see power-cut-fs.ts), and the copy must open with every
  * acknowledged record at its offset. With fsync 'never' acknowledged records may be lost to a
  * power cut (that is the mode's promise), but the copy must still open to a consistent log.
  */

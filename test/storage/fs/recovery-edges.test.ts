@@ -1,7 +1,7 @@
 /**
- * Edges of recovery: damage found at open after a *clean* shutdown (when there can be no torn
- * tail, so it is corruption, not a crash to repair), a segment deletion cut short by a crash, and
- * segments trusted by the recovery checkpoint.
+ * Edges of recovery: a damaged tail found at open after a *clean* shutdown (a torn tail all the
+ * same: the marker says how much to read, not what the bytes are — more in torn-tail.test.ts), a
+ * segment deletion cut short by a crash, and segments trusted by the recovery checkpoint.
  */
 import { existsSync, readdirSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -41,7 +41,9 @@ async function logOf(dir: string, count: number, segmentBytes: number, seed: num
 }
 
 describe('after a clean shutdown', () => {
-  it('a damaged last batch of the active segment is STORAGE_CORRUPT, not silently dropped', async () => {
+  it('a damaged last batch of the active segment is a torn tail: cut back to the batch before it', async () => {
+    // Until the torn-tail rule applied whatever the clean-shutdown marker says, this was
+    // STORAGE_CORRUPT and the broker could not open the folder at all.
     const dir = tempDir('clean-tail');
     dirs.push(dir);
     const appended = await logOf(dir, 6, 1_073_741_824, 1);
@@ -50,29 +52,24 @@ describe('after a clean shutdown', () => {
     const placed = place(part, appended);
     const lastBatch = placed.at(-1)!;
     flipBit(lastBatch.segment.log, lastBatch.position + lastBatch.batch.length - 1, 3); // its last record
-    const error = await rejection(async () => {
-      const s = await track(openStorage(dir));
-      return readAll(s.log('t', 0));
-    });
-    expect(error.code, error.message).toBe('STORAGE_CORRUPT');
-    expect(error.message).toContain(basename(lastBatch.segment.log));
-    expect(fileSize(lastBatch.segment.log), 'the acknowledged batch is still on disk').toBe(lastBatch.position + lastBatch.batch.length);
+    const s = await track(openStorage(dir));
+    expect(s.log('t', 0).logEndOffset).toBe(batchLastOffset(appended.at(-2)!) + 1);
+    expectBatches(await readAll(s.log('t', 0)), appended.slice(0, -1));
+    expect(fileSize(lastBatch.segment.log), 'the damaged batch is cut off').toBe(lastBatch.position);
   });
 
-  it('bytes past the last batch (not written by a clean shutdown) do not become records', async () => {
+  it('bytes past the last batch (not written by a clean shutdown) are cut, never read as records', async () => {
     const dir = tempDir('clean-extra');
     dirs.push(dir);
     const appended = await logOf(dir, 4, 1_073_741_824, 2);
     await closeAll();
     const seg = segments(join(dir, 't-0'))[0]!;
+    const size = fileSize(seg.log);
     writeFileSync(seg.log, Buffer.alloc(100, 0xab), { flag: 'a' });
-    // Either refused or cut: never read as records, and the log ends where it did.
-    const s = await openStorage(dir).catch(() => undefined);
-    if (s !== undefined) {
-      await track(Promise.resolve(s));
-      expect(s.log('t', 0).logEndOffset).toBe(batchLastOffset(appended.at(-1)!) + 1);
-      expectBatches(await readAll(s.log('t', 0)), appended);
-    }
+    const s = await track(openStorage(dir));
+    expect(s.log('t', 0).logEndOffset).toBe(batchLastOffset(appended.at(-1)!) + 1);
+    expectBatches(await readAll(s.log('t', 0)), appended);
+    expect(fileSize(seg.log), 'the garbage is cut off').toBe(size);
   });
 });
 

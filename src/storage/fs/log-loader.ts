@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { storageCorrupt, storageIo } from '../../errors.js';
+import { fileSize } from './file-io.js';
+import { DELETED_SUFFIX, LOG_SUFFIX, parseSegmentName } from './file-names.js';
+import { LogSegment, type SegmentContext } from './log-segment.js';
+import { LogSegments } from './log-segments.js';
+
+/** How to open a log: after a clean shutdown, or recovering from `recoveryPoint`. */
+export interface OpenMode {
+  clean: boolean;
+  /** Offsets below this were on disk at the last checkpoint; recovery scans from there. */
+  recoveryPoint: number;
+}
+
+/** A log's folder as loaded. */
+export interface LoadedLog {
+  segments: LogSegments;
+  /** The partition's folder was created by the load. */
+  createdDir: boolean;
+  /** A segment's files were created by the load (its folder held none). */
+  createdSegment: boolean;
+}
+
+/**
+ * Opens a partition's folder (Kafka's `LogLoader`): creates it if missing, finishes deletions
+ * cut short (`*.deleted` files), lists the segments and finds where the log ends.
+ *
+ * What is read: after a clean shutdown, only the tail of the last segment, from its last index
+ * entry; after a crash, every segment from the one holding the recovery point. Segments below
+ * it were sealed and flushed before the checkpoint, and are trusted. Reads check every batch
+ * anyway, so damage in a segment not read here is still refused later, never served.
+ *
+ * The torn-tail rule, the same after a clean shutdown and after a crash: bytes after the last
+ * whole batch of the last segment with nothing valid behind them are cut off; damage followed by
+ * a valid batch, or in any other segment, is STORAGE_CORRUPT naming the file and byte.
+ *
+ * Concurrency: synchronous; runs before the log takes any append or read.
+ */
+export class LogLoader {
+  static load(dir: string, ctx: SegmentContext, mode: OpenMode): LoadedLog {
+    const fs = ctx.fs;
+    let createdDir: boolean;
+    const bases: number[] = [];
+    try {
+      createdDir = fs.mkdirSync(dir, { recursive: true }) !== undefined;
+      for (const name of fs.readdirSync(dir)) {
+        if (name.endsWith(DELETED_SUFFIX)) fs.rmSync(join(dir, name), { force: true }); // a deletion cut short
+        const base = parseSegmentName(name, LOG_SUFFIX);
+        if (base !== undefined) bases.push(base);
+      }
+    } catch (error) {
+      throw storageIo(`opening ${dir}`, error);
+    }
+    bases.sort((a, b) => a - b);
+    const createdSegment = bases.length === 0;
+    if (createdSegment) bases.push(0);
+    const list = bases.map((base) => new LogSegment(ctx, dir, base));
+    const last = list.length - 1;
+    for (let i = 0; i < last; i++) list[i]!.seal();
+
+    // The segment holding the recovery point (or later) may have an unflushed tail: read it.
+    let firstToRead = last;
+    if (!mode.clean) {
+      firstToRead = 0;
+      for (let i = 0; i < list.length; i++) if (list[i]!.baseOffset <= mode.recoveryPoint) firstToRead = i;
+    }
+    for (let i = 0; i < list.length; i++) {
+      const seg = list[i]!;
+      const size = fileSize(fs, seg.logPath);
+      const next = list[i + 1]?.baseOffset;
+      if (i < firstToRead) {
+        seg.trust(size, next ?? seg.baseOffset);
+        continue;
+      }
+      // After a clean close only the tail of the last segment is read; after a crash, the
+      // segment holding the recovery point is read from its index entry for that point.
+      const trustBelow = mode.clean ? Infinity : i === firstToRead ? mode.recoveryPoint : undefined;
+      // A torn tail is cut whatever the clean-shutdown marker says: the marker tells how much to
+      // read, not what the bytes past the last whole batch are (garbage written after a clean
+      // close, a copy of a live folder, a marker that survived while data did not). Only the
+      // last segment has a tail; damage anywhere else is STORAGE_CORRUPT.
+      seg.recover(size, trustBelow, i === last);
+      if (next !== undefined && seg.nextOffset !== next) {
+        throw storageCorrupt(seg.logPath, seg.size, `segment ends at offset ${seg.nextOffset} but the next segment starts at ${next}`);
+      }
+    }
+    return { segments: new LogSegments(list), createdDir, createdSegment };
+  }
+}
