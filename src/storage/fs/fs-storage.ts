@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { SystemClock, type Clock, type ClockTimer } from '../../clock.js';
+import { describeError, ProblemLog, stderrLogger } from '../../logger.js';
 import { invalidArgument, show, storageCorrupt, storageIo, storageLocked } from '../../errors.js';
 import type { PartitionLog, Storage, StorageContext, StoredTopic } from '../storage.js';
 import { FdCache } from './fd-cache.js';
@@ -63,6 +64,7 @@ export class FileStorage implements Storage {
   #fds: FdCache;
   #indexes: LRUCache<LogSegment, true>;
   #clock: Clock = new SystemClock();
+  #log = new ProblemLog(stderrLogger, this.#clock);
   #timers = new Map<string, ClockTimer>();
   #open = false;
 
@@ -104,6 +106,7 @@ export class FileStorage implements Storage {
     this.#lock.acquire();
     try {
       this.#clock = context?.clock ?? this.#clock;
+      this.#log = new ProblemLog(context?.logger ?? stderrLogger, this.#clock);
       const marker = join(this.dir, CLEAN_SHUTDOWN_FILE);
       const clean = this.#fs.existsSync(marker);
       if (clean) {
@@ -208,6 +211,7 @@ export class FileStorage implements Storage {
       fds: this.#fds,
       indexes: this.#indexes,
       fsync: this.#options.fsync,
+      log: this.#log,
       segmentBytes: () => Math.min(this.#topics.get(topic)?.config.segmentBytes ?? Infinity, this.#options.segmentBytes ?? Infinity),
     };
   }
@@ -220,7 +224,8 @@ export class FileStorage implements Storage {
     const every = (name: string, ms: number, work: () => Promise<void>): void => {
       const timer = this.#clock.setTimeout(async () => {
         if (!this.#open) return;
-        await work().catch(() => undefined); // a failing fsync surfaces on the next append or close
+        // A failure here surfaces again on the next append or close; until then, it is logged.
+        await work().catch((error: unknown) => this.#log.error(`${name} ${this.dir}`, `background ${name} of ${this.dir} failed: ${describeError(error)}`, { error }));
         if (this.#open) every(name, ms, work);
       }, ms);
       timer.unref?.();

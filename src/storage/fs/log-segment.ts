@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { LRUCache } from 'lru-cache';
 import { batchLastOffset, batchMaxTimestamp } from '../../codec/record-batch.js';
+import type { ProblemLog } from '../../logger.js';
 import { storageCorrupt, storageIo } from '../../errors.js';
 import { BatchReader, type WalkStart } from './batch-reader.js';
 import type { FdCache } from './fd-cache.js';
@@ -23,6 +24,8 @@ export interface SegmentContext {
   fds: FdCache;
   /** Loaded indexes of sealed segments, bounded; evicting one unloads it. */
   indexes: LRUCache<LogSegment, true>;
+  /** Where recovery reports what it repaired (a cut tail), so a repair is never silent. */
+  log: ProblemLog;
 }
 
 /** How much a read may still take: it stops once `bytes` reaches `maxBytes` (after one batch at least). */
@@ -313,6 +316,11 @@ export class LogSegment {
         } catch (error) {
           throw storageIo(`truncating ${this.logPath}`, error);
         }
+        this.#ctx.log.warn(
+          `torn tail ${this.logPath}`,
+          `cut ${fileSize - scan.end} bytes of torn tail from ${this.logPath} at byte ${scan.end} (${damage.reason}); the log ends at offset ${scan.nextOffset}`,
+          { file: this.logPath, position: scan.end },
+        );
       }
       if (fromStart) {
         // A full walk rebuilt the indexes: write them (the old ones may be stale or missing).
