@@ -47,8 +47,9 @@ export function defaultOf(f: ResolvedField): unknown {
       return d ?? '';
     case 'uuid':
       return d || ZERO_UUID;
-    case 'bytes':
     case 'records':
+      return null;
+    case 'bytes':
       return new Uint8Array(0);
     default:
       return d === undefined || d === '' ? 0 : parseInt64(d);

@@ -7,7 +7,7 @@
 // version decode to their spec default; fields left undefined encode as their spec default.
 // Kafka API 1 (Fetch): request and response, versions 0-17, flexible from 12.
 
-import { EMPTY_BYTES, notNull, unsupportedVersion } from '../codec-support.js';
+import { notNull, unsupportedVersion } from '../codec-support.js';
 import type { EncodeInput } from '../encode-input.js';
 import type { Reader } from '../reader.js';
 import type { RawTaggedField } from '../tagged-fields.js';
@@ -609,9 +609,9 @@ function encodeFetchResponsePartitionData(w: Writer, version: number, v: EncodeI
     w.writeInt32(v.preferredReadReplica ?? -1);
   }
   if (flexible) {
-    w.writeCompactNullableBytes(v.records === undefined ? EMPTY_BYTES : v.records);
+    w.writeCompactNullableBytes(v.records === undefined ? null : v.records);
   } else {
-    w.writeNullableBytes(v.records === undefined ? EMPTY_BYTES : v.records);
+    w.writeNullableBytes(v.records === undefined ? null : v.records);
   }
   if (flexible) {
     const unknown = v.unknownTaggedFields;

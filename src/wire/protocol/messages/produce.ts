@@ -7,7 +7,7 @@
 // version decode to their spec default; fields left undefined encode as their spec default.
 // Kafka API 0 (Produce): request and response, versions 0-11, flexible from 9.
 
-import { EMPTY_BYTES, notNull, unsupportedVersion } from '../codec-support.js';
+import { notNull, unsupportedVersion } from '../codec-support.js';
 import type { EncodeInput } from '../encode-input.js';
 import type { Reader } from '../reader.js';
 import type { RawTaggedField } from '../tagged-fields.js';
@@ -178,9 +178,9 @@ function encodeProduceRequestPartitionProduceData(w: Writer, version: number, v:
   const flexible = version >= 9;
   w.writeInt32(v.index ?? 0);
   if (flexible) {
-    w.writeCompactNullableBytes(v.records === undefined ? EMPTY_BYTES : v.records);
+    w.writeCompactNullableBytes(v.records === undefined ? null : v.records);
   } else {
-    w.writeNullableBytes(v.records === undefined ? EMPTY_BYTES : v.records);
+    w.writeNullableBytes(v.records === undefined ? null : v.records);
   }
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
