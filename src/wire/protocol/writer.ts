@@ -138,12 +138,15 @@ export class Writer {
     return this.finish();
   }
 
+  // The position is taken before the slab is read: #room may move to a new slab.
   writeInt8(v: number): void {
-    this.#slab[this.#room(1)] = v;
+    const p = this.#room(1);
+    this.#slab[p] = v;
   }
 
   writeBool(v: boolean): void {
-    this.#slab[this.#room(1)] = v ? 1 : 0;
+    const p = this.#room(1);
+    this.#slab[p] = v ? 1 : 0;
   }
 
   writeInt16(v: number): void {
