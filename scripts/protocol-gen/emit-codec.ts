@@ -292,6 +292,8 @@ class StructEmitter {
     const head: string[] = [];
     const usesVersion = s.isTopLevel || this.usesFlexible || body.some((l) => /\bversion\b/.test(l));
     if (s.isTopLevel) {
+      const [lo, hi] = this.msg.spec.validVersions;
+      head.push(`/** Decodes a ${name} body (the bytes after the header) of version ${lo}-${hi}. */`);
       head.push(`export function decode${name}(r: Reader, version: number): ${name} {`);
       head.push(...this.versionCheck());
     } else {
@@ -487,6 +489,8 @@ class StructEmitter {
     const head: string[] = [];
     const params = `w: Writer, version: number, ${body.some((l) => /\bv\./.test(l)) ? 'v' : '_v'}: EncodeInput<${name}>`;
     if (s.isTopLevel) {
+      const [lo, hi] = this.msg.spec.validVersions;
+      head.push(`/** Encodes a ${name} body of version ${lo}-${hi}; fields left undefined are written as their defaults. */`);
       head.push(`export function encode${name}(${params}): void {`);
       head.push(...this.versionCheck());
     } else {

@@ -42,6 +42,20 @@ export interface ResolvedMessage {
 
 export const camelCase = (name: string): string => name.charAt(0).toLowerCase() + name.slice(1);
 
+/**
+ * A struct's TypeScript name, unique across all APIs: Kafka's name under the message's name —
+ * kept if it already starts with it (MetadataResponseTopic), with the API's name replaced
+ * (FetchRequest's FetchPartition → FetchRequestPartition), else prefixed (NodeEndpoint →
+ * FetchResponseNodeEndpoint).
+ */
+export function structTsName(messageName: string, structName: string): string {
+  if (structName.startsWith(messageName)) return structName;
+  const api = messageName.replace(/(Request|Response)$/, '');
+  const rest = structName.slice(api.length);
+  if (api !== messageName && structName.startsWith(api) && /^[A-Z]/.test(rest)) return `${messageName}${rest}`;
+  return `${messageName}${structName}`;
+}
+
 export function resolveMessage(spec: MessageSpec): ResolvedMessage {
   const byName = new Map<string, ResolvedStruct>();
   const order: ResolvedStruct[] = [];
@@ -57,7 +71,7 @@ export function resolveMessage(spec: MessageSpec): ResolvedMessage {
     if (!fields) throw new Error(`${where}: unknown struct ${name}`);
     const struct: ResolvedStruct = {
       kafkaName: name,
-      tsName: name.startsWith(spec.name) ? name : `${spec.name}${name}`,
+      tsName: structTsName(spec.name, name),
       fields: [],
       possible: null,
       isTopLevel: false,

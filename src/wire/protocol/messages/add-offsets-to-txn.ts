@@ -35,6 +35,7 @@ export interface AddOffsetsToTxnResponse {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a AddOffsetsToTxnRequest body (the bytes after the header) of version 0-4. */
 export function decodeAddOffsetsToTxnRequest(r: Reader, version: number): AddOffsetsToTxnRequest {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('AddOffsetsToTxnRequest', version, 0, 4);
   const flexible = version >= 3;
@@ -46,6 +47,7 @@ export function decodeAddOffsetsToTxnRequest(r: Reader, version: number): AddOff
   return { transactionalId: $transactionalId, producerId: $producerId, producerEpoch: $producerEpoch, groupId: $groupId, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a AddOffsetsToTxnRequest body of version 0-4; fields left undefined are written as their defaults. */
 export function encodeAddOffsetsToTxnRequest(w: Writer, version: number, v: EncodeInput<AddOffsetsToTxnRequest>): void {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('AddOffsetsToTxnRequest', version, 0, 4);
   const flexible = version >= 3;
@@ -66,6 +68,7 @@ export function encodeAddOffsetsToTxnRequest(w: Writer, version: number, v: Enco
   }
 }
 
+/** Decodes a AddOffsetsToTxnResponse body (the bytes after the header) of version 0-4. */
 export function decodeAddOffsetsToTxnResponse(r: Reader, version: number): AddOffsetsToTxnResponse {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('AddOffsetsToTxnResponse', version, 0, 4);
   const flexible = version >= 3;
@@ -75,6 +78,7 @@ export function decodeAddOffsetsToTxnResponse(r: Reader, version: number): AddOf
   return { throttleTimeMs: $throttleTimeMs, errorCode: $errorCode, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a AddOffsetsToTxnResponse body of version 0-4; fields left undefined are written as their defaults. */
 export function encodeAddOffsetsToTxnResponse(w: Writer, version: number, v: EncodeInput<AddOffsetsToTxnResponse>): void {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('AddOffsetsToTxnResponse', version, 0, 4);
   const flexible = version >= 3;

@@ -15,7 +15,7 @@ import type { Writer } from '../writer.js';
 
 export interface AddPartitionsToTxnRequest {
   /** []AddPartitionsToTxnTransaction, versions 4+ */
-  transactions: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction[];
+  transactions: AddPartitionsToTxnRequestTransaction[];
   /** string, versions 0-3 */
   v3AndBelowTransactionalId: string;
   /** int64, versions 0-3 */
@@ -23,12 +23,12 @@ export interface AddPartitionsToTxnRequest {
   /** int16, versions 0-3 */
   v3AndBelowProducerEpoch: number;
   /** []AddPartitionsToTxnTopic, versions 0-3 */
-  v3AndBelowTopics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[];
+  v3AndBelowTopics: AddPartitionsToTxnRequestTopic[];
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface AddPartitionsToTxnRequestAddPartitionsToTxnTransaction {
+export interface AddPartitionsToTxnRequestTransaction {
   /** string, versions 4+ */
   transactionalId: string;
   /** int64, versions 4+ */
@@ -38,12 +38,12 @@ export interface AddPartitionsToTxnRequestAddPartitionsToTxnTransaction {
   /** bool, versions 4+; default false */
   verifyOnly: boolean;
   /** []AddPartitionsToTxnTopic, versions 4+ */
-  topics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[];
+  topics: AddPartitionsToTxnRequestTopic[];
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface AddPartitionsToTxnRequestAddPartitionsToTxnTopic {
+export interface AddPartitionsToTxnRequestTopic {
   /** string, versions 0+ */
   name: string;
   /** []int32, versions 0+ */
@@ -58,32 +58,32 @@ export interface AddPartitionsToTxnResponse {
   /** int16, versions 4+; ignorable */
   errorCode: number;
   /** []AddPartitionsToTxnResult, versions 4+ */
-  resultsByTransaction: AddPartitionsToTxnResponseAddPartitionsToTxnResult[];
+  resultsByTransaction: AddPartitionsToTxnResponseResult[];
   /** []AddPartitionsToTxnTopicResult, versions 0-3 */
-  resultsByTopicV3AndBelow: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[];
+  resultsByTopicV3AndBelow: AddPartitionsToTxnResponseTopicResult[];
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface AddPartitionsToTxnResponseAddPartitionsToTxnResult {
+export interface AddPartitionsToTxnResponseResult {
   /** string, versions 4+ */
   transactionalId: string;
   /** []AddPartitionsToTxnTopicResult, versions 4+ */
-  topicResults: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[];
+  topicResults: AddPartitionsToTxnResponseTopicResult[];
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult {
+export interface AddPartitionsToTxnResponseTopicResult {
   /** string, versions 0+ */
   name: string;
   /** []AddPartitionsToTxnPartitionResult, versions 0+ */
-  resultsByPartition: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[];
+  resultsByPartition: AddPartitionsToTxnResponsePartitionResult[];
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult {
+export interface AddPartitionsToTxnResponsePartitionResult {
   /** int32, versions 0+ */
   partitionIndex: number;
   /** int16, versions 0+ */
@@ -92,23 +92,25 @@ export interface AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a AddPartitionsToTxnRequest body (the bytes after the header) of version 0-5. */
 export function decodeAddPartitionsToTxnRequest(r: Reader, version: number): AddPartitionsToTxnRequest {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('AddPartitionsToTxnRequest', version, 0, 5);
   const flexible = version >= 3;
-  const $transactions = version >= 4 ? notNull(decodeAddPartitionsToTxnRequestAddPartitionsToTxnTransactionArray(r, version, true), 'AddPartitionsToTxnRequest.transactions', version) : [];
+  const $transactions = version >= 4 ? notNull(decodeAddPartitionsToTxnRequestTransactionArray(r, version, true), 'AddPartitionsToTxnRequest.transactions', version) : [];
   const $v3AndBelowTransactionalId = version <= 3 ? (flexible ? r.readCompactString() : r.readString()) : "";
   const $v3AndBelowProducerId = version <= 3 ? r.readInt64() : 0;
   const $v3AndBelowProducerEpoch = version <= 3 ? r.readInt16() : 0;
-  const $v3AndBelowTopics = version <= 3 ? notNull(decodeAddPartitionsToTxnRequestAddPartitionsToTxnTopicArray(r, version, flexible), 'AddPartitionsToTxnRequest.v3AndBelowTopics', version) : [];
+  const $v3AndBelowTopics = version <= 3 ? notNull(decodeAddPartitionsToTxnRequestTopicArray(r, version, flexible), 'AddPartitionsToTxnRequest.v3AndBelowTopics', version) : [];
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { transactions: $transactions, v3AndBelowTransactionalId: $v3AndBelowTransactionalId, v3AndBelowProducerId: $v3AndBelowProducerId, v3AndBelowProducerEpoch: $v3AndBelowProducerEpoch, v3AndBelowTopics: $v3AndBelowTopics, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a AddPartitionsToTxnRequest body of version 0-5; fields left undefined are written as their defaults. */
 export function encodeAddPartitionsToTxnRequest(w: Writer, version: number, v: EncodeInput<AddPartitionsToTxnRequest>): void {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('AddPartitionsToTxnRequest', version, 0, 5);
   const flexible = version >= 3;
   if (version >= 4) {
-    encodeAddPartitionsToTxnRequestAddPartitionsToTxnTransactionArray(w, version, true, v.transactions ?? []);
+    encodeAddPartitionsToTxnRequestTransactionArray(w, version, true, v.transactions ?? []);
   }
   if (version <= 3) {
     if (flexible) {
@@ -124,41 +126,41 @@ export function encodeAddPartitionsToTxnRequest(w: Writer, version: number, v: E
     w.writeInt16(v.v3AndBelowProducerEpoch ?? 0);
   }
   if (version <= 3) {
-    encodeAddPartitionsToTxnRequestAddPartitionsToTxnTopicArray(w, version, flexible, v.v3AndBelowTopics ?? []);
+    encodeAddPartitionsToTxnRequestTopicArray(w, version, flexible, v.v3AndBelowTopics ?? []);
   }
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: Reader, version: number): AddPartitionsToTxnRequestAddPartitionsToTxnTransaction {
+function decodeAddPartitionsToTxnRequestTransaction(r: Reader, version: number): AddPartitionsToTxnRequestTransaction {
   const $transactionalId = r.readCompactString();
   const $producerId = r.readInt64();
   const $producerEpoch = r.readInt16();
   const $verifyOnly = r.readBool();
-  const $topics = notNull(decodeAddPartitionsToTxnRequestAddPartitionsToTxnTopicArray(r, version, true), 'AddPartitionsToTxnRequestAddPartitionsToTxnTransaction.topics', version);
+  const $topics = notNull(decodeAddPartitionsToTxnRequestTopicArray(r, version, true), 'AddPartitionsToTxnRequestTransaction.topics', version);
   const $unknownTaggedFields = r.readUnknownTaggedFields();
   return { transactionalId: $transactionalId, producerId: $producerId, producerEpoch: $producerEpoch, verifyOnly: $verifyOnly, topics: $topics, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(w: Writer, version: number, v: EncodeInput<AddPartitionsToTxnRequestAddPartitionsToTxnTransaction>): void {
+function encodeAddPartitionsToTxnRequestTransaction(w: Writer, version: number, v: EncodeInput<AddPartitionsToTxnRequestTransaction>): void {
   w.writeCompactString(v.transactionalId ?? "");
   w.writeInt64(v.producerId ?? 0);
   w.writeInt16(v.producerEpoch ?? 0);
   w.writeBool(v.verifyOnly ?? false);
-  encodeAddPartitionsToTxnRequestAddPartitionsToTxnTopicArray(w, version, true, v.topics ?? []);
+  encodeAddPartitionsToTxnRequestTopicArray(w, version, true, v.topics ?? []);
   w.writeUnknownTaggedFields(v.unknownTaggedFields);
 }
 
-function decodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r: Reader, version: number): AddPartitionsToTxnRequestAddPartitionsToTxnTopic {
+function decodeAddPartitionsToTxnRequestTopic(r: Reader, version: number): AddPartitionsToTxnRequestTopic {
   const flexible = version >= 3;
   const $name = (flexible ? r.readCompactString() : r.readString());
-  const $partitions = notNull(r.readInt32Array(flexible), 'AddPartitionsToTxnRequestAddPartitionsToTxnTopic.partitions', version);
+  const $partitions = notNull(r.readInt32Array(flexible), 'AddPartitionsToTxnRequestTopic.partitions', version);
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { name: $name, partitions: $partitions, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w: Writer, version: number, v: EncodeInput<AddPartitionsToTxnRequestAddPartitionsToTxnTopic>): void {
+function encodeAddPartitionsToTxnRequestTopic(w: Writer, version: number, v: EncodeInput<AddPartitionsToTxnRequestTopic>): void {
   const flexible = version >= 3;
   if (flexible) {
     w.writeCompactString(v.name ?? "");
@@ -171,51 +173,53 @@ function encodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w: Writer, versi
   }
 }
 
-function decodeAddPartitionsToTxnRequestAddPartitionsToTxnTransactionArray(r: Reader, version: number, compact: boolean): AddPartitionsToTxnRequestAddPartitionsToTxnTransaction[] | null {
+function decodeAddPartitionsToTxnRequestTransactionArray(r: Reader, version: number, compact: boolean): AddPartitionsToTxnRequestTransaction[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r, version));
+  const out: AddPartitionsToTxnRequestTransaction[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeAddPartitionsToTxnRequestTransaction(r, version));
   return out;
 }
 
-function encodeAddPartitionsToTxnRequestAddPartitionsToTxnTransactionArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<AddPartitionsToTxnRequestAddPartitionsToTxnTransaction>[] | null): void {
+function encodeAddPartitionsToTxnRequestTransactionArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<AddPartitionsToTxnRequestTransaction>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(w, version, value);
+  for (const value of values) encodeAddPartitionsToTxnRequestTransaction(w, version, value);
 }
 
-function decodeAddPartitionsToTxnRequestAddPartitionsToTxnTopicArray(r: Reader, version: number, compact: boolean): AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] | null {
+function decodeAddPartitionsToTxnRequestTopicArray(r: Reader, version: number, compact: boolean): AddPartitionsToTxnRequestTopic[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, version));
+  const out: AddPartitionsToTxnRequestTopic[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeAddPartitionsToTxnRequestTopic(r, version));
   return out;
 }
 
-function encodeAddPartitionsToTxnRequestAddPartitionsToTxnTopicArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<AddPartitionsToTxnRequestAddPartitionsToTxnTopic>[] | null): void {
+function encodeAddPartitionsToTxnRequestTopicArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<AddPartitionsToTxnRequestTopic>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w, version, value);
+  for (const value of values) encodeAddPartitionsToTxnRequestTopic(w, version, value);
 }
 
+/** Decodes a AddPartitionsToTxnResponse body (the bytes after the header) of version 0-5. */
 export function decodeAddPartitionsToTxnResponse(r: Reader, version: number): AddPartitionsToTxnResponse {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('AddPartitionsToTxnResponse', version, 0, 5);
   const flexible = version >= 3;
   const $throttleTimeMs = r.readInt32();
   const $errorCode = version >= 4 ? r.readInt16() : 0;
-  const $resultsByTransaction = version >= 4 ? notNull(decodeAddPartitionsToTxnResponseAddPartitionsToTxnResultArray(r, version, true), 'AddPartitionsToTxnResponse.resultsByTransaction', version) : [];
-  const $resultsByTopicV3AndBelow = version <= 3 ? notNull(decodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResultArray(r, version, flexible), 'AddPartitionsToTxnResponse.resultsByTopicV3AndBelow', version) : [];
+  const $resultsByTransaction = version >= 4 ? notNull(decodeAddPartitionsToTxnResponseResultArray(r, version, true), 'AddPartitionsToTxnResponse.resultsByTransaction', version) : [];
+  const $resultsByTopicV3AndBelow = version <= 3 ? notNull(decodeAddPartitionsToTxnResponseTopicResultArray(r, version, flexible), 'AddPartitionsToTxnResponse.resultsByTopicV3AndBelow', version) : [];
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { throttleTimeMs: $throttleTimeMs, errorCode: $errorCode, resultsByTransaction: $resultsByTransaction, resultsByTopicV3AndBelow: $resultsByTopicV3AndBelow, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a AddPartitionsToTxnResponse body of version 0-5; fields left undefined are written as their defaults. */
 export function encodeAddPartitionsToTxnResponse(w: Writer, version: number, v: EncodeInput<AddPartitionsToTxnResponse>): void {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('AddPartitionsToTxnResponse', version, 0, 5);
   const flexible = version >= 3;
@@ -224,51 +228,51 @@ export function encodeAddPartitionsToTxnResponse(w: Writer, version: number, v: 
     w.writeInt16(v.errorCode ?? 0);
   }
   if (version >= 4) {
-    encodeAddPartitionsToTxnResponseAddPartitionsToTxnResultArray(w, version, true, v.resultsByTransaction ?? []);
+    encodeAddPartitionsToTxnResponseResultArray(w, version, true, v.resultsByTransaction ?? []);
   }
   if (version <= 3) {
-    encodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResultArray(w, version, flexible, v.resultsByTopicV3AndBelow ?? []);
+    encodeAddPartitionsToTxnResponseTopicResultArray(w, version, flexible, v.resultsByTopicV3AndBelow ?? []);
   }
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeAddPartitionsToTxnResponseAddPartitionsToTxnResult(r: Reader, version: number): AddPartitionsToTxnResponseAddPartitionsToTxnResult {
+function decodeAddPartitionsToTxnResponseResult(r: Reader, version: number): AddPartitionsToTxnResponseResult {
   const $transactionalId = r.readCompactString();
-  const $topicResults = notNull(decodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResultArray(r, version, true), 'AddPartitionsToTxnResponseAddPartitionsToTxnResult.topicResults', version);
+  const $topicResults = notNull(decodeAddPartitionsToTxnResponseTopicResultArray(r, version, true), 'AddPartitionsToTxnResponseResult.topicResults', version);
   const $unknownTaggedFields = r.readUnknownTaggedFields();
   return { transactionalId: $transactionalId, topicResults: $topicResults, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeAddPartitionsToTxnResponseAddPartitionsToTxnResult(w: Writer, version: number, v: EncodeInput<AddPartitionsToTxnResponseAddPartitionsToTxnResult>): void {
+function encodeAddPartitionsToTxnResponseResult(w: Writer, version: number, v: EncodeInput<AddPartitionsToTxnResponseResult>): void {
   w.writeCompactString(v.transactionalId ?? "");
-  encodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResultArray(w, version, true, v.topicResults ?? []);
+  encodeAddPartitionsToTxnResponseTopicResultArray(w, version, true, v.topicResults ?? []);
   w.writeUnknownTaggedFields(v.unknownTaggedFields);
 }
 
-function decodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r: Reader, version: number): AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult {
+function decodeAddPartitionsToTxnResponseTopicResult(r: Reader, version: number): AddPartitionsToTxnResponseTopicResult {
   const flexible = version >= 3;
   const $name = (flexible ? r.readCompactString() : r.readString());
-  const $resultsByPartition = notNull(decodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultArray(r, version, flexible), 'AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult.resultsByPartition', version);
+  const $resultsByPartition = notNull(decodeAddPartitionsToTxnResponsePartitionResultArray(r, version, flexible), 'AddPartitionsToTxnResponseTopicResult.resultsByPartition', version);
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { name: $name, resultsByPartition: $resultsByPartition, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(w: Writer, version: number, v: EncodeInput<AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult>): void {
+function encodeAddPartitionsToTxnResponseTopicResult(w: Writer, version: number, v: EncodeInput<AddPartitionsToTxnResponseTopicResult>): void {
   const flexible = version >= 3;
   if (flexible) {
     w.writeCompactString(v.name ?? "");
   } else {
     w.writeString(v.name ?? "");
   }
-  encodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultArray(w, version, flexible, v.resultsByPartition ?? []);
+  encodeAddPartitionsToTxnResponsePartitionResultArray(w, version, flexible, v.resultsByPartition ?? []);
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r: Reader, version: number): AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult {
+function decodeAddPartitionsToTxnResponsePartitionResult(r: Reader, version: number): AddPartitionsToTxnResponsePartitionResult {
   const flexible = version >= 3;
   const $partitionIndex = r.readInt32();
   const $partitionErrorCode = r.readInt16();
@@ -276,7 +280,7 @@ function decodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r: Re
   return { partitionIndex: $partitionIndex, partitionErrorCode: $partitionErrorCode, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(w: Writer, version: number, v: EncodeInput<AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult>): void {
+function encodeAddPartitionsToTxnResponsePartitionResult(w: Writer, version: number, v: EncodeInput<AddPartitionsToTxnResponsePartitionResult>): void {
   const flexible = version >= 3;
   w.writeInt32(v.partitionIndex ?? 0);
   w.writeInt16(v.partitionErrorCode ?? 0);
@@ -285,53 +289,53 @@ function encodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(w: Wr
   }
 }
 
-function decodeAddPartitionsToTxnResponseAddPartitionsToTxnResultArray(r: Reader, version: number, compact: boolean): AddPartitionsToTxnResponseAddPartitionsToTxnResult[] | null {
+function decodeAddPartitionsToTxnResponseResultArray(r: Reader, version: number, compact: boolean): AddPartitionsToTxnResponseResult[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: AddPartitionsToTxnResponseAddPartitionsToTxnResult[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeAddPartitionsToTxnResponseAddPartitionsToTxnResult(r, version));
+  const out: AddPartitionsToTxnResponseResult[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeAddPartitionsToTxnResponseResult(r, version));
   return out;
 }
 
-function encodeAddPartitionsToTxnResponseAddPartitionsToTxnResultArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<AddPartitionsToTxnResponseAddPartitionsToTxnResult>[] | null): void {
+function encodeAddPartitionsToTxnResponseResultArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<AddPartitionsToTxnResponseResult>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeAddPartitionsToTxnResponseAddPartitionsToTxnResult(w, version, value);
+  for (const value of values) encodeAddPartitionsToTxnResponseResult(w, version, value);
 }
 
-function decodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResultArray(r: Reader, version: number, compact: boolean): AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] | null {
+function decodeAddPartitionsToTxnResponseTopicResultArray(r: Reader, version: number, compact: boolean): AddPartitionsToTxnResponseTopicResult[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, version));
+  const out: AddPartitionsToTxnResponseTopicResult[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeAddPartitionsToTxnResponseTopicResult(r, version));
   return out;
 }
 
-function encodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResultArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult>[] | null): void {
+function encodeAddPartitionsToTxnResponseTopicResultArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<AddPartitionsToTxnResponseTopicResult>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(w, version, value);
+  for (const value of values) encodeAddPartitionsToTxnResponseTopicResult(w, version, value);
 }
 
-function decodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultArray(r: Reader, version: number, compact: boolean): AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[] | null {
+function decodeAddPartitionsToTxnResponsePartitionResultArray(r: Reader, version: number, compact: boolean): AddPartitionsToTxnResponsePartitionResult[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r, version));
+  const out: AddPartitionsToTxnResponsePartitionResult[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeAddPartitionsToTxnResponsePartitionResult(r, version));
   return out;
 }
 
-function encodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult>[] | null): void {
+function encodeAddPartitionsToTxnResponsePartitionResultArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<AddPartitionsToTxnResponsePartitionResult>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(w, version, value);
+  for (const value of values) encodeAddPartitionsToTxnResponsePartitionResult(w, version, value);
 }

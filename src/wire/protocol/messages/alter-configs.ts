@@ -15,14 +15,14 @@ import type { Writer } from '../writer.js';
 
 export interface AlterConfigsRequest {
   /** []AlterConfigsResource, versions 0+ */
-  resources: AlterConfigsRequestAlterConfigsResource[];
+  resources: AlterConfigsRequestResource[];
   /** bool, versions 0+ */
   validateOnly: boolean;
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface AlterConfigsRequestAlterConfigsResource {
+export interface AlterConfigsRequestResource {
   /** int8, versions 0+ */
   resourceType: number;
   /** string, versions 0+ */
@@ -46,12 +46,12 @@ export interface AlterConfigsResponse {
   /** int32, versions 0+ */
   throttleTimeMs: number;
   /** []AlterConfigsResourceResponse, versions 0+ */
-  responses: AlterConfigsResponseAlterConfigsResourceResponse[];
+  responses: AlterConfigsResponseResourceResponse[];
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface AlterConfigsResponseAlterConfigsResourceResponse {
+export interface AlterConfigsResponseResourceResponse {
   /** int16, versions 0+ */
   errorCode: number;
   /** string, versions 0+; nullable 0+ */
@@ -64,35 +64,37 @@ export interface AlterConfigsResponseAlterConfigsResourceResponse {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a AlterConfigsRequest body (the bytes after the header) of version 0-2. */
 export function decodeAlterConfigsRequest(r: Reader, version: number): AlterConfigsRequest {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('AlterConfigsRequest', version, 0, 2);
   const flexible = version >= 2;
-  const $resources = notNull(decodeAlterConfigsRequestAlterConfigsResourceArray(r, version, flexible), 'AlterConfigsRequest.resources', version);
+  const $resources = notNull(decodeAlterConfigsRequestResourceArray(r, version, flexible), 'AlterConfigsRequest.resources', version);
   const $validateOnly = r.readBool();
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { resources: $resources, validateOnly: $validateOnly, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a AlterConfigsRequest body of version 0-2; fields left undefined are written as their defaults. */
 export function encodeAlterConfigsRequest(w: Writer, version: number, v: EncodeInput<AlterConfigsRequest>): void {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('AlterConfigsRequest', version, 0, 2);
   const flexible = version >= 2;
-  encodeAlterConfigsRequestAlterConfigsResourceArray(w, version, flexible, v.resources ?? []);
+  encodeAlterConfigsRequestResourceArray(w, version, flexible, v.resources ?? []);
   w.writeBool(v.validateOnly ?? false);
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeAlterConfigsRequestAlterConfigsResource(r: Reader, version: number): AlterConfigsRequestAlterConfigsResource {
+function decodeAlterConfigsRequestResource(r: Reader, version: number): AlterConfigsRequestResource {
   const flexible = version >= 2;
   const $resourceType = r.readInt8();
   const $resourceName = (flexible ? r.readCompactString() : r.readString());
-  const $configs = notNull(decodeAlterConfigsRequestAlterableConfigArray(r, version, flexible), 'AlterConfigsRequestAlterConfigsResource.configs', version);
+  const $configs = notNull(decodeAlterConfigsRequestAlterableConfigArray(r, version, flexible), 'AlterConfigsRequestResource.configs', version);
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { resourceType: $resourceType, resourceName: $resourceName, configs: $configs, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeAlterConfigsRequestAlterConfigsResource(w: Writer, version: number, v: EncodeInput<AlterConfigsRequestAlterConfigsResource>): void {
+function encodeAlterConfigsRequestResource(w: Writer, version: number, v: EncodeInput<AlterConfigsRequestResource>): void {
   const flexible = version >= 2;
   w.writeInt8(v.resourceType ?? 0);
   if (flexible) {
@@ -131,21 +133,21 @@ function encodeAlterConfigsRequestAlterableConfig(w: Writer, version: number, v:
   }
 }
 
-function decodeAlterConfigsRequestAlterConfigsResourceArray(r: Reader, version: number, compact: boolean): AlterConfigsRequestAlterConfigsResource[] | null {
+function decodeAlterConfigsRequestResourceArray(r: Reader, version: number, compact: boolean): AlterConfigsRequestResource[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: AlterConfigsRequestAlterConfigsResource[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeAlterConfigsRequestAlterConfigsResource(r, version));
+  const out: AlterConfigsRequestResource[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeAlterConfigsRequestResource(r, version));
   return out;
 }
 
-function encodeAlterConfigsRequestAlterConfigsResourceArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<AlterConfigsRequestAlterConfigsResource>[] | null): void {
+function encodeAlterConfigsRequestResourceArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<AlterConfigsRequestResource>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeAlterConfigsRequestAlterConfigsResource(w, version, value);
+  for (const value of values) encodeAlterConfigsRequestResource(w, version, value);
 }
 
 function decodeAlterConfigsRequestAlterableConfigArray(r: Reader, version: number, compact: boolean): AlterConfigsRequestAlterableConfig[] | null {
@@ -165,26 +167,28 @@ function encodeAlterConfigsRequestAlterableConfigArray(w: Writer, version: numbe
   for (const value of values) encodeAlterConfigsRequestAlterableConfig(w, version, value);
 }
 
+/** Decodes a AlterConfigsResponse body (the bytes after the header) of version 0-2. */
 export function decodeAlterConfigsResponse(r: Reader, version: number): AlterConfigsResponse {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('AlterConfigsResponse', version, 0, 2);
   const flexible = version >= 2;
   const $throttleTimeMs = r.readInt32();
-  const $responses = notNull(decodeAlterConfigsResponseAlterConfigsResourceResponseArray(r, version, flexible), 'AlterConfigsResponse.responses', version);
+  const $responses = notNull(decodeAlterConfigsResponseResourceResponseArray(r, version, flexible), 'AlterConfigsResponse.responses', version);
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { throttleTimeMs: $throttleTimeMs, responses: $responses, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a AlterConfigsResponse body of version 0-2; fields left undefined are written as their defaults. */
 export function encodeAlterConfigsResponse(w: Writer, version: number, v: EncodeInput<AlterConfigsResponse>): void {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('AlterConfigsResponse', version, 0, 2);
   const flexible = version >= 2;
   w.writeInt32(v.throttleTimeMs ?? 0);
-  encodeAlterConfigsResponseAlterConfigsResourceResponseArray(w, version, flexible, v.responses ?? []);
+  encodeAlterConfigsResponseResourceResponseArray(w, version, flexible, v.responses ?? []);
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeAlterConfigsResponseAlterConfigsResourceResponse(r: Reader, version: number): AlterConfigsResponseAlterConfigsResourceResponse {
+function decodeAlterConfigsResponseResourceResponse(r: Reader, version: number): AlterConfigsResponseResourceResponse {
   const flexible = version >= 2;
   const $errorCode = r.readInt16();
   const $errorMessage = (flexible ? r.readCompactNullableString() : r.readNullableString());
@@ -194,7 +198,7 @@ function decodeAlterConfigsResponseAlterConfigsResourceResponse(r: Reader, versi
   return { errorCode: $errorCode, errorMessage: $errorMessage, resourceType: $resourceType, resourceName: $resourceName, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeAlterConfigsResponseAlterConfigsResourceResponse(w: Writer, version: number, v: EncodeInput<AlterConfigsResponseAlterConfigsResourceResponse>): void {
+function encodeAlterConfigsResponseResourceResponse(w: Writer, version: number, v: EncodeInput<AlterConfigsResponseResourceResponse>): void {
   const flexible = version >= 2;
   w.writeInt16(v.errorCode ?? 0);
   if (flexible) {
@@ -213,19 +217,19 @@ function encodeAlterConfigsResponseAlterConfigsResourceResponse(w: Writer, versi
   }
 }
 
-function decodeAlterConfigsResponseAlterConfigsResourceResponseArray(r: Reader, version: number, compact: boolean): AlterConfigsResponseAlterConfigsResourceResponse[] | null {
+function decodeAlterConfigsResponseResourceResponseArray(r: Reader, version: number, compact: boolean): AlterConfigsResponseResourceResponse[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: AlterConfigsResponseAlterConfigsResourceResponse[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeAlterConfigsResponseAlterConfigsResourceResponse(r, version));
+  const out: AlterConfigsResponseResourceResponse[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeAlterConfigsResponseResourceResponse(r, version));
   return out;
 }
 
-function encodeAlterConfigsResponseAlterConfigsResourceResponseArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<AlterConfigsResponseAlterConfigsResourceResponse>[] | null): void {
+function encodeAlterConfigsResponseResourceResponseArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<AlterConfigsResponseResourceResponse>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeAlterConfigsResponseAlterConfigsResourceResponse(w, version, value);
+  for (const value of values) encodeAlterConfigsResponseResourceResponse(w, version, value);
 }

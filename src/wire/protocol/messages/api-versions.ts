@@ -74,6 +74,7 @@ export interface ApiVersionsResponseFinalizedFeatureKey {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a ApiVersionsRequest body (the bytes after the header) of version 0-4. */
 export function decodeApiVersionsRequest(r: Reader, version: number): ApiVersionsRequest {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('ApiVersionsRequest', version, 0, 4);
   const flexible = version >= 3;
@@ -83,6 +84,7 @@ export function decodeApiVersionsRequest(r: Reader, version: number): ApiVersion
   return { clientSoftwareName: $clientSoftwareName, clientSoftwareVersion: $clientSoftwareVersion, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a ApiVersionsRequest body of version 0-4; fields left undefined are written as their defaults. */
 export function encodeApiVersionsRequest(w: Writer, version: number, v: EncodeInput<ApiVersionsRequest>): void {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('ApiVersionsRequest', version, 0, 4);
   const flexible = version >= 3;
@@ -97,6 +99,7 @@ export function encodeApiVersionsRequest(w: Writer, version: number, v: EncodeIn
   }
 }
 
+/** Decodes a ApiVersionsResponse body (the bytes after the header) of version 0-4. */
 export function decodeApiVersionsResponse(r: Reader, version: number): ApiVersionsResponse {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('ApiVersionsResponse', version, 0, 4);
   const flexible = version >= 3;
@@ -136,6 +139,7 @@ export function decodeApiVersionsResponse(r: Reader, version: number): ApiVersio
   return { errorCode: $errorCode, apiKeys: $apiKeys, throttleTimeMs: $throttleTimeMs, supportedFeatures: $supportedFeatures, finalizedFeaturesEpoch: $finalizedFeaturesEpoch, finalizedFeatures: $finalizedFeatures, zkMigrationReady: $zkMigrationReady, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a ApiVersionsResponse body of version 0-4; fields left undefined are written as their defaults. */
 export function encodeApiVersionsResponse(w: Writer, version: number, v: EncodeInput<ApiVersionsResponse>): void {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('ApiVersionsResponse', version, 0, 4);
   const flexible = version >= 3;

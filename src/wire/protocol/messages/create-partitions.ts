@@ -15,7 +15,7 @@ import type { Writer } from '../writer.js';
 
 export interface CreatePartitionsRequest {
   /** []CreatePartitionsTopic, versions 0+ */
-  topics: CreatePartitionsRequestCreatePartitionsTopic[];
+  topics: CreatePartitionsRequestTopic[];
   /** int32, versions 0+ */
   timeoutMs: number;
   /** bool, versions 0+ */
@@ -24,18 +24,18 @@ export interface CreatePartitionsRequest {
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface CreatePartitionsRequestCreatePartitionsTopic {
+export interface CreatePartitionsRequestTopic {
   /** string, versions 0+ */
   name: string;
   /** int32, versions 0+ */
   count: number;
   /** []CreatePartitionsAssignment, versions 0+; nullable 0+ */
-  assignments: CreatePartitionsRequestCreatePartitionsAssignment[] | null;
+  assignments: CreatePartitionsRequestAssignment[] | null;
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface CreatePartitionsRequestCreatePartitionsAssignment {
+export interface CreatePartitionsRequestAssignment {
   /** []int32, versions 0+ */
   brokerIds: number[];
   /** Tagged fields this version does not know, kept to be written back. */
@@ -46,12 +46,12 @@ export interface CreatePartitionsResponse {
   /** int32, versions 0+ */
   throttleTimeMs: number;
   /** []CreatePartitionsTopicResult, versions 0+ */
-  results: CreatePartitionsResponseCreatePartitionsTopicResult[];
+  results: CreatePartitionsResponseTopicResult[];
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface CreatePartitionsResponseCreatePartitionsTopicResult {
+export interface CreatePartitionsResponseTopicResult {
   /** string, versions 0+ */
   name: string;
   /** int16, versions 0+ */
@@ -62,20 +62,22 @@ export interface CreatePartitionsResponseCreatePartitionsTopicResult {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a CreatePartitionsRequest body (the bytes after the header) of version 0-3. */
 export function decodeCreatePartitionsRequest(r: Reader, version: number): CreatePartitionsRequest {
   if (!(version >= 0 && version <= 3)) throw unsupportedVersion('CreatePartitionsRequest', version, 0, 3);
   const flexible = version >= 2;
-  const $topics = notNull(decodeCreatePartitionsRequestCreatePartitionsTopicArray(r, version, flexible), 'CreatePartitionsRequest.topics', version);
+  const $topics = notNull(decodeCreatePartitionsRequestTopicArray(r, version, flexible), 'CreatePartitionsRequest.topics', version);
   const $timeoutMs = r.readInt32();
   const $validateOnly = r.readBool();
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { topics: $topics, timeoutMs: $timeoutMs, validateOnly: $validateOnly, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a CreatePartitionsRequest body of version 0-3; fields left undefined are written as their defaults. */
 export function encodeCreatePartitionsRequest(w: Writer, version: number, v: EncodeInput<CreatePartitionsRequest>): void {
   if (!(version >= 0 && version <= 3)) throw unsupportedVersion('CreatePartitionsRequest', version, 0, 3);
   const flexible = version >= 2;
-  encodeCreatePartitionsRequestCreatePartitionsTopicArray(w, version, flexible, v.topics ?? []);
+  encodeCreatePartitionsRequestTopicArray(w, version, flexible, v.topics ?? []);
   w.writeInt32(v.timeoutMs ?? 0);
   w.writeBool(v.validateOnly ?? false);
   if (flexible) {
@@ -83,16 +85,16 @@ export function encodeCreatePartitionsRequest(w: Writer, version: number, v: Enc
   }
 }
 
-function decodeCreatePartitionsRequestCreatePartitionsTopic(r: Reader, version: number): CreatePartitionsRequestCreatePartitionsTopic {
+function decodeCreatePartitionsRequestTopic(r: Reader, version: number): CreatePartitionsRequestTopic {
   const flexible = version >= 2;
   const $name = (flexible ? r.readCompactString() : r.readString());
   const $count = r.readInt32();
-  const $assignments = decodeCreatePartitionsRequestCreatePartitionsAssignmentArray(r, version, flexible);
+  const $assignments = decodeCreatePartitionsRequestAssignmentArray(r, version, flexible);
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { name: $name, count: $count, assignments: $assignments, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeCreatePartitionsRequestCreatePartitionsTopic(w: Writer, version: number, v: EncodeInput<CreatePartitionsRequestCreatePartitionsTopic>): void {
+function encodeCreatePartitionsRequestTopic(w: Writer, version: number, v: EncodeInput<CreatePartitionsRequestTopic>): void {
   const flexible = version >= 2;
   if (flexible) {
     w.writeCompactString(v.name ?? "");
@@ -100,20 +102,20 @@ function encodeCreatePartitionsRequestCreatePartitionsTopic(w: Writer, version: 
     w.writeString(v.name ?? "");
   }
   w.writeInt32(v.count ?? 0);
-  encodeCreatePartitionsRequestCreatePartitionsAssignmentArray(w, version, flexible, v.assignments === undefined ? [] : v.assignments);
+  encodeCreatePartitionsRequestAssignmentArray(w, version, flexible, v.assignments === undefined ? [] : v.assignments);
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeCreatePartitionsRequestCreatePartitionsAssignment(r: Reader, version: number): CreatePartitionsRequestCreatePartitionsAssignment {
+function decodeCreatePartitionsRequestAssignment(r: Reader, version: number): CreatePartitionsRequestAssignment {
   const flexible = version >= 2;
-  const $brokerIds = notNull(r.readInt32Array(flexible), 'CreatePartitionsRequestCreatePartitionsAssignment.brokerIds', version);
+  const $brokerIds = notNull(r.readInt32Array(flexible), 'CreatePartitionsRequestAssignment.brokerIds', version);
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { brokerIds: $brokerIds, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeCreatePartitionsRequestCreatePartitionsAssignment(w: Writer, version: number, v: EncodeInput<CreatePartitionsRequestCreatePartitionsAssignment>): void {
+function encodeCreatePartitionsRequestAssignment(w: Writer, version: number, v: EncodeInput<CreatePartitionsRequestAssignment>): void {
   const flexible = version >= 2;
   w.writeInt32Array(flexible, v.brokerIds ?? []);
   if (flexible) {
@@ -121,60 +123,62 @@ function encodeCreatePartitionsRequestCreatePartitionsAssignment(w: Writer, vers
   }
 }
 
-function decodeCreatePartitionsRequestCreatePartitionsTopicArray(r: Reader, version: number, compact: boolean): CreatePartitionsRequestCreatePartitionsTopic[] | null {
+function decodeCreatePartitionsRequestTopicArray(r: Reader, version: number, compact: boolean): CreatePartitionsRequestTopic[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: CreatePartitionsRequestCreatePartitionsTopic[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeCreatePartitionsRequestCreatePartitionsTopic(r, version));
+  const out: CreatePartitionsRequestTopic[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeCreatePartitionsRequestTopic(r, version));
   return out;
 }
 
-function encodeCreatePartitionsRequestCreatePartitionsTopicArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<CreatePartitionsRequestCreatePartitionsTopic>[] | null): void {
+function encodeCreatePartitionsRequestTopicArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<CreatePartitionsRequestTopic>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeCreatePartitionsRequestCreatePartitionsTopic(w, version, value);
+  for (const value of values) encodeCreatePartitionsRequestTopic(w, version, value);
 }
 
-function decodeCreatePartitionsRequestCreatePartitionsAssignmentArray(r: Reader, version: number, compact: boolean): CreatePartitionsRequestCreatePartitionsAssignment[] | null {
+function decodeCreatePartitionsRequestAssignmentArray(r: Reader, version: number, compact: boolean): CreatePartitionsRequestAssignment[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: CreatePartitionsRequestCreatePartitionsAssignment[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeCreatePartitionsRequestCreatePartitionsAssignment(r, version));
+  const out: CreatePartitionsRequestAssignment[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeCreatePartitionsRequestAssignment(r, version));
   return out;
 }
 
-function encodeCreatePartitionsRequestCreatePartitionsAssignmentArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<CreatePartitionsRequestCreatePartitionsAssignment>[] | null): void {
+function encodeCreatePartitionsRequestAssignmentArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<CreatePartitionsRequestAssignment>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeCreatePartitionsRequestCreatePartitionsAssignment(w, version, value);
+  for (const value of values) encodeCreatePartitionsRequestAssignment(w, version, value);
 }
 
+/** Decodes a CreatePartitionsResponse body (the bytes after the header) of version 0-3. */
 export function decodeCreatePartitionsResponse(r: Reader, version: number): CreatePartitionsResponse {
   if (!(version >= 0 && version <= 3)) throw unsupportedVersion('CreatePartitionsResponse', version, 0, 3);
   const flexible = version >= 2;
   const $throttleTimeMs = r.readInt32();
-  const $results = notNull(decodeCreatePartitionsResponseCreatePartitionsTopicResultArray(r, version, flexible), 'CreatePartitionsResponse.results', version);
+  const $results = notNull(decodeCreatePartitionsResponseTopicResultArray(r, version, flexible), 'CreatePartitionsResponse.results', version);
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { throttleTimeMs: $throttleTimeMs, results: $results, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a CreatePartitionsResponse body of version 0-3; fields left undefined are written as their defaults. */
 export function encodeCreatePartitionsResponse(w: Writer, version: number, v: EncodeInput<CreatePartitionsResponse>): void {
   if (!(version >= 0 && version <= 3)) throw unsupportedVersion('CreatePartitionsResponse', version, 0, 3);
   const flexible = version >= 2;
   w.writeInt32(v.throttleTimeMs ?? 0);
-  encodeCreatePartitionsResponseCreatePartitionsTopicResultArray(w, version, flexible, v.results ?? []);
+  encodeCreatePartitionsResponseTopicResultArray(w, version, flexible, v.results ?? []);
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeCreatePartitionsResponseCreatePartitionsTopicResult(r: Reader, version: number): CreatePartitionsResponseCreatePartitionsTopicResult {
+function decodeCreatePartitionsResponseTopicResult(r: Reader, version: number): CreatePartitionsResponseTopicResult {
   const flexible = version >= 2;
   const $name = (flexible ? r.readCompactString() : r.readString());
   const $errorCode = r.readInt16();
@@ -183,7 +187,7 @@ function decodeCreatePartitionsResponseCreatePartitionsTopicResult(r: Reader, ve
   return { name: $name, errorCode: $errorCode, errorMessage: $errorMessage, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeCreatePartitionsResponseCreatePartitionsTopicResult(w: Writer, version: number, v: EncodeInput<CreatePartitionsResponseCreatePartitionsTopicResult>): void {
+function encodeCreatePartitionsResponseTopicResult(w: Writer, version: number, v: EncodeInput<CreatePartitionsResponseTopicResult>): void {
   const flexible = version >= 2;
   if (flexible) {
     w.writeCompactString(v.name ?? "");
@@ -201,19 +205,19 @@ function encodeCreatePartitionsResponseCreatePartitionsTopicResult(w: Writer, ve
   }
 }
 
-function decodeCreatePartitionsResponseCreatePartitionsTopicResultArray(r: Reader, version: number, compact: boolean): CreatePartitionsResponseCreatePartitionsTopicResult[] | null {
+function decodeCreatePartitionsResponseTopicResultArray(r: Reader, version: number, compact: boolean): CreatePartitionsResponseTopicResult[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: CreatePartitionsResponseCreatePartitionsTopicResult[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeCreatePartitionsResponseCreatePartitionsTopicResult(r, version));
+  const out: CreatePartitionsResponseTopicResult[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeCreatePartitionsResponseTopicResult(r, version));
   return out;
 }
 
-function encodeCreatePartitionsResponseCreatePartitionsTopicResultArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<CreatePartitionsResponseCreatePartitionsTopicResult>[] | null): void {
+function encodeCreatePartitionsResponseTopicResultArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<CreatePartitionsResponseTopicResult>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeCreatePartitionsResponseCreatePartitionsTopicResult(w, version, value);
+  for (const value of values) encodeCreatePartitionsResponseTopicResult(w, version, value);
 }

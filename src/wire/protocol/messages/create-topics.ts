@@ -103,6 +103,7 @@ export interface CreateTopicsResponseCreatableTopicConfigs {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a CreateTopicsRequest body (the bytes after the header) of version 0-7. */
 export function decodeCreateTopicsRequest(r: Reader, version: number): CreateTopicsRequest {
   if (!(version >= 0 && version <= 7)) throw unsupportedVersion('CreateTopicsRequest', version, 0, 7);
   const flexible = version >= 5;
@@ -113,6 +114,7 @@ export function decodeCreateTopicsRequest(r: Reader, version: number): CreateTop
   return { topics: $topics, timeoutMs: $timeoutMs, validateOnly: $validateOnly, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a CreateTopicsRequest body of version 0-7; fields left undefined are written as their defaults. */
 export function encodeCreateTopicsRequest(w: Writer, version: number, v: EncodeInput<CreateTopicsRequest>): void {
   if (!(version >= 0 && version <= 7)) throw unsupportedVersion('CreateTopicsRequest', version, 0, 7);
   const flexible = version >= 5;
@@ -246,6 +248,7 @@ function encodeCreateTopicsRequestCreatableTopicConfigArray(w: Writer, version: 
   for (const value of values) encodeCreateTopicsRequestCreatableTopicConfig(w, version, value);
 }
 
+/** Decodes a CreateTopicsResponse body (the bytes after the header) of version 0-7. */
 export function decodeCreateTopicsResponse(r: Reader, version: number): CreateTopicsResponse {
   if (!(version >= 0 && version <= 7)) throw unsupportedVersion('CreateTopicsResponse', version, 0, 7);
   const flexible = version >= 5;
@@ -255,6 +258,7 @@ export function decodeCreateTopicsResponse(r: Reader, version: number): CreateTo
   return { throttleTimeMs: $throttleTimeMs, topics: $topics, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a CreateTopicsResponse body of version 0-7; fields left undefined are written as their defaults. */
 export function encodeCreateTopicsResponse(w: Writer, version: number, v: EncodeInput<CreateTopicsResponse>): void {
   if (!(version >= 0 && version <= 7)) throw unsupportedVersion('CreateTopicsResponse', version, 0, 7);
   const flexible = version >= 5;

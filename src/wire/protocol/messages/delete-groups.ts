@@ -38,6 +38,7 @@ export interface DeleteGroupsResponseDeletableGroupResult {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a DeleteGroupsRequest body (the bytes after the header) of version 0-2. */
 export function decodeDeleteGroupsRequest(r: Reader, version: number): DeleteGroupsRequest {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('DeleteGroupsRequest', version, 0, 2);
   const flexible = version >= 2;
@@ -46,6 +47,7 @@ export function decodeDeleteGroupsRequest(r: Reader, version: number): DeleteGro
   return { groupsNames: $groupsNames, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a DeleteGroupsRequest body of version 0-2; fields left undefined are written as their defaults. */
 export function encodeDeleteGroupsRequest(w: Writer, version: number, v: EncodeInput<DeleteGroupsRequest>): void {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('DeleteGroupsRequest', version, 0, 2);
   const flexible = version >= 2;
@@ -55,6 +57,7 @@ export function encodeDeleteGroupsRequest(w: Writer, version: number, v: EncodeI
   }
 }
 
+/** Decodes a DeleteGroupsResponse body (the bytes after the header) of version 0-2. */
 export function decodeDeleteGroupsResponse(r: Reader, version: number): DeleteGroupsResponse {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('DeleteGroupsResponse', version, 0, 2);
   const flexible = version >= 2;
@@ -64,6 +67,7 @@ export function decodeDeleteGroupsResponse(r: Reader, version: number): DeleteGr
   return { throttleTimeMs: $throttleTimeMs, results: $results, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a DeleteGroupsResponse body of version 0-2; fields left undefined are written as their defaults. */
 export function encodeDeleteGroupsResponse(w: Writer, version: number, v: EncodeInput<DeleteGroupsResponse>): void {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('DeleteGroupsResponse', version, 0, 2);
   const flexible = version >= 2;

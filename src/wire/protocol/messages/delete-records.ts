@@ -15,23 +15,23 @@ import type { Writer } from '../writer.js';
 
 export interface DeleteRecordsRequest {
   /** []DeleteRecordsTopic, versions 0+ */
-  topics: DeleteRecordsRequestDeleteRecordsTopic[];
+  topics: DeleteRecordsRequestTopic[];
   /** int32, versions 0+ */
   timeoutMs: number;
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface DeleteRecordsRequestDeleteRecordsTopic {
+export interface DeleteRecordsRequestTopic {
   /** string, versions 0+ */
   name: string;
   /** []DeleteRecordsPartition, versions 0+ */
-  partitions: DeleteRecordsRequestDeleteRecordsPartition[];
+  partitions: DeleteRecordsRequestPartition[];
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface DeleteRecordsRequestDeleteRecordsPartition {
+export interface DeleteRecordsRequestPartition {
   /** int32, versions 0+ */
   partitionIndex: number;
   /** int64, versions 0+ */
@@ -44,21 +44,21 @@ export interface DeleteRecordsResponse {
   /** int32, versions 0+ */
   throttleTimeMs: number;
   /** []DeleteRecordsTopicResult, versions 0+ */
-  topics: DeleteRecordsResponseDeleteRecordsTopicResult[];
+  topics: DeleteRecordsResponseTopicResult[];
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface DeleteRecordsResponseDeleteRecordsTopicResult {
+export interface DeleteRecordsResponseTopicResult {
   /** string, versions 0+ */
   name: string;
   /** []DeleteRecordsPartitionResult, versions 0+ */
-  partitions: DeleteRecordsResponseDeleteRecordsPartitionResult[];
+  partitions: DeleteRecordsResponsePartitionResult[];
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface DeleteRecordsResponseDeleteRecordsPartitionResult {
+export interface DeleteRecordsResponsePartitionResult {
   /** int32, versions 0+ */
   partitionIndex: number;
   /** int64, versions 0+ */
@@ -69,47 +69,49 @@ export interface DeleteRecordsResponseDeleteRecordsPartitionResult {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a DeleteRecordsRequest body (the bytes after the header) of version 0-2. */
 export function decodeDeleteRecordsRequest(r: Reader, version: number): DeleteRecordsRequest {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('DeleteRecordsRequest', version, 0, 2);
   const flexible = version >= 2;
-  const $topics = notNull(decodeDeleteRecordsRequestDeleteRecordsTopicArray(r, version, flexible), 'DeleteRecordsRequest.topics', version);
+  const $topics = notNull(decodeDeleteRecordsRequestTopicArray(r, version, flexible), 'DeleteRecordsRequest.topics', version);
   const $timeoutMs = r.readInt32();
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { topics: $topics, timeoutMs: $timeoutMs, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a DeleteRecordsRequest body of version 0-2; fields left undefined are written as their defaults. */
 export function encodeDeleteRecordsRequest(w: Writer, version: number, v: EncodeInput<DeleteRecordsRequest>): void {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('DeleteRecordsRequest', version, 0, 2);
   const flexible = version >= 2;
-  encodeDeleteRecordsRequestDeleteRecordsTopicArray(w, version, flexible, v.topics ?? []);
+  encodeDeleteRecordsRequestTopicArray(w, version, flexible, v.topics ?? []);
   w.writeInt32(v.timeoutMs ?? 0);
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeDeleteRecordsRequestDeleteRecordsTopic(r: Reader, version: number): DeleteRecordsRequestDeleteRecordsTopic {
+function decodeDeleteRecordsRequestTopic(r: Reader, version: number): DeleteRecordsRequestTopic {
   const flexible = version >= 2;
   const $name = (flexible ? r.readCompactString() : r.readString());
-  const $partitions = notNull(decodeDeleteRecordsRequestDeleteRecordsPartitionArray(r, version, flexible), 'DeleteRecordsRequestDeleteRecordsTopic.partitions', version);
+  const $partitions = notNull(decodeDeleteRecordsRequestPartitionArray(r, version, flexible), 'DeleteRecordsRequestTopic.partitions', version);
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { name: $name, partitions: $partitions, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeDeleteRecordsRequestDeleteRecordsTopic(w: Writer, version: number, v: EncodeInput<DeleteRecordsRequestDeleteRecordsTopic>): void {
+function encodeDeleteRecordsRequestTopic(w: Writer, version: number, v: EncodeInput<DeleteRecordsRequestTopic>): void {
   const flexible = version >= 2;
   if (flexible) {
     w.writeCompactString(v.name ?? "");
   } else {
     w.writeString(v.name ?? "");
   }
-  encodeDeleteRecordsRequestDeleteRecordsPartitionArray(w, version, flexible, v.partitions ?? []);
+  encodeDeleteRecordsRequestPartitionArray(w, version, flexible, v.partitions ?? []);
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeDeleteRecordsRequestDeleteRecordsPartition(r: Reader, version: number): DeleteRecordsRequestDeleteRecordsPartition {
+function decodeDeleteRecordsRequestPartition(r: Reader, version: number): DeleteRecordsRequestPartition {
   const flexible = version >= 2;
   const $partitionIndex = r.readInt32();
   const $offset = r.readInt64();
@@ -117,7 +119,7 @@ function decodeDeleteRecordsRequestDeleteRecordsPartition(r: Reader, version: nu
   return { partitionIndex: $partitionIndex, offset: $offset, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeDeleteRecordsRequestDeleteRecordsPartition(w: Writer, version: number, v: EncodeInput<DeleteRecordsRequestDeleteRecordsPartition>): void {
+function encodeDeleteRecordsRequestPartition(w: Writer, version: number, v: EncodeInput<DeleteRecordsRequestPartition>): void {
   const flexible = version >= 2;
   w.writeInt32(v.partitionIndex ?? 0);
   w.writeInt64(v.offset ?? 0);
@@ -126,81 +128,83 @@ function encodeDeleteRecordsRequestDeleteRecordsPartition(w: Writer, version: nu
   }
 }
 
-function decodeDeleteRecordsRequestDeleteRecordsTopicArray(r: Reader, version: number, compact: boolean): DeleteRecordsRequestDeleteRecordsTopic[] | null {
+function decodeDeleteRecordsRequestTopicArray(r: Reader, version: number, compact: boolean): DeleteRecordsRequestTopic[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: DeleteRecordsRequestDeleteRecordsTopic[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeDeleteRecordsRequestDeleteRecordsTopic(r, version));
+  const out: DeleteRecordsRequestTopic[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeDeleteRecordsRequestTopic(r, version));
   return out;
 }
 
-function encodeDeleteRecordsRequestDeleteRecordsTopicArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<DeleteRecordsRequestDeleteRecordsTopic>[] | null): void {
+function encodeDeleteRecordsRequestTopicArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<DeleteRecordsRequestTopic>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeDeleteRecordsRequestDeleteRecordsTopic(w, version, value);
+  for (const value of values) encodeDeleteRecordsRequestTopic(w, version, value);
 }
 
-function decodeDeleteRecordsRequestDeleteRecordsPartitionArray(r: Reader, version: number, compact: boolean): DeleteRecordsRequestDeleteRecordsPartition[] | null {
+function decodeDeleteRecordsRequestPartitionArray(r: Reader, version: number, compact: boolean): DeleteRecordsRequestPartition[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: DeleteRecordsRequestDeleteRecordsPartition[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeDeleteRecordsRequestDeleteRecordsPartition(r, version));
+  const out: DeleteRecordsRequestPartition[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeDeleteRecordsRequestPartition(r, version));
   return out;
 }
 
-function encodeDeleteRecordsRequestDeleteRecordsPartitionArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<DeleteRecordsRequestDeleteRecordsPartition>[] | null): void {
+function encodeDeleteRecordsRequestPartitionArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<DeleteRecordsRequestPartition>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeDeleteRecordsRequestDeleteRecordsPartition(w, version, value);
+  for (const value of values) encodeDeleteRecordsRequestPartition(w, version, value);
 }
 
+/** Decodes a DeleteRecordsResponse body (the bytes after the header) of version 0-2. */
 export function decodeDeleteRecordsResponse(r: Reader, version: number): DeleteRecordsResponse {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('DeleteRecordsResponse', version, 0, 2);
   const flexible = version >= 2;
   const $throttleTimeMs = r.readInt32();
-  const $topics = notNull(decodeDeleteRecordsResponseDeleteRecordsTopicResultArray(r, version, flexible), 'DeleteRecordsResponse.topics', version);
+  const $topics = notNull(decodeDeleteRecordsResponseTopicResultArray(r, version, flexible), 'DeleteRecordsResponse.topics', version);
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { throttleTimeMs: $throttleTimeMs, topics: $topics, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a DeleteRecordsResponse body of version 0-2; fields left undefined are written as their defaults. */
 export function encodeDeleteRecordsResponse(w: Writer, version: number, v: EncodeInput<DeleteRecordsResponse>): void {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('DeleteRecordsResponse', version, 0, 2);
   const flexible = version >= 2;
   w.writeInt32(v.throttleTimeMs ?? 0);
-  encodeDeleteRecordsResponseDeleteRecordsTopicResultArray(w, version, flexible, v.topics ?? []);
+  encodeDeleteRecordsResponseTopicResultArray(w, version, flexible, v.topics ?? []);
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeDeleteRecordsResponseDeleteRecordsTopicResult(r: Reader, version: number): DeleteRecordsResponseDeleteRecordsTopicResult {
+function decodeDeleteRecordsResponseTopicResult(r: Reader, version: number): DeleteRecordsResponseTopicResult {
   const flexible = version >= 2;
   const $name = (flexible ? r.readCompactString() : r.readString());
-  const $partitions = notNull(decodeDeleteRecordsResponseDeleteRecordsPartitionResultArray(r, version, flexible), 'DeleteRecordsResponseDeleteRecordsTopicResult.partitions', version);
+  const $partitions = notNull(decodeDeleteRecordsResponsePartitionResultArray(r, version, flexible), 'DeleteRecordsResponseTopicResult.partitions', version);
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { name: $name, partitions: $partitions, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeDeleteRecordsResponseDeleteRecordsTopicResult(w: Writer, version: number, v: EncodeInput<DeleteRecordsResponseDeleteRecordsTopicResult>): void {
+function encodeDeleteRecordsResponseTopicResult(w: Writer, version: number, v: EncodeInput<DeleteRecordsResponseTopicResult>): void {
   const flexible = version >= 2;
   if (flexible) {
     w.writeCompactString(v.name ?? "");
   } else {
     w.writeString(v.name ?? "");
   }
-  encodeDeleteRecordsResponseDeleteRecordsPartitionResultArray(w, version, flexible, v.partitions ?? []);
+  encodeDeleteRecordsResponsePartitionResultArray(w, version, flexible, v.partitions ?? []);
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeDeleteRecordsResponseDeleteRecordsPartitionResult(r: Reader, version: number): DeleteRecordsResponseDeleteRecordsPartitionResult {
+function decodeDeleteRecordsResponsePartitionResult(r: Reader, version: number): DeleteRecordsResponsePartitionResult {
   const flexible = version >= 2;
   const $partitionIndex = r.readInt32();
   const $lowWatermark = r.readInt64();
@@ -209,7 +213,7 @@ function decodeDeleteRecordsResponseDeleteRecordsPartitionResult(r: Reader, vers
   return { partitionIndex: $partitionIndex, lowWatermark: $lowWatermark, errorCode: $errorCode, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeDeleteRecordsResponseDeleteRecordsPartitionResult(w: Writer, version: number, v: EncodeInput<DeleteRecordsResponseDeleteRecordsPartitionResult>): void {
+function encodeDeleteRecordsResponsePartitionResult(w: Writer, version: number, v: EncodeInput<DeleteRecordsResponsePartitionResult>): void {
   const flexible = version >= 2;
   w.writeInt32(v.partitionIndex ?? 0);
   w.writeInt64(v.lowWatermark ?? 0);
@@ -219,36 +223,36 @@ function encodeDeleteRecordsResponseDeleteRecordsPartitionResult(w: Writer, vers
   }
 }
 
-function decodeDeleteRecordsResponseDeleteRecordsTopicResultArray(r: Reader, version: number, compact: boolean): DeleteRecordsResponseDeleteRecordsTopicResult[] | null {
+function decodeDeleteRecordsResponseTopicResultArray(r: Reader, version: number, compact: boolean): DeleteRecordsResponseTopicResult[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: DeleteRecordsResponseDeleteRecordsTopicResult[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeDeleteRecordsResponseDeleteRecordsTopicResult(r, version));
+  const out: DeleteRecordsResponseTopicResult[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeDeleteRecordsResponseTopicResult(r, version));
   return out;
 }
 
-function encodeDeleteRecordsResponseDeleteRecordsTopicResultArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<DeleteRecordsResponseDeleteRecordsTopicResult>[] | null): void {
+function encodeDeleteRecordsResponseTopicResultArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<DeleteRecordsResponseTopicResult>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeDeleteRecordsResponseDeleteRecordsTopicResult(w, version, value);
+  for (const value of values) encodeDeleteRecordsResponseTopicResult(w, version, value);
 }
 
-function decodeDeleteRecordsResponseDeleteRecordsPartitionResultArray(r: Reader, version: number, compact: boolean): DeleteRecordsResponseDeleteRecordsPartitionResult[] | null {
+function decodeDeleteRecordsResponsePartitionResultArray(r: Reader, version: number, compact: boolean): DeleteRecordsResponsePartitionResult[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: DeleteRecordsResponseDeleteRecordsPartitionResult[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeDeleteRecordsResponseDeleteRecordsPartitionResult(r, version));
+  const out: DeleteRecordsResponsePartitionResult[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeDeleteRecordsResponsePartitionResult(r, version));
   return out;
 }
 
-function encodeDeleteRecordsResponseDeleteRecordsPartitionResultArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<DeleteRecordsResponseDeleteRecordsPartitionResult>[] | null): void {
+function encodeDeleteRecordsResponsePartitionResultArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<DeleteRecordsResponsePartitionResult>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeDeleteRecordsResponseDeleteRecordsPartitionResult(w, version, value);
+  for (const value of values) encodeDeleteRecordsResponsePartitionResult(w, version, value);
 }

@@ -56,6 +56,7 @@ export interface DeleteTopicsResponseDeletableTopicResult {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a DeleteTopicsRequest body (the bytes after the header) of version 0-6. */
 export function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTopicsRequest {
   if (!(version >= 0 && version <= 6)) throw unsupportedVersion('DeleteTopicsRequest', version, 0, 6);
   const flexible = version >= 4;
@@ -66,6 +67,7 @@ export function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTop
   return { topics: $topics, topicNames: $topicNames, timeoutMs: $timeoutMs, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a DeleteTopicsRequest body of version 0-6; fields left undefined are written as their defaults. */
 export function encodeDeleteTopicsRequest(w: Writer, version: number, v: EncodeInput<DeleteTopicsRequest>): void {
   if (!(version >= 0 && version <= 6)) throw unsupportedVersion('DeleteTopicsRequest', version, 0, 6);
   const flexible = version >= 4;
@@ -111,6 +113,7 @@ function encodeDeleteTopicsRequestDeleteTopicStateArray(w: Writer, version: numb
   for (const value of values) encodeDeleteTopicsRequestDeleteTopicState(w, version, value);
 }
 
+/** Decodes a DeleteTopicsResponse body (the bytes after the header) of version 0-6. */
 export function decodeDeleteTopicsResponse(r: Reader, version: number): DeleteTopicsResponse {
   if (!(version >= 0 && version <= 6)) throw unsupportedVersion('DeleteTopicsResponse', version, 0, 6);
   const flexible = version >= 4;
@@ -120,6 +123,7 @@ export function decodeDeleteTopicsResponse(r: Reader, version: number): DeleteTo
   return { throttleTimeMs: $throttleTimeMs, responses: $responses, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a DeleteTopicsResponse body of version 0-6; fields left undefined are written as their defaults. */
 export function encodeDeleteTopicsResponse(w: Writer, version: number, v: EncodeInput<DeleteTopicsResponse>): void {
   if (!(version >= 0 && version <= 6)) throw unsupportedVersion('DeleteTopicsResponse', version, 0, 6);
   const flexible = version >= 4;

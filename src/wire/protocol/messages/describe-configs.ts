@@ -15,7 +15,7 @@ import type { Writer } from '../writer.js';
 
 export interface DescribeConfigsRequest {
   /** []DescribeConfigsResource, versions 0+ */
-  resources: DescribeConfigsRequestDescribeConfigsResource[];
+  resources: DescribeConfigsRequestResource[];
   /** bool, versions 1+; default false */
   includeSynonyms: boolean;
   /** bool, versions 3+; default false */
@@ -24,7 +24,7 @@ export interface DescribeConfigsRequest {
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface DescribeConfigsRequestDescribeConfigsResource {
+export interface DescribeConfigsRequestResource {
   /** int8, versions 0+ */
   resourceType: number;
   /** string, versions 0+ */
@@ -39,12 +39,12 @@ export interface DescribeConfigsResponse {
   /** int32, versions 0+ */
   throttleTimeMs: number;
   /** []DescribeConfigsResult, versions 0+ */
-  results: DescribeConfigsResponseDescribeConfigsResult[];
+  results: DescribeConfigsResponseResult[];
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface DescribeConfigsResponseDescribeConfigsResult {
+export interface DescribeConfigsResponseResult {
   /** int16, versions 0+ */
   errorCode: number;
   /** string, versions 0+; nullable 0+ */
@@ -54,12 +54,12 @@ export interface DescribeConfigsResponseDescribeConfigsResult {
   /** string, versions 0+ */
   resourceName: string;
   /** []DescribeConfigsResourceResult, versions 0+ */
-  configs: DescribeConfigsResponseDescribeConfigsResourceResult[];
+  configs: DescribeConfigsResponseResourceResult[];
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface DescribeConfigsResponseDescribeConfigsResourceResult {
+export interface DescribeConfigsResponseResourceResult {
   /** string, versions 0+ */
   name: string;
   /** string, versions 0+; nullable 0+ */
@@ -73,7 +73,7 @@ export interface DescribeConfigsResponseDescribeConfigsResourceResult {
   /** bool, versions 0+ */
   isSensitive: boolean;
   /** []DescribeConfigsSynonym, versions 1+; ignorable */
-  synonyms: DescribeConfigsResponseDescribeConfigsSynonym[];
+  synonyms: DescribeConfigsResponseSynonym[];
   /** int8, versions 3+; default 0; ignorable */
   configType: number;
   /** string, versions 3+; nullable 0+; ignorable */
@@ -82,7 +82,7 @@ export interface DescribeConfigsResponseDescribeConfigsResourceResult {
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface DescribeConfigsResponseDescribeConfigsSynonym {
+export interface DescribeConfigsResponseSynonym {
   /** string, versions 1+ */
   name: string;
   /** string, versions 1+; nullable 0+ */
@@ -93,20 +93,22 @@ export interface DescribeConfigsResponseDescribeConfigsSynonym {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a DescribeConfigsRequest body (the bytes after the header) of version 0-4. */
 export function decodeDescribeConfigsRequest(r: Reader, version: number): DescribeConfigsRequest {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('DescribeConfigsRequest', version, 0, 4);
   const flexible = version >= 4;
-  const $resources = notNull(decodeDescribeConfigsRequestDescribeConfigsResourceArray(r, version, flexible), 'DescribeConfigsRequest.resources', version);
+  const $resources = notNull(decodeDescribeConfigsRequestResourceArray(r, version, flexible), 'DescribeConfigsRequest.resources', version);
   const $includeSynonyms = version >= 1 ? r.readBool() : false;
   const $includeDocumentation = version >= 3 ? r.readBool() : false;
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { resources: $resources, includeSynonyms: $includeSynonyms, includeDocumentation: $includeDocumentation, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a DescribeConfigsRequest body of version 0-4; fields left undefined are written as their defaults. */
 export function encodeDescribeConfigsRequest(w: Writer, version: number, v: EncodeInput<DescribeConfigsRequest>): void {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('DescribeConfigsRequest', version, 0, 4);
   const flexible = version >= 4;
-  encodeDescribeConfigsRequestDescribeConfigsResourceArray(w, version, flexible, v.resources ?? []);
+  encodeDescribeConfigsRequestResourceArray(w, version, flexible, v.resources ?? []);
   if (version >= 1) {
     w.writeBool(v.includeSynonyms ?? false);
   }
@@ -118,7 +120,7 @@ export function encodeDescribeConfigsRequest(w: Writer, version: number, v: Enco
   }
 }
 
-function decodeDescribeConfigsRequestDescribeConfigsResource(r: Reader, version: number): DescribeConfigsRequestDescribeConfigsResource {
+function decodeDescribeConfigsRequestResource(r: Reader, version: number): DescribeConfigsRequestResource {
   const flexible = version >= 4;
   const $resourceType = r.readInt8();
   const $resourceName = (flexible ? r.readCompactString() : r.readString());
@@ -127,7 +129,7 @@ function decodeDescribeConfigsRequestDescribeConfigsResource(r: Reader, version:
   return { resourceType: $resourceType, resourceName: $resourceName, configurationKeys: $configurationKeys, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeDescribeConfigsRequestDescribeConfigsResource(w: Writer, version: number, v: EncodeInput<DescribeConfigsRequestDescribeConfigsResource>): void {
+function encodeDescribeConfigsRequestResource(w: Writer, version: number, v: EncodeInput<DescribeConfigsRequestResource>): void {
   const flexible = version >= 4;
   w.writeInt8(v.resourceType ?? 0);
   if (flexible) {
@@ -141,54 +143,56 @@ function encodeDescribeConfigsRequestDescribeConfigsResource(w: Writer, version:
   }
 }
 
-function decodeDescribeConfigsRequestDescribeConfigsResourceArray(r: Reader, version: number, compact: boolean): DescribeConfigsRequestDescribeConfigsResource[] | null {
+function decodeDescribeConfigsRequestResourceArray(r: Reader, version: number, compact: boolean): DescribeConfigsRequestResource[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: DescribeConfigsRequestDescribeConfigsResource[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeDescribeConfigsRequestDescribeConfigsResource(r, version));
+  const out: DescribeConfigsRequestResource[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeDescribeConfigsRequestResource(r, version));
   return out;
 }
 
-function encodeDescribeConfigsRequestDescribeConfigsResourceArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<DescribeConfigsRequestDescribeConfigsResource>[] | null): void {
+function encodeDescribeConfigsRequestResourceArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<DescribeConfigsRequestResource>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeDescribeConfigsRequestDescribeConfigsResource(w, version, value);
+  for (const value of values) encodeDescribeConfigsRequestResource(w, version, value);
 }
 
+/** Decodes a DescribeConfigsResponse body (the bytes after the header) of version 0-4. */
 export function decodeDescribeConfigsResponse(r: Reader, version: number): DescribeConfigsResponse {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('DescribeConfigsResponse', version, 0, 4);
   const flexible = version >= 4;
   const $throttleTimeMs = r.readInt32();
-  const $results = notNull(decodeDescribeConfigsResponseDescribeConfigsResultArray(r, version, flexible), 'DescribeConfigsResponse.results', version);
+  const $results = notNull(decodeDescribeConfigsResponseResultArray(r, version, flexible), 'DescribeConfigsResponse.results', version);
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { throttleTimeMs: $throttleTimeMs, results: $results, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a DescribeConfigsResponse body of version 0-4; fields left undefined are written as their defaults. */
 export function encodeDescribeConfigsResponse(w: Writer, version: number, v: EncodeInput<DescribeConfigsResponse>): void {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('DescribeConfigsResponse', version, 0, 4);
   const flexible = version >= 4;
   w.writeInt32(v.throttleTimeMs ?? 0);
-  encodeDescribeConfigsResponseDescribeConfigsResultArray(w, version, flexible, v.results ?? []);
+  encodeDescribeConfigsResponseResultArray(w, version, flexible, v.results ?? []);
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeDescribeConfigsResponseDescribeConfigsResult(r: Reader, version: number): DescribeConfigsResponseDescribeConfigsResult {
+function decodeDescribeConfigsResponseResult(r: Reader, version: number): DescribeConfigsResponseResult {
   const flexible = version >= 4;
   const $errorCode = r.readInt16();
   const $errorMessage = (flexible ? r.readCompactNullableString() : r.readNullableString());
   const $resourceType = r.readInt8();
   const $resourceName = (flexible ? r.readCompactString() : r.readString());
-  const $configs = notNull(decodeDescribeConfigsResponseDescribeConfigsResourceResultArray(r, version, flexible), 'DescribeConfigsResponseDescribeConfigsResult.configs', version);
+  const $configs = notNull(decodeDescribeConfigsResponseResourceResultArray(r, version, flexible), 'DescribeConfigsResponseResult.configs', version);
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { errorCode: $errorCode, errorMessage: $errorMessage, resourceType: $resourceType, resourceName: $resourceName, configs: $configs, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeDescribeConfigsResponseDescribeConfigsResult(w: Writer, version: number, v: EncodeInput<DescribeConfigsResponseDescribeConfigsResult>): void {
+function encodeDescribeConfigsResponseResult(w: Writer, version: number, v: EncodeInput<DescribeConfigsResponseResult>): void {
   const flexible = version >= 4;
   w.writeInt16(v.errorCode ?? 0);
   if (flexible) {
@@ -202,13 +206,13 @@ function encodeDescribeConfigsResponseDescribeConfigsResult(w: Writer, version: 
   } else {
     w.writeString(v.resourceName ?? "");
   }
-  encodeDescribeConfigsResponseDescribeConfigsResourceResultArray(w, version, flexible, v.configs ?? []);
+  encodeDescribeConfigsResponseResourceResultArray(w, version, flexible, v.configs ?? []);
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeDescribeConfigsResponseDescribeConfigsResourceResult(r: Reader, version: number): DescribeConfigsResponseDescribeConfigsResourceResult {
+function decodeDescribeConfigsResponseResourceResult(r: Reader, version: number): DescribeConfigsResponseResourceResult {
   const flexible = version >= 4;
   const $name = (flexible ? r.readCompactString() : r.readString());
   const $value = (flexible ? r.readCompactNullableString() : r.readNullableString());
@@ -216,14 +220,14 @@ function decodeDescribeConfigsResponseDescribeConfigsResourceResult(r: Reader, v
   const $isDefault = version <= 0 ? r.readBool() : false;
   const $configSource = version >= 1 ? r.readInt8() : -1;
   const $isSensitive = r.readBool();
-  const $synonyms = version >= 1 ? notNull(decodeDescribeConfigsResponseDescribeConfigsSynonymArray(r, version, flexible), 'DescribeConfigsResponseDescribeConfigsResourceResult.synonyms', version) : [];
+  const $synonyms = version >= 1 ? notNull(decodeDescribeConfigsResponseSynonymArray(r, version, flexible), 'DescribeConfigsResponseResourceResult.synonyms', version) : [];
   const $configType = version >= 3 ? r.readInt8() : 0;
   const $documentation = version >= 3 ? (flexible ? r.readCompactNullableString() : r.readNullableString()) : "";
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { name: $name, value: $value, readOnly: $readOnly, isDefault: $isDefault, configSource: $configSource, isSensitive: $isSensitive, synonyms: $synonyms, configType: $configType, documentation: $documentation, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeDescribeConfigsResponseDescribeConfigsResourceResult(w: Writer, version: number, v: EncodeInput<DescribeConfigsResponseDescribeConfigsResourceResult>): void {
+function encodeDescribeConfigsResponseResourceResult(w: Writer, version: number, v: EncodeInput<DescribeConfigsResponseResourceResult>): void {
   const flexible = version >= 4;
   if (flexible) {
     w.writeCompactString(v.name ?? "");
@@ -244,7 +248,7 @@ function encodeDescribeConfigsResponseDescribeConfigsResourceResult(w: Writer, v
   }
   w.writeBool(v.isSensitive ?? false);
   if (version >= 1) {
-    encodeDescribeConfigsResponseDescribeConfigsSynonymArray(w, version, flexible, v.synonyms ?? []);
+    encodeDescribeConfigsResponseSynonymArray(w, version, flexible, v.synonyms ?? []);
   }
   if (version >= 3) {
     w.writeInt8(v.configType ?? 0);
@@ -261,7 +265,7 @@ function encodeDescribeConfigsResponseDescribeConfigsResourceResult(w: Writer, v
   }
 }
 
-function decodeDescribeConfigsResponseDescribeConfigsSynonym(r: Reader, version: number): DescribeConfigsResponseDescribeConfigsSynonym {
+function decodeDescribeConfigsResponseSynonym(r: Reader, version: number): DescribeConfigsResponseSynonym {
   const flexible = version >= 4;
   const $name = (flexible ? r.readCompactString() : r.readString());
   const $value = (flexible ? r.readCompactNullableString() : r.readNullableString());
@@ -270,7 +274,7 @@ function decodeDescribeConfigsResponseDescribeConfigsSynonym(r: Reader, version:
   return { name: $name, value: $value, source: $source, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeDescribeConfigsResponseDescribeConfigsSynonym(w: Writer, version: number, v: EncodeInput<DescribeConfigsResponseDescribeConfigsSynonym>): void {
+function encodeDescribeConfigsResponseSynonym(w: Writer, version: number, v: EncodeInput<DescribeConfigsResponseSynonym>): void {
   const flexible = version >= 4;
   if (flexible) {
     w.writeCompactString(v.name ?? "");
@@ -288,53 +292,53 @@ function encodeDescribeConfigsResponseDescribeConfigsSynonym(w: Writer, version:
   }
 }
 
-function decodeDescribeConfigsResponseDescribeConfigsResultArray(r: Reader, version: number, compact: boolean): DescribeConfigsResponseDescribeConfigsResult[] | null {
+function decodeDescribeConfigsResponseResultArray(r: Reader, version: number, compact: boolean): DescribeConfigsResponseResult[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: DescribeConfigsResponseDescribeConfigsResult[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeDescribeConfigsResponseDescribeConfigsResult(r, version));
+  const out: DescribeConfigsResponseResult[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeDescribeConfigsResponseResult(r, version));
   return out;
 }
 
-function encodeDescribeConfigsResponseDescribeConfigsResultArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<DescribeConfigsResponseDescribeConfigsResult>[] | null): void {
+function encodeDescribeConfigsResponseResultArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<DescribeConfigsResponseResult>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeDescribeConfigsResponseDescribeConfigsResult(w, version, value);
+  for (const value of values) encodeDescribeConfigsResponseResult(w, version, value);
 }
 
-function decodeDescribeConfigsResponseDescribeConfigsResourceResultArray(r: Reader, version: number, compact: boolean): DescribeConfigsResponseDescribeConfigsResourceResult[] | null {
+function decodeDescribeConfigsResponseResourceResultArray(r: Reader, version: number, compact: boolean): DescribeConfigsResponseResourceResult[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: DescribeConfigsResponseDescribeConfigsResourceResult[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeDescribeConfigsResponseDescribeConfigsResourceResult(r, version));
+  const out: DescribeConfigsResponseResourceResult[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeDescribeConfigsResponseResourceResult(r, version));
   return out;
 }
 
-function encodeDescribeConfigsResponseDescribeConfigsResourceResultArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<DescribeConfigsResponseDescribeConfigsResourceResult>[] | null): void {
+function encodeDescribeConfigsResponseResourceResultArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<DescribeConfigsResponseResourceResult>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeDescribeConfigsResponseDescribeConfigsResourceResult(w, version, value);
+  for (const value of values) encodeDescribeConfigsResponseResourceResult(w, version, value);
 }
 
-function decodeDescribeConfigsResponseDescribeConfigsSynonymArray(r: Reader, version: number, compact: boolean): DescribeConfigsResponseDescribeConfigsSynonym[] | null {
+function decodeDescribeConfigsResponseSynonymArray(r: Reader, version: number, compact: boolean): DescribeConfigsResponseSynonym[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: DescribeConfigsResponseDescribeConfigsSynonym[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeDescribeConfigsResponseDescribeConfigsSynonym(r, version));
+  const out: DescribeConfigsResponseSynonym[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeDescribeConfigsResponseSynonym(r, version));
   return out;
 }
 
-function encodeDescribeConfigsResponseDescribeConfigsSynonymArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<DescribeConfigsResponseDescribeConfigsSynonym>[] | null): void {
+function encodeDescribeConfigsResponseSynonymArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<DescribeConfigsResponseSynonym>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeDescribeConfigsResponseDescribeConfigsSynonym(w, version, value);
+  for (const value of values) encodeDescribeConfigsResponseSynonym(w, version, value);
 }

@@ -67,6 +67,7 @@ export interface DescribeGroupsResponseDescribedGroupMember {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a DescribeGroupsRequest body (the bytes after the header) of version 0-5. */
 export function decodeDescribeGroupsRequest(r: Reader, version: number): DescribeGroupsRequest {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('DescribeGroupsRequest', version, 0, 5);
   const flexible = version >= 5;
@@ -76,6 +77,7 @@ export function decodeDescribeGroupsRequest(r: Reader, version: number): Describ
   return { groups: $groups, includeAuthorizedOperations: $includeAuthorizedOperations, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a DescribeGroupsRequest body of version 0-5; fields left undefined are written as their defaults. */
 export function encodeDescribeGroupsRequest(w: Writer, version: number, v: EncodeInput<DescribeGroupsRequest>): void {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('DescribeGroupsRequest', version, 0, 5);
   const flexible = version >= 5;
@@ -88,6 +90,7 @@ export function encodeDescribeGroupsRequest(w: Writer, version: number, v: Encod
   }
 }
 
+/** Decodes a DescribeGroupsResponse body (the bytes after the header) of version 0-5. */
 export function decodeDescribeGroupsResponse(r: Reader, version: number): DescribeGroupsResponse {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('DescribeGroupsResponse', version, 0, 5);
   const flexible = version >= 5;
@@ -97,6 +100,7 @@ export function decodeDescribeGroupsResponse(r: Reader, version: number): Descri
   return { throttleTimeMs: $throttleTimeMs, groups: $groups, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a DescribeGroupsResponse body of version 0-5; fields left undefined are written as their defaults. */
 export function encodeDescribeGroupsResponse(w: Writer, version: number, v: EncodeInput<DescribeGroupsResponse>): void {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('DescribeGroupsResponse', version, 0, 5);
   const flexible = version >= 5;

@@ -35,6 +35,7 @@ export interface EndTxnResponse {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a EndTxnRequest body (the bytes after the header) of version 0-4. */
 export function decodeEndTxnRequest(r: Reader, version: number): EndTxnRequest {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('EndTxnRequest', version, 0, 4);
   const flexible = version >= 3;
@@ -46,6 +47,7 @@ export function decodeEndTxnRequest(r: Reader, version: number): EndTxnRequest {
   return { transactionalId: $transactionalId, producerId: $producerId, producerEpoch: $producerEpoch, committed: $committed, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a EndTxnRequest body of version 0-4; fields left undefined are written as their defaults. */
 export function encodeEndTxnRequest(w: Writer, version: number, v: EncodeInput<EndTxnRequest>): void {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('EndTxnRequest', version, 0, 4);
   const flexible = version >= 3;
@@ -62,6 +64,7 @@ export function encodeEndTxnRequest(w: Writer, version: number, v: EncodeInput<E
   }
 }
 
+/** Decodes a EndTxnResponse body (the bytes after the header) of version 0-4. */
 export function decodeEndTxnResponse(r: Reader, version: number): EndTxnResponse {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('EndTxnResponse', version, 0, 4);
   const flexible = version >= 3;
@@ -71,6 +74,7 @@ export function decodeEndTxnResponse(r: Reader, version: number): EndTxnResponse
   return { throttleTimeMs: $throttleTimeMs, errorCode: $errorCode, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a EndTxnResponse body of version 0-4; fields left undefined are written as their defaults. */
 export function encodeEndTxnResponse(w: Writer, version: number, v: EncodeInput<EndTxnResponse>): void {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('EndTxnResponse', version, 0, 4);
   const flexible = version >= 3;

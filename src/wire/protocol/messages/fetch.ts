@@ -34,7 +34,7 @@ export interface FetchRequest {
   /** int32, versions 7+; default -1; ignorable */
   sessionEpoch: number;
   /** []FetchTopic, versions 0+ */
-  topics: FetchRequestFetchTopic[];
+  topics: FetchRequestTopic[];
   /** []ForgottenTopic, versions 7+ */
   forgottenTopicsData: FetchRequestForgottenTopic[];
   /** string, versions 11+; default ; ignorable */
@@ -52,18 +52,18 @@ export interface FetchRequestReplicaState {
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface FetchRequestFetchTopic {
+export interface FetchRequestTopic {
   /** string, versions 0-12; ignorable */
   topic: string;
   /** uuid, versions 13+; ignorable */
   topicId: string;
   /** []FetchPartition, versions 0+ */
-  partitions: FetchRequestFetchPartition[];
+  partitions: FetchRequestPartition[];
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface FetchRequestFetchPartition {
+export interface FetchRequestPartition {
   /** int32, versions 0+ */
   partition: number;
   /** int32, versions 9+; default -1; ignorable */
@@ -195,6 +195,7 @@ export interface FetchResponseNodeEndpoint {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a FetchRequest body (the bytes after the header) of version 0-17. */
 export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
   if (!(version >= 0 && version <= 17)) throw unsupportedVersion('FetchRequest', version, 0, 17);
   const flexible = version >= 12;
@@ -207,7 +208,7 @@ export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
   const $isolationLevel = version >= 4 ? r.readInt8() : 0;
   const $sessionId = version >= 7 ? r.readInt32() : 0;
   const $sessionEpoch = version >= 7 ? r.readInt32() : -1;
-  const $topics = notNull(decodeFetchRequestFetchTopicArray(r, version, flexible), 'FetchRequest.topics', version);
+  const $topics = notNull(decodeFetchRequestTopicArray(r, version, flexible), 'FetchRequest.topics', version);
   const $forgottenTopicsData = version >= 7 ? notNull(decodeFetchRequestForgottenTopicArray(r, version, flexible), 'FetchRequest.forgottenTopicsData', version) : [];
   const $rackId = version >= 11 ? (flexible ? r.readCompactString() : r.readString()) : "";
   let $unknownTaggedFields: RawTaggedField[] | undefined;
@@ -231,6 +232,7 @@ export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
   return { clusterId: $clusterId, replicaId: $replicaId, replicaState: $replicaState, maxWaitMs: $maxWaitMs, minBytes: $minBytes, maxBytes: $maxBytes, isolationLevel: $isolationLevel, sessionId: $sessionId, sessionEpoch: $sessionEpoch, topics: $topics, forgottenTopicsData: $forgottenTopicsData, rackId: $rackId, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a FetchRequest body of version 0-17; fields left undefined are written as their defaults. */
 export function encodeFetchRequest(w: Writer, version: number, v: EncodeInput<FetchRequest>): void {
   if (!(version >= 0 && version <= 17)) throw unsupportedVersion('FetchRequest', version, 0, 17);
   const flexible = version >= 12;
@@ -251,7 +253,7 @@ export function encodeFetchRequest(w: Writer, version: number, v: EncodeInput<Fe
   if (version >= 7) {
     w.writeInt32(v.sessionEpoch ?? -1);
   }
-  encodeFetchRequestFetchTopicArray(w, version, flexible, v.topics ?? []);
+  encodeFetchRequestTopicArray(w, version, flexible, v.topics ?? []);
   if (version >= 7) {
     encodeFetchRequestForgottenTopicArray(w, version, flexible, v.forgottenTopicsData ?? []);
   }
@@ -299,16 +301,16 @@ function encodeFetchRequestReplicaState(w: Writer, version: number, v: EncodeInp
   w.writeUnknownTaggedFields(v.unknownTaggedFields);
 }
 
-function decodeFetchRequestFetchTopic(r: Reader, version: number): FetchRequestFetchTopic {
+function decodeFetchRequestTopic(r: Reader, version: number): FetchRequestTopic {
   const flexible = version >= 12;
   const $topic = version <= 12 ? (flexible ? r.readCompactString() : r.readString()) : "";
   const $topicId = version >= 13 ? r.readUuid() : ZERO_UUID;
-  const $partitions = notNull(decodeFetchRequestFetchPartitionArray(r, version, flexible), 'FetchRequestFetchTopic.partitions', version);
+  const $partitions = notNull(decodeFetchRequestPartitionArray(r, version, flexible), 'FetchRequestTopic.partitions', version);
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { topic: $topic, topicId: $topicId, partitions: $partitions, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeFetchRequestFetchTopic(w: Writer, version: number, v: EncodeInput<FetchRequestFetchTopic>): void {
+function encodeFetchRequestTopic(w: Writer, version: number, v: EncodeInput<FetchRequestTopic>): void {
   const flexible = version >= 12;
   if (version <= 12) {
     if (flexible) {
@@ -320,13 +322,13 @@ function encodeFetchRequestFetchTopic(w: Writer, version: number, v: EncodeInput
   if (version >= 13) {
     w.writeUuid(v.topicId ?? ZERO_UUID);
   }
-  encodeFetchRequestFetchPartitionArray(w, version, flexible, v.partitions ?? []);
+  encodeFetchRequestPartitionArray(w, version, flexible, v.partitions ?? []);
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeFetchRequestFetchPartition(r: Reader, version: number): FetchRequestFetchPartition {
+function decodeFetchRequestPartition(r: Reader, version: number): FetchRequestPartition {
   const flexible = version >= 12;
   const $partition = r.readInt32();
   const $currentLeaderEpoch = version >= 9 ? r.readInt32() : -1;
@@ -352,7 +354,7 @@ function decodeFetchRequestFetchPartition(r: Reader, version: number): FetchRequ
   return { partition: $partition, currentLeaderEpoch: $currentLeaderEpoch, fetchOffset: $fetchOffset, lastFetchedEpoch: $lastFetchedEpoch, logStartOffset: $logStartOffset, partitionMaxBytes: $partitionMaxBytes, replicaDirectoryId: $replicaDirectoryId, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeFetchRequestFetchPartition(w: Writer, version: number, v: EncodeInput<FetchRequestFetchPartition>): void {
+function encodeFetchRequestPartition(w: Writer, version: number, v: EncodeInput<FetchRequestPartition>): void {
   const flexible = version >= 12;
   w.writeInt32(v.partition ?? 0);
   if (version >= 9) {
@@ -409,21 +411,21 @@ function encodeFetchRequestForgottenTopic(w: Writer, version: number, v: EncodeI
   }
 }
 
-function decodeFetchRequestFetchTopicArray(r: Reader, version: number, compact: boolean): FetchRequestFetchTopic[] | null {
+function decodeFetchRequestTopicArray(r: Reader, version: number, compact: boolean): FetchRequestTopic[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: FetchRequestFetchTopic[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeFetchRequestFetchTopic(r, version));
+  const out: FetchRequestTopic[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeFetchRequestTopic(r, version));
   return out;
 }
 
-function encodeFetchRequestFetchTopicArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<FetchRequestFetchTopic>[] | null): void {
+function encodeFetchRequestTopicArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<FetchRequestTopic>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeFetchRequestFetchTopic(w, version, value);
+  for (const value of values) encodeFetchRequestTopic(w, version, value);
 }
 
 function decodeFetchRequestForgottenTopicArray(r: Reader, version: number, compact: boolean): FetchRequestForgottenTopic[] | null {
@@ -443,21 +445,21 @@ function encodeFetchRequestForgottenTopicArray(w: Writer, version: number, compa
   for (const value of values) encodeFetchRequestForgottenTopic(w, version, value);
 }
 
-function decodeFetchRequestFetchPartitionArray(r: Reader, version: number, compact: boolean): FetchRequestFetchPartition[] | null {
+function decodeFetchRequestPartitionArray(r: Reader, version: number, compact: boolean): FetchRequestPartition[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: FetchRequestFetchPartition[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeFetchRequestFetchPartition(r, version));
+  const out: FetchRequestPartition[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeFetchRequestPartition(r, version));
   return out;
 }
 
-function encodeFetchRequestFetchPartitionArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<FetchRequestFetchPartition>[] | null): void {
+function encodeFetchRequestPartitionArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<FetchRequestPartition>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeFetchRequestFetchPartition(w, version, value);
+  for (const value of values) encodeFetchRequestPartition(w, version, value);
 }
 
 function defaultFetchRequestReplicaState(): FetchRequestReplicaState {
@@ -472,6 +474,7 @@ function isDefaultFetchRequestReplicaState(v: EncodeInput<FetchRequestReplicaSta
   );
 }
 
+/** Decodes a FetchResponse body (the bytes after the header) of version 0-17. */
 export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
   if (!(version >= 0 && version <= 17)) throw unsupportedVersion('FetchResponse', version, 0, 17);
   const flexible = version >= 12;
@@ -497,6 +500,7 @@ export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
   return { throttleTimeMs: $throttleTimeMs, errorCode: $errorCode, sessionId: $sessionId, responses: $responses, nodeEndpoints: $nodeEndpoints, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a FetchResponse body of version 0-17; fields left undefined are written as their defaults. */
 export function encodeFetchResponse(w: Writer, version: number, v: EncodeInput<FetchResponse>): void {
   if (!(version >= 0 && version <= 17)) throw unsupportedVersion('FetchResponse', version, 0, 17);
   const flexible = version >= 12;

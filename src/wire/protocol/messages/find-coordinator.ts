@@ -60,6 +60,7 @@ export interface FindCoordinatorResponseCoordinator {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a FindCoordinatorRequest body (the bytes after the header) of version 0-6. */
 export function decodeFindCoordinatorRequest(r: Reader, version: number): FindCoordinatorRequest {
   if (!(version >= 0 && version <= 6)) throw unsupportedVersion('FindCoordinatorRequest', version, 0, 6);
   const flexible = version >= 3;
@@ -70,6 +71,7 @@ export function decodeFindCoordinatorRequest(r: Reader, version: number): FindCo
   return { key: $key, keyType: $keyType, coordinatorKeys: $coordinatorKeys, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a FindCoordinatorRequest body of version 0-6; fields left undefined are written as their defaults. */
 export function encodeFindCoordinatorRequest(w: Writer, version: number, v: EncodeInput<FindCoordinatorRequest>): void {
   if (!(version >= 0 && version <= 6)) throw unsupportedVersion('FindCoordinatorRequest', version, 0, 6);
   const flexible = version >= 3;
@@ -91,6 +93,7 @@ export function encodeFindCoordinatorRequest(w: Writer, version: number, v: Enco
   }
 }
 
+/** Decodes a FindCoordinatorResponse body (the bytes after the header) of version 0-6. */
 export function decodeFindCoordinatorResponse(r: Reader, version: number): FindCoordinatorResponse {
   if (!(version >= 0 && version <= 6)) throw unsupportedVersion('FindCoordinatorResponse', version, 0, 6);
   const flexible = version >= 3;
@@ -105,6 +108,7 @@ export function decodeFindCoordinatorResponse(r: Reader, version: number): FindC
   return { throttleTimeMs: $throttleTimeMs, errorCode: $errorCode, errorMessage: $errorMessage, nodeId: $nodeId, host: $host, port: $port, coordinators: $coordinators, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a FindCoordinatorResponse body of version 0-6; fields left undefined are written as their defaults. */
 export function encodeFindCoordinatorResponse(w: Writer, version: number, v: EncodeInput<FindCoordinatorResponse>): void {
   if (!(version >= 0 && version <= 6)) throw unsupportedVersion('FindCoordinatorResponse', version, 0, 6);
   const flexible = version >= 3;

@@ -33,6 +33,7 @@ export interface ResponseHeader {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a RequestHeader body (the bytes after the header) of version 0-2. */
 export function decodeRequestHeader(r: Reader, version: number): RequestHeader {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('RequestHeader', version, 0, 2);
   const flexible = version >= 2;
@@ -44,6 +45,7 @@ export function decodeRequestHeader(r: Reader, version: number): RequestHeader {
   return { requestApiKey: $requestApiKey, requestApiVersion: $requestApiVersion, correlationId: $correlationId, clientId: $clientId, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a RequestHeader body of version 0-2; fields left undefined are written as their defaults. */
 export function encodeRequestHeader(w: Writer, version: number, v: EncodeInput<RequestHeader>): void {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('RequestHeader', version, 0, 2);
   const flexible = version >= 2;
@@ -58,6 +60,7 @@ export function encodeRequestHeader(w: Writer, version: number, v: EncodeInput<R
   }
 }
 
+/** Decodes a ResponseHeader body (the bytes after the header) of version 0-1. */
 export function decodeResponseHeader(r: Reader, version: number): ResponseHeader {
   if (!(version >= 0 && version <= 1)) throw unsupportedVersion('ResponseHeader', version, 0, 1);
   const flexible = version >= 1;
@@ -66,6 +69,7 @@ export function decodeResponseHeader(r: Reader, version: number): ResponseHeader
   return { correlationId: $correlationId, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a ResponseHeader body of version 0-1; fields left undefined are written as their defaults. */
 export function encodeResponseHeader(w: Writer, version: number, v: EncodeInput<ResponseHeader>): void {
   if (!(version >= 0 && version <= 1)) throw unsupportedVersion('ResponseHeader', version, 0, 1);
   const flexible = version >= 1;

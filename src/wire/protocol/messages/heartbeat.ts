@@ -35,6 +35,7 @@ export interface HeartbeatResponse {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a HeartbeatRequest body (the bytes after the header) of version 0-4. */
 export function decodeHeartbeatRequest(r: Reader, version: number): HeartbeatRequest {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('HeartbeatRequest', version, 0, 4);
   const flexible = version >= 4;
@@ -46,6 +47,7 @@ export function decodeHeartbeatRequest(r: Reader, version: number): HeartbeatReq
   return { groupId: $groupId, generationId: $generationId, memberId: $memberId, groupInstanceId: $groupInstanceId, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a HeartbeatRequest body of version 0-4; fields left undefined are written as their defaults. */
 export function encodeHeartbeatRequest(w: Writer, version: number, v: EncodeInput<HeartbeatRequest>): void {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('HeartbeatRequest', version, 0, 4);
   const flexible = version >= 4;
@@ -72,6 +74,7 @@ export function encodeHeartbeatRequest(w: Writer, version: number, v: EncodeInpu
   }
 }
 
+/** Decodes a HeartbeatResponse body (the bytes after the header) of version 0-4. */
 export function decodeHeartbeatResponse(r: Reader, version: number): HeartbeatResponse {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('HeartbeatResponse', version, 0, 4);
   const flexible = version >= 4;
@@ -81,6 +84,7 @@ export function decodeHeartbeatResponse(r: Reader, version: number): HeartbeatRe
   return { throttleTimeMs: $throttleTimeMs, errorCode: $errorCode, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a HeartbeatResponse body of version 0-4; fields left undefined are written as their defaults. */
 export function encodeHeartbeatResponse(w: Writer, version: number, v: EncodeInput<HeartbeatResponse>): void {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('HeartbeatResponse', version, 0, 4);
   const flexible = version >= 4;

@@ -66,6 +66,7 @@ export interface IncrementalAlterConfigsResponseAlterConfigsResourceResponse {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a IncrementalAlterConfigsRequest body (the bytes after the header) of version 0-1. */
 export function decodeIncrementalAlterConfigsRequest(r: Reader, version: number): IncrementalAlterConfigsRequest {
   if (!(version >= 0 && version <= 1)) throw unsupportedVersion('IncrementalAlterConfigsRequest', version, 0, 1);
   const flexible = version >= 1;
@@ -75,6 +76,7 @@ export function decodeIncrementalAlterConfigsRequest(r: Reader, version: number)
   return { resources: $resources, validateOnly: $validateOnly, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a IncrementalAlterConfigsRequest body of version 0-1; fields left undefined are written as their defaults. */
 export function encodeIncrementalAlterConfigsRequest(w: Writer, version: number, v: EncodeInput<IncrementalAlterConfigsRequest>): void {
   if (!(version >= 0 && version <= 1)) throw unsupportedVersion('IncrementalAlterConfigsRequest', version, 0, 1);
   const flexible = version >= 1;
@@ -169,6 +171,7 @@ function encodeIncrementalAlterConfigsRequestAlterableConfigArray(w: Writer, ver
   for (const value of values) encodeIncrementalAlterConfigsRequestAlterableConfig(w, version, value);
 }
 
+/** Decodes a IncrementalAlterConfigsResponse body (the bytes after the header) of version 0-1. */
 export function decodeIncrementalAlterConfigsResponse(r: Reader, version: number): IncrementalAlterConfigsResponse {
   if (!(version >= 0 && version <= 1)) throw unsupportedVersion('IncrementalAlterConfigsResponse', version, 0, 1);
   const flexible = version >= 1;
@@ -178,6 +181,7 @@ export function decodeIncrementalAlterConfigsResponse(r: Reader, version: number
   return { throttleTimeMs: $throttleTimeMs, responses: $responses, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a IncrementalAlterConfigsResponse body of version 0-1; fields left undefined are written as their defaults. */
 export function encodeIncrementalAlterConfigsResponse(w: Writer, version: number, v: EncodeInput<IncrementalAlterConfigsResponse>): void {
   if (!(version >= 0 && version <= 1)) throw unsupportedVersion('IncrementalAlterConfigsResponse', version, 0, 1);
   const flexible = version >= 1;

@@ -39,6 +39,7 @@ export interface InitProducerIdResponse {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a InitProducerIdRequest body (the bytes after the header) of version 0-5. */
 export function decodeInitProducerIdRequest(r: Reader, version: number): InitProducerIdRequest {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('InitProducerIdRequest', version, 0, 5);
   const flexible = version >= 2;
@@ -50,6 +51,7 @@ export function decodeInitProducerIdRequest(r: Reader, version: number): InitPro
   return { transactionalId: $transactionalId, transactionTimeoutMs: $transactionTimeoutMs, producerId: $producerId, producerEpoch: $producerEpoch, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a InitProducerIdRequest body of version 0-5; fields left undefined are written as their defaults. */
 export function encodeInitProducerIdRequest(w: Writer, version: number, v: EncodeInput<InitProducerIdRequest>): void {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('InitProducerIdRequest', version, 0, 5);
   const flexible = version >= 2;
@@ -70,6 +72,7 @@ export function encodeInitProducerIdRequest(w: Writer, version: number, v: Encod
   }
 }
 
+/** Decodes a InitProducerIdResponse body (the bytes after the header) of version 0-5. */
 export function decodeInitProducerIdResponse(r: Reader, version: number): InitProducerIdResponse {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('InitProducerIdResponse', version, 0, 5);
   const flexible = version >= 2;
@@ -81,6 +84,7 @@ export function decodeInitProducerIdResponse(r: Reader, version: number): InitPr
   return { throttleTimeMs: $throttleTimeMs, errorCode: $errorCode, producerId: $producerId, producerEpoch: $producerEpoch, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a InitProducerIdResponse body of version 0-5; fields left undefined are written as their defaults. */
 export function encodeInitProducerIdResponse(w: Writer, version: number, v: EncodeInput<InitProducerIdResponse>): void {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('InitProducerIdResponse', version, 0, 5);
   const flexible = version >= 2;

@@ -77,6 +77,7 @@ export interface JoinGroupResponseMember {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a JoinGroupRequest body (the bytes after the header) of version 0-9. */
 export function decodeJoinGroupRequest(r: Reader, version: number): JoinGroupRequest {
   if (!(version >= 0 && version <= 9)) throw unsupportedVersion('JoinGroupRequest', version, 0, 9);
   const flexible = version >= 6;
@@ -92,6 +93,7 @@ export function decodeJoinGroupRequest(r: Reader, version: number): JoinGroupReq
   return { groupId: $groupId, sessionTimeoutMs: $sessionTimeoutMs, rebalanceTimeoutMs: $rebalanceTimeoutMs, memberId: $memberId, groupInstanceId: $groupInstanceId, protocolType: $protocolType, protocols: $protocols, reason: $reason, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a JoinGroupRequest body of version 0-9; fields left undefined are written as their defaults. */
 export function encodeJoinGroupRequest(w: Writer, version: number, v: EncodeInput<JoinGroupRequest>): void {
   if (!(version >= 0 && version <= 9)) throw unsupportedVersion('JoinGroupRequest', version, 0, 9);
   const flexible = version >= 6;
@@ -172,6 +174,7 @@ function encodeJoinGroupRequestProtocolArray(w: Writer, version: number, compact
   for (const value of values) encodeJoinGroupRequestProtocol(w, version, value);
 }
 
+/** Decodes a JoinGroupResponse body (the bytes after the header) of version 0-9. */
 export function decodeJoinGroupResponse(r: Reader, version: number): JoinGroupResponse {
   if (!(version >= 0 && version <= 9)) throw unsupportedVersion('JoinGroupResponse', version, 0, 9);
   const flexible = version >= 6;
@@ -188,6 +191,7 @@ export function decodeJoinGroupResponse(r: Reader, version: number): JoinGroupRe
   return { throttleTimeMs: $throttleTimeMs, errorCode: $errorCode, generationId: $generationId, protocolType: $protocolType, protocolName: $protocolName, leader: $leader, skipAssignment: $skipAssignment, memberId: $memberId, members: $members, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a JoinGroupResponse body of version 0-9; fields left undefined are written as their defaults. */
 export function encodeJoinGroupResponse(w: Writer, version: number, v: EncodeInput<JoinGroupResponse>): void {
   if (!(version >= 0 && version <= 9)) throw unsupportedVersion('JoinGroupResponse', version, 0, 9);
   const flexible = version >= 6;

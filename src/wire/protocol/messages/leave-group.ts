@@ -57,6 +57,7 @@ export interface LeaveGroupResponseMemberResponse {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a LeaveGroupRequest body (the bytes after the header) of version 0-5. */
 export function decodeLeaveGroupRequest(r: Reader, version: number): LeaveGroupRequest {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('LeaveGroupRequest', version, 0, 5);
   const flexible = version >= 4;
@@ -67,6 +68,7 @@ export function decodeLeaveGroupRequest(r: Reader, version: number): LeaveGroupR
   return { groupId: $groupId, memberId: $memberId, members: $members, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a LeaveGroupRequest body of version 0-5; fields left undefined are written as their defaults. */
 export function encodeLeaveGroupRequest(w: Writer, version: number, v: EncodeInput<LeaveGroupRequest>): void {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('LeaveGroupRequest', version, 0, 5);
   const flexible = version >= 4;
@@ -132,6 +134,7 @@ function encodeLeaveGroupRequestMemberIdentityArray(w: Writer, version: number, 
   for (const value of values) encodeLeaveGroupRequestMemberIdentity(w, version, value);
 }
 
+/** Decodes a LeaveGroupResponse body (the bytes after the header) of version 0-5. */
 export function decodeLeaveGroupResponse(r: Reader, version: number): LeaveGroupResponse {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('LeaveGroupResponse', version, 0, 5);
   const flexible = version >= 4;
@@ -142,6 +145,7 @@ export function decodeLeaveGroupResponse(r: Reader, version: number): LeaveGroup
   return { throttleTimeMs: $throttleTimeMs, errorCode: $errorCode, members: $members, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a LeaveGroupResponse body of version 0-5; fields left undefined are written as their defaults. */
 export function encodeLeaveGroupResponse(w: Writer, version: number, v: EncodeInput<LeaveGroupResponse>): void {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('LeaveGroupResponse', version, 0, 5);
   const flexible = version >= 4;

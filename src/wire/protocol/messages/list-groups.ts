@@ -46,6 +46,7 @@ export interface ListGroupsResponseListedGroup {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a ListGroupsRequest body (the bytes after the header) of version 0-5. */
 export function decodeListGroupsRequest(r: Reader, version: number): ListGroupsRequest {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('ListGroupsRequest', version, 0, 5);
   const flexible = version >= 3;
@@ -55,6 +56,7 @@ export function decodeListGroupsRequest(r: Reader, version: number): ListGroupsR
   return { statesFilter: $statesFilter, typesFilter: $typesFilter, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a ListGroupsRequest body of version 0-5; fields left undefined are written as their defaults. */
 export function encodeListGroupsRequest(w: Writer, version: number, v: EncodeInput<ListGroupsRequest>): void {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('ListGroupsRequest', version, 0, 5);
   const flexible = version >= 3;
@@ -69,6 +71,7 @@ export function encodeListGroupsRequest(w: Writer, version: number, v: EncodeInp
   }
 }
 
+/** Decodes a ListGroupsResponse body (the bytes after the header) of version 0-5. */
 export function decodeListGroupsResponse(r: Reader, version: number): ListGroupsResponse {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('ListGroupsResponse', version, 0, 5);
   const flexible = version >= 3;
@@ -79,6 +82,7 @@ export function decodeListGroupsResponse(r: Reader, version: number): ListGroups
   return { throttleTimeMs: $throttleTimeMs, errorCode: $errorCode, groups: $groups, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a ListGroupsResponse body of version 0-5; fields left undefined are written as their defaults. */
 export function encodeListGroupsResponse(w: Writer, version: number, v: EncodeInput<ListGroupsResponse>): void {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('ListGroupsResponse', version, 0, 5);
   const flexible = version >= 3;

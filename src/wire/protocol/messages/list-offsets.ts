@@ -19,21 +19,21 @@ export interface ListOffsetsRequest {
   /** int8, versions 2+ */
   isolationLevel: number;
   /** []ListOffsetsTopic, versions 0+ */
-  topics: ListOffsetsRequestListOffsetsTopic[];
+  topics: ListOffsetsRequestTopic[];
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface ListOffsetsRequestListOffsetsTopic {
+export interface ListOffsetsRequestTopic {
   /** string, versions 0+ */
   name: string;
   /** []ListOffsetsPartition, versions 0+ */
-  partitions: ListOffsetsRequestListOffsetsPartition[];
+  partitions: ListOffsetsRequestPartition[];
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface ListOffsetsRequestListOffsetsPartition {
+export interface ListOffsetsRequestPartition {
   /** int32, versions 0+ */
   partitionIndex: number;
   /** int32, versions 4+; default -1; ignorable */
@@ -50,21 +50,21 @@ export interface ListOffsetsResponse {
   /** int32, versions 2+; ignorable */
   throttleTimeMs: number;
   /** []ListOffsetsTopicResponse, versions 0+ */
-  topics: ListOffsetsResponseListOffsetsTopicResponse[];
+  topics: ListOffsetsResponseTopicResponse[];
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface ListOffsetsResponseListOffsetsTopicResponse {
+export interface ListOffsetsResponseTopicResponse {
   /** string, versions 0+ */
   name: string;
   /** []ListOffsetsPartitionResponse, versions 0+ */
-  partitions: ListOffsetsResponseListOffsetsPartitionResponse[];
+  partitions: ListOffsetsResponsePartitionResponse[];
   /** Tagged fields this version does not know, kept to be written back. */
   unknownTaggedFields?: RawTaggedField[];
 }
 
-export interface ListOffsetsResponseListOffsetsPartitionResponse {
+export interface ListOffsetsResponsePartitionResponse {
   /** int32, versions 0+ */
   partitionIndex: number;
   /** int16, versions 0+ */
@@ -81,16 +81,18 @@ export interface ListOffsetsResponseListOffsetsPartitionResponse {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a ListOffsetsRequest body (the bytes after the header) of version 0-9. */
 export function decodeListOffsetsRequest(r: Reader, version: number): ListOffsetsRequest {
   if (!(version >= 0 && version <= 9)) throw unsupportedVersion('ListOffsetsRequest', version, 0, 9);
   const flexible = version >= 6;
   const $replicaId = r.readInt32();
   const $isolationLevel = version >= 2 ? r.readInt8() : 0;
-  const $topics = notNull(decodeListOffsetsRequestListOffsetsTopicArray(r, version, flexible), 'ListOffsetsRequest.topics', version);
+  const $topics = notNull(decodeListOffsetsRequestTopicArray(r, version, flexible), 'ListOffsetsRequest.topics', version);
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { replicaId: $replicaId, isolationLevel: $isolationLevel, topics: $topics, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a ListOffsetsRequest body of version 0-9; fields left undefined are written as their defaults. */
 export function encodeListOffsetsRequest(w: Writer, version: number, v: EncodeInput<ListOffsetsRequest>): void {
   if (!(version >= 0 && version <= 9)) throw unsupportedVersion('ListOffsetsRequest', version, 0, 9);
   const flexible = version >= 6;
@@ -98,34 +100,34 @@ export function encodeListOffsetsRequest(w: Writer, version: number, v: EncodeIn
   if (version >= 2) {
     w.writeInt8(v.isolationLevel ?? 0);
   }
-  encodeListOffsetsRequestListOffsetsTopicArray(w, version, flexible, v.topics ?? []);
+  encodeListOffsetsRequestTopicArray(w, version, flexible, v.topics ?? []);
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeListOffsetsRequestListOffsetsTopic(r: Reader, version: number): ListOffsetsRequestListOffsetsTopic {
+function decodeListOffsetsRequestTopic(r: Reader, version: number): ListOffsetsRequestTopic {
   const flexible = version >= 6;
   const $name = (flexible ? r.readCompactString() : r.readString());
-  const $partitions = notNull(decodeListOffsetsRequestListOffsetsPartitionArray(r, version, flexible), 'ListOffsetsRequestListOffsetsTopic.partitions', version);
+  const $partitions = notNull(decodeListOffsetsRequestPartitionArray(r, version, flexible), 'ListOffsetsRequestTopic.partitions', version);
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { name: $name, partitions: $partitions, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeListOffsetsRequestListOffsetsTopic(w: Writer, version: number, v: EncodeInput<ListOffsetsRequestListOffsetsTopic>): void {
+function encodeListOffsetsRequestTopic(w: Writer, version: number, v: EncodeInput<ListOffsetsRequestTopic>): void {
   const flexible = version >= 6;
   if (flexible) {
     w.writeCompactString(v.name ?? "");
   } else {
     w.writeString(v.name ?? "");
   }
-  encodeListOffsetsRequestListOffsetsPartitionArray(w, version, flexible, v.partitions ?? []);
+  encodeListOffsetsRequestPartitionArray(w, version, flexible, v.partitions ?? []);
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeListOffsetsRequestListOffsetsPartition(r: Reader, version: number): ListOffsetsRequestListOffsetsPartition {
+function decodeListOffsetsRequestPartition(r: Reader, version: number): ListOffsetsRequestPartition {
   const flexible = version >= 6;
   const $partitionIndex = r.readInt32();
   const $currentLeaderEpoch = version >= 4 ? r.readInt32() : -1;
@@ -135,7 +137,7 @@ function decodeListOffsetsRequestListOffsetsPartition(r: Reader, version: number
   return { partitionIndex: $partitionIndex, currentLeaderEpoch: $currentLeaderEpoch, timestamp: $timestamp, maxNumOffsets: $maxNumOffsets, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeListOffsetsRequestListOffsetsPartition(w: Writer, version: number, v: EncodeInput<ListOffsetsRequestListOffsetsPartition>): void {
+function encodeListOffsetsRequestPartition(w: Writer, version: number, v: EncodeInput<ListOffsetsRequestPartition>): void {
   const flexible = version >= 6;
   w.writeInt32(v.partitionIndex ?? 0);
   if (version >= 4) {
@@ -150,87 +152,89 @@ function encodeListOffsetsRequestListOffsetsPartition(w: Writer, version: number
   }
 }
 
-function decodeListOffsetsRequestListOffsetsTopicArray(r: Reader, version: number, compact: boolean): ListOffsetsRequestListOffsetsTopic[] | null {
+function decodeListOffsetsRequestTopicArray(r: Reader, version: number, compact: boolean): ListOffsetsRequestTopic[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: ListOffsetsRequestListOffsetsTopic[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeListOffsetsRequestListOffsetsTopic(r, version));
+  const out: ListOffsetsRequestTopic[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeListOffsetsRequestTopic(r, version));
   return out;
 }
 
-function encodeListOffsetsRequestListOffsetsTopicArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<ListOffsetsRequestListOffsetsTopic>[] | null): void {
+function encodeListOffsetsRequestTopicArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<ListOffsetsRequestTopic>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeListOffsetsRequestListOffsetsTopic(w, version, value);
+  for (const value of values) encodeListOffsetsRequestTopic(w, version, value);
 }
 
-function decodeListOffsetsRequestListOffsetsPartitionArray(r: Reader, version: number, compact: boolean): ListOffsetsRequestListOffsetsPartition[] | null {
+function decodeListOffsetsRequestPartitionArray(r: Reader, version: number, compact: boolean): ListOffsetsRequestPartition[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: ListOffsetsRequestListOffsetsPartition[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeListOffsetsRequestListOffsetsPartition(r, version));
+  const out: ListOffsetsRequestPartition[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeListOffsetsRequestPartition(r, version));
   return out;
 }
 
-function encodeListOffsetsRequestListOffsetsPartitionArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<ListOffsetsRequestListOffsetsPartition>[] | null): void {
+function encodeListOffsetsRequestPartitionArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<ListOffsetsRequestPartition>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeListOffsetsRequestListOffsetsPartition(w, version, value);
+  for (const value of values) encodeListOffsetsRequestPartition(w, version, value);
 }
 
+/** Decodes a ListOffsetsResponse body (the bytes after the header) of version 0-9. */
 export function decodeListOffsetsResponse(r: Reader, version: number): ListOffsetsResponse {
   if (!(version >= 0 && version <= 9)) throw unsupportedVersion('ListOffsetsResponse', version, 0, 9);
   const flexible = version >= 6;
   const $throttleTimeMs = version >= 2 ? r.readInt32() : 0;
-  const $topics = notNull(decodeListOffsetsResponseListOffsetsTopicResponseArray(r, version, flexible), 'ListOffsetsResponse.topics', version);
+  const $topics = notNull(decodeListOffsetsResponseTopicResponseArray(r, version, flexible), 'ListOffsetsResponse.topics', version);
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { throttleTimeMs: $throttleTimeMs, topics: $topics, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a ListOffsetsResponse body of version 0-9; fields left undefined are written as their defaults. */
 export function encodeListOffsetsResponse(w: Writer, version: number, v: EncodeInput<ListOffsetsResponse>): void {
   if (!(version >= 0 && version <= 9)) throw unsupportedVersion('ListOffsetsResponse', version, 0, 9);
   const flexible = version >= 6;
   if (version >= 2) {
     w.writeInt32(v.throttleTimeMs ?? 0);
   }
-  encodeListOffsetsResponseListOffsetsTopicResponseArray(w, version, flexible, v.topics ?? []);
+  encodeListOffsetsResponseTopicResponseArray(w, version, flexible, v.topics ?? []);
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeListOffsetsResponseListOffsetsTopicResponse(r: Reader, version: number): ListOffsetsResponseListOffsetsTopicResponse {
+function decodeListOffsetsResponseTopicResponse(r: Reader, version: number): ListOffsetsResponseTopicResponse {
   const flexible = version >= 6;
   const $name = (flexible ? r.readCompactString() : r.readString());
-  const $partitions = notNull(decodeListOffsetsResponseListOffsetsPartitionResponseArray(r, version, flexible), 'ListOffsetsResponseListOffsetsTopicResponse.partitions', version);
+  const $partitions = notNull(decodeListOffsetsResponsePartitionResponseArray(r, version, flexible), 'ListOffsetsResponseTopicResponse.partitions', version);
   const $unknownTaggedFields = flexible ? r.readUnknownTaggedFields() : undefined;
   return { name: $name, partitions: $partitions, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeListOffsetsResponseListOffsetsTopicResponse(w: Writer, version: number, v: EncodeInput<ListOffsetsResponseListOffsetsTopicResponse>): void {
+function encodeListOffsetsResponseTopicResponse(w: Writer, version: number, v: EncodeInput<ListOffsetsResponseTopicResponse>): void {
   const flexible = version >= 6;
   if (flexible) {
     w.writeCompactString(v.name ?? "");
   } else {
     w.writeString(v.name ?? "");
   }
-  encodeListOffsetsResponseListOffsetsPartitionResponseArray(w, version, flexible, v.partitions ?? []);
+  encodeListOffsetsResponsePartitionResponseArray(w, version, flexible, v.partitions ?? []);
   if (flexible) {
     w.writeUnknownTaggedFields(v.unknownTaggedFields);
   }
 }
 
-function decodeListOffsetsResponseListOffsetsPartitionResponse(r: Reader, version: number): ListOffsetsResponseListOffsetsPartitionResponse {
+function decodeListOffsetsResponsePartitionResponse(r: Reader, version: number): ListOffsetsResponsePartitionResponse {
   const flexible = version >= 6;
   const $partitionIndex = r.readInt32();
   const $errorCode = r.readInt16();
-  const $oldStyleOffsets = version <= 0 ? notNull(r.readInt64Array(false), 'ListOffsetsResponseListOffsetsPartitionResponse.oldStyleOffsets', version) : [];
+  const $oldStyleOffsets = version <= 0 ? notNull(r.readInt64Array(false), 'ListOffsetsResponsePartitionResponse.oldStyleOffsets', version) : [];
   const $timestamp = version >= 1 ? r.readInt64() : -1;
   const $offset = version >= 1 ? r.readInt64() : -1;
   const $leaderEpoch = version >= 4 ? r.readInt32() : -1;
@@ -238,7 +242,7 @@ function decodeListOffsetsResponseListOffsetsPartitionResponse(r: Reader, versio
   return { partitionIndex: $partitionIndex, errorCode: $errorCode, oldStyleOffsets: $oldStyleOffsets, timestamp: $timestamp, offset: $offset, leaderEpoch: $leaderEpoch, unknownTaggedFields: $unknownTaggedFields };
 }
 
-function encodeListOffsetsResponseListOffsetsPartitionResponse(w: Writer, version: number, v: EncodeInput<ListOffsetsResponseListOffsetsPartitionResponse>): void {
+function encodeListOffsetsResponsePartitionResponse(w: Writer, version: number, v: EncodeInput<ListOffsetsResponsePartitionResponse>): void {
   const flexible = version >= 6;
   w.writeInt32(v.partitionIndex ?? 0);
   w.writeInt16(v.errorCode ?? 0);
@@ -259,36 +263,36 @@ function encodeListOffsetsResponseListOffsetsPartitionResponse(w: Writer, versio
   }
 }
 
-function decodeListOffsetsResponseListOffsetsTopicResponseArray(r: Reader, version: number, compact: boolean): ListOffsetsResponseListOffsetsTopicResponse[] | null {
+function decodeListOffsetsResponseTopicResponseArray(r: Reader, version: number, compact: boolean): ListOffsetsResponseTopicResponse[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: ListOffsetsResponseListOffsetsTopicResponse[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeListOffsetsResponseListOffsetsTopicResponse(r, version));
+  const out: ListOffsetsResponseTopicResponse[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeListOffsetsResponseTopicResponse(r, version));
   return out;
 }
 
-function encodeListOffsetsResponseListOffsetsTopicResponseArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<ListOffsetsResponseListOffsetsTopicResponse>[] | null): void {
+function encodeListOffsetsResponseTopicResponseArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<ListOffsetsResponseTopicResponse>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeListOffsetsResponseListOffsetsTopicResponse(w, version, value);
+  for (const value of values) encodeListOffsetsResponseTopicResponse(w, version, value);
 }
 
-function decodeListOffsetsResponseListOffsetsPartitionResponseArray(r: Reader, version: number, compact: boolean): ListOffsetsResponseListOffsetsPartitionResponse[] | null {
+function decodeListOffsetsResponsePartitionResponseArray(r: Reader, version: number, compact: boolean): ListOffsetsResponsePartitionResponse[] | null {
   const n = r.readStructArrayLength(compact);
   if (n < 0) return null;
-  const out: ListOffsetsResponseListOffsetsPartitionResponse[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeListOffsetsResponseListOffsetsPartitionResponse(r, version));
+  const out: ListOffsetsResponsePartitionResponse[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeListOffsetsResponsePartitionResponse(r, version));
   return out;
 }
 
-function encodeListOffsetsResponseListOffsetsPartitionResponseArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<ListOffsetsResponseListOffsetsPartitionResponse>[] | null): void {
+function encodeListOffsetsResponsePartitionResponseArray(w: Writer, version: number, compact: boolean, values: readonly EncodeInput<ListOffsetsResponsePartitionResponse>[] | null): void {
   if (values === null) {
     w.writeStructArrayLength(compact, -1);
     return;
   }
   w.writeStructArrayLength(compact, values.length);
-  for (const value of values) encodeListOffsetsResponseListOffsetsPartitionResponse(w, version, value);
+  for (const value of values) encodeListOffsetsResponsePartitionResponse(w, version, value);
 }

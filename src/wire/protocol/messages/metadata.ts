@@ -102,6 +102,7 @@ export interface MetadataResponsePartition {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a MetadataRequest body (the bytes after the header) of version 0-12. */
 export function decodeMetadataRequest(r: Reader, version: number): MetadataRequest {
   if (!(version >= 0 && version <= 12)) throw unsupportedVersion('MetadataRequest', version, 0, 12);
   const flexible = version >= 9;
@@ -113,6 +114,7 @@ export function decodeMetadataRequest(r: Reader, version: number): MetadataReque
   return { topics: $topics, allowAutoTopicCreation: $allowAutoTopicCreation, includeClusterAuthorizedOperations: $includeClusterAuthorizedOperations, includeTopicAuthorizedOperations: $includeTopicAuthorizedOperations, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a MetadataRequest body of version 0-12; fields left undefined are written as their defaults. */
 export function encodeMetadataRequest(w: Writer, version: number, v: EncodeInput<MetadataRequest>): void {
   if (!(version >= 0 && version <= 12)) throw unsupportedVersion('MetadataRequest', version, 0, 12);
   const flexible = version >= 9;
@@ -179,6 +181,7 @@ function encodeMetadataRequestTopicArray(w: Writer, version: number, compact: bo
   for (const value of values) encodeMetadataRequestTopic(w, version, value);
 }
 
+/** Decodes a MetadataResponse body (the bytes after the header) of version 0-12. */
 export function decodeMetadataResponse(r: Reader, version: number): MetadataResponse {
   if (!(version >= 0 && version <= 12)) throw unsupportedVersion('MetadataResponse', version, 0, 12);
   const flexible = version >= 9;
@@ -192,6 +195,7 @@ export function decodeMetadataResponse(r: Reader, version: number): MetadataResp
   return { throttleTimeMs: $throttleTimeMs, brokers: $brokers, clusterId: $clusterId, controllerId: $controllerId, topics: $topics, clusterAuthorizedOperations: $clusterAuthorizedOperations, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a MetadataResponse body of version 0-12; fields left undefined are written as their defaults. */
 export function encodeMetadataResponse(w: Writer, version: number, v: EncodeInput<MetadataResponse>): void {
   if (!(version >= 0 && version <= 12)) throw unsupportedVersion('MetadataResponse', version, 0, 12);
   const flexible = version >= 9;

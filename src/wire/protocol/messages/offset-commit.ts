@@ -81,6 +81,7 @@ export interface OffsetCommitResponsePartition {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a OffsetCommitRequest body (the bytes after the header) of version 0-9. */
 export function decodeOffsetCommitRequest(r: Reader, version: number): OffsetCommitRequest {
   if (!(version >= 0 && version <= 9)) throw unsupportedVersion('OffsetCommitRequest', version, 0, 9);
   const flexible = version >= 8;
@@ -94,6 +95,7 @@ export function decodeOffsetCommitRequest(r: Reader, version: number): OffsetCom
   return { groupId: $groupId, generationIdOrMemberEpoch: $generationIdOrMemberEpoch, memberId: $memberId, groupInstanceId: $groupInstanceId, retentionTimeMs: $retentionTimeMs, topics: $topics, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a OffsetCommitRequest body of version 0-9; fields left undefined are written as their defaults. */
 export function encodeOffsetCommitRequest(w: Writer, version: number, v: EncodeInput<OffsetCommitRequest>): void {
   if (!(version >= 0 && version <= 9)) throw unsupportedVersion('OffsetCommitRequest', version, 0, 9);
   const flexible = version >= 8;
@@ -214,6 +216,7 @@ function encodeOffsetCommitRequestPartitionArray(w: Writer, version: number, com
   for (const value of values) encodeOffsetCommitRequestPartition(w, version, value);
 }
 
+/** Decodes a OffsetCommitResponse body (the bytes after the header) of version 0-9. */
 export function decodeOffsetCommitResponse(r: Reader, version: number): OffsetCommitResponse {
   if (!(version >= 0 && version <= 9)) throw unsupportedVersion('OffsetCommitResponse', version, 0, 9);
   const flexible = version >= 8;
@@ -223,6 +226,7 @@ export function decodeOffsetCommitResponse(r: Reader, version: number): OffsetCo
   return { throttleTimeMs: $throttleTimeMs, topics: $topics, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a OffsetCommitResponse body of version 0-9; fields left undefined are written as their defaults. */
 export function encodeOffsetCommitResponse(w: Writer, version: number, v: EncodeInput<OffsetCommitResponse>): void {
   if (!(version >= 0 && version <= 9)) throw unsupportedVersion('OffsetCommitResponse', version, 0, 9);
   const flexible = version >= 8;

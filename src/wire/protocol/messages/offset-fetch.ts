@@ -129,6 +129,7 @@ export interface OffsetFetchResponsePartitions {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a OffsetFetchRequest body (the bytes after the header) of version 0-9. */
 export function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetchRequest {
   if (!(version >= 0 && version <= 9)) throw unsupportedVersion('OffsetFetchRequest', version, 0, 9);
   const flexible = version >= 6;
@@ -140,6 +141,7 @@ export function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetc
   return { groupId: $groupId, topics: $topics, groups: $groups, requireStable: $requireStable, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a OffsetFetchRequest body of version 0-9; fields left undefined are written as their defaults. */
 export function encodeOffsetFetchRequest(w: Writer, version: number, v: EncodeInput<OffsetFetchRequest>): void {
   if (!(version >= 0 && version <= 9)) throw unsupportedVersion('OffsetFetchRequest', version, 0, 9);
   const flexible = version >= 6;
@@ -274,6 +276,7 @@ function encodeOffsetFetchRequestTopicsArray(w: Writer, version: number, compact
   for (const value of values) encodeOffsetFetchRequestTopics(w, version, value);
 }
 
+/** Decodes a OffsetFetchResponse body (the bytes after the header) of version 0-9. */
 export function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFetchResponse {
   if (!(version >= 0 && version <= 9)) throw unsupportedVersion('OffsetFetchResponse', version, 0, 9);
   const flexible = version >= 6;
@@ -285,6 +288,7 @@ export function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFet
   return { throttleTimeMs: $throttleTimeMs, topics: $topics, errorCode: $errorCode, groups: $groups, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a OffsetFetchResponse body of version 0-9; fields left undefined are written as their defaults. */
 export function encodeOffsetFetchResponse(w: Writer, version: number, v: EncodeInput<OffsetFetchResponse>): void {
   if (!(version >= 0 && version <= 9)) throw unsupportedVersion('OffsetFetchResponse', version, 0, 9);
   const flexible = version >= 6;

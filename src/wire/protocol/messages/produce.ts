@@ -116,6 +116,7 @@ export interface ProduceResponseNodeEndpoint {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a ProduceRequest body (the bytes after the header) of version 0-11. */
 export function decodeProduceRequest(r: Reader, version: number): ProduceRequest {
   if (!(version >= 0 && version <= 11)) throw unsupportedVersion('ProduceRequest', version, 0, 11);
   const flexible = version >= 9;
@@ -127,6 +128,7 @@ export function decodeProduceRequest(r: Reader, version: number): ProduceRequest
   return { transactionalId: $transactionalId, acks: $acks, timeoutMs: $timeoutMs, topicData: $topicData, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a ProduceRequest body of version 0-11; fields left undefined are written as their defaults. */
 export function encodeProduceRequest(w: Writer, version: number, v: EncodeInput<ProduceRequest>): void {
   if (!(version >= 0 && version <= 11)) throw unsupportedVersion('ProduceRequest', version, 0, 11);
   const flexible = version >= 9;
@@ -221,6 +223,7 @@ function encodeProduceRequestPartitionProduceDataArray(w: Writer, version: numbe
   for (const value of values) encodeProduceRequestPartitionProduceData(w, version, value);
 }
 
+/** Decodes a ProduceResponse body (the bytes after the header) of version 0-11. */
 export function decodeProduceResponse(r: Reader, version: number): ProduceResponse {
   if (!(version >= 0 && version <= 11)) throw unsupportedVersion('ProduceResponse', version, 0, 11);
   const flexible = version >= 9;
@@ -244,6 +247,7 @@ export function decodeProduceResponse(r: Reader, version: number): ProduceRespon
   return { responses: $responses, throttleTimeMs: $throttleTimeMs, nodeEndpoints: $nodeEndpoints, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a ProduceResponse body of version 0-11; fields left undefined are written as their defaults. */
 export function encodeProduceResponse(w: Writer, version: number, v: EncodeInput<ProduceResponse>): void {
   if (!(version >= 0 && version <= 11)) throw unsupportedVersion('ProduceResponse', version, 0, 11);
   const flexible = version >= 9;

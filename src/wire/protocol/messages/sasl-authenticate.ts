@@ -33,6 +33,7 @@ export interface SaslAuthenticateResponse {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a SaslAuthenticateRequest body (the bytes after the header) of version 0-2. */
 export function decodeSaslAuthenticateRequest(r: Reader, version: number): SaslAuthenticateRequest {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('SaslAuthenticateRequest', version, 0, 2);
   const flexible = version >= 2;
@@ -41,6 +42,7 @@ export function decodeSaslAuthenticateRequest(r: Reader, version: number): SaslA
   return { authBytes: $authBytes, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a SaslAuthenticateRequest body of version 0-2; fields left undefined are written as their defaults. */
 export function encodeSaslAuthenticateRequest(w: Writer, version: number, v: EncodeInput<SaslAuthenticateRequest>): void {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('SaslAuthenticateRequest', version, 0, 2);
   const flexible = version >= 2;
@@ -54,6 +56,7 @@ export function encodeSaslAuthenticateRequest(w: Writer, version: number, v: Enc
   }
 }
 
+/** Decodes a SaslAuthenticateResponse body (the bytes after the header) of version 0-2. */
 export function decodeSaslAuthenticateResponse(r: Reader, version: number): SaslAuthenticateResponse {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('SaslAuthenticateResponse', version, 0, 2);
   const flexible = version >= 2;
@@ -65,6 +68,7 @@ export function decodeSaslAuthenticateResponse(r: Reader, version: number): Sasl
   return { errorCode: $errorCode, errorMessage: $errorMessage, authBytes: $authBytes, sessionLifetimeMs: $sessionLifetimeMs, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a SaslAuthenticateResponse body of version 0-2; fields left undefined are written as their defaults. */
 export function encodeSaslAuthenticateResponse(w: Writer, version: number, v: EncodeInput<SaslAuthenticateResponse>): void {
   if (!(version >= 0 && version <= 2)) throw unsupportedVersion('SaslAuthenticateResponse', version, 0, 2);
   const flexible = version >= 2;

@@ -24,17 +24,20 @@ export interface SaslHandshakeResponse {
   mechanisms: string[];
 }
 
+/** Decodes a SaslHandshakeRequest body (the bytes after the header) of version 0-1. */
 export function decodeSaslHandshakeRequest(r: Reader, version: number): SaslHandshakeRequest {
   if (!(version >= 0 && version <= 1)) throw unsupportedVersion('SaslHandshakeRequest', version, 0, 1);
   const $mechanism = r.readString();
   return { mechanism: $mechanism };
 }
 
+/** Encodes a SaslHandshakeRequest body of version 0-1; fields left undefined are written as their defaults. */
 export function encodeSaslHandshakeRequest(w: Writer, version: number, v: EncodeInput<SaslHandshakeRequest>): void {
   if (!(version >= 0 && version <= 1)) throw unsupportedVersion('SaslHandshakeRequest', version, 0, 1);
   w.writeString(v.mechanism ?? "");
 }
 
+/** Decodes a SaslHandshakeResponse body (the bytes after the header) of version 0-1. */
 export function decodeSaslHandshakeResponse(r: Reader, version: number): SaslHandshakeResponse {
   if (!(version >= 0 && version <= 1)) throw unsupportedVersion('SaslHandshakeResponse', version, 0, 1);
   const $errorCode = r.readInt16();
@@ -42,6 +45,7 @@ export function decodeSaslHandshakeResponse(r: Reader, version: number): SaslHan
   return { errorCode: $errorCode, mechanisms: $mechanisms };
 }
 
+/** Encodes a SaslHandshakeResponse body of version 0-1; fields left undefined are written as their defaults. */
 export function encodeSaslHandshakeResponse(w: Writer, version: number, v: EncodeInput<SaslHandshakeResponse>): void {
   if (!(version >= 0 && version <= 1)) throw unsupportedVersion('SaslHandshakeResponse', version, 0, 1);
   w.writeInt16(v.errorCode ?? 0);

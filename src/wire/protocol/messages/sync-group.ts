@@ -56,6 +56,7 @@ export interface SyncGroupResponse {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a SyncGroupRequest body (the bytes after the header) of version 0-5. */
 export function decodeSyncGroupRequest(r: Reader, version: number): SyncGroupRequest {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('SyncGroupRequest', version, 0, 5);
   const flexible = version >= 4;
@@ -70,6 +71,7 @@ export function decodeSyncGroupRequest(r: Reader, version: number): SyncGroupReq
   return { groupId: $groupId, generationId: $generationId, memberId: $memberId, groupInstanceId: $groupInstanceId, protocolType: $protocolType, protocolName: $protocolName, assignments: $assignments, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a SyncGroupRequest body of version 0-5; fields left undefined are written as their defaults. */
 export function encodeSyncGroupRequest(w: Writer, version: number, v: EncodeInput<SyncGroupRequest>): void {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('SyncGroupRequest', version, 0, 5);
   const flexible = version >= 4;
@@ -145,6 +147,7 @@ function encodeSyncGroupRequestAssignmentArray(w: Writer, version: number, compa
   for (const value of values) encodeSyncGroupRequestAssignment(w, version, value);
 }
 
+/** Decodes a SyncGroupResponse body (the bytes after the header) of version 0-5. */
 export function decodeSyncGroupResponse(r: Reader, version: number): SyncGroupResponse {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('SyncGroupResponse', version, 0, 5);
   const flexible = version >= 4;
@@ -157,6 +160,7 @@ export function decodeSyncGroupResponse(r: Reader, version: number): SyncGroupRe
   return { throttleTimeMs: $throttleTimeMs, errorCode: $errorCode, protocolType: $protocolType, protocolName: $protocolName, assignment: $assignment, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a SyncGroupResponse body of version 0-5; fields left undefined are written as their defaults. */
 export function encodeSyncGroupResponse(w: Writer, version: number, v: EncodeInput<SyncGroupResponse>): void {
   if (!(version >= 0 && version <= 5)) throw unsupportedVersion('SyncGroupResponse', version, 0, 5);
   const flexible = version >= 4;

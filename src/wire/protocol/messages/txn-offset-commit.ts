@@ -83,6 +83,7 @@ export interface TxnOffsetCommitResponsePartition {
   unknownTaggedFields?: RawTaggedField[];
 }
 
+/** Decodes a TxnOffsetCommitRequest body (the bytes after the header) of version 0-4. */
 export function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOffsetCommitRequest {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('TxnOffsetCommitRequest', version, 0, 4);
   const flexible = version >= 3;
@@ -98,6 +99,7 @@ export function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOff
   return { transactionalId: $transactionalId, groupId: $groupId, producerId: $producerId, producerEpoch: $producerEpoch, generationId: $generationId, memberId: $memberId, groupInstanceId: $groupInstanceId, topics: $topics, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a TxnOffsetCommitRequest body of version 0-4; fields left undefined are written as their defaults. */
 export function encodeTxnOffsetCommitRequest(w: Writer, version: number, v: EncodeInput<TxnOffsetCommitRequest>): void {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('TxnOffsetCommitRequest', version, 0, 4);
   const flexible = version >= 3;
@@ -210,6 +212,7 @@ function encodeTxnOffsetCommitRequestPartitionArray(w: Writer, version: number, 
   for (const value of values) encodeTxnOffsetCommitRequestPartition(w, version, value);
 }
 
+/** Decodes a TxnOffsetCommitResponse body (the bytes after the header) of version 0-4. */
 export function decodeTxnOffsetCommitResponse(r: Reader, version: number): TxnOffsetCommitResponse {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('TxnOffsetCommitResponse', version, 0, 4);
   const flexible = version >= 3;
@@ -219,6 +222,7 @@ export function decodeTxnOffsetCommitResponse(r: Reader, version: number): TxnOf
   return { throttleTimeMs: $throttleTimeMs, topics: $topics, unknownTaggedFields: $unknownTaggedFields };
 }
 
+/** Encodes a TxnOffsetCommitResponse body of version 0-4; fields left undefined are written as their defaults. */
 export function encodeTxnOffsetCommitResponse(w: Writer, version: number, v: EncodeInput<TxnOffsetCommitResponse>): void {
   if (!(version >= 0 && version <= 4)) throw unsupportedVersion('TxnOffsetCommitResponse', version, 0, 4);
   const flexible = version >= 3;
