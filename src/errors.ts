@@ -21,6 +21,7 @@ export const ErrorCodes = [
   'STORAGE_LOCKED',
   'STORAGE_CORRUPT',
   'STORAGE_IO',
+  'UNSUPPORTED',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];
@@ -110,12 +111,13 @@ export const offsetOutOfRange = (
   offset: number,
   start: number,
   end: number,
+  why = "autoOffsetReset is 'none'",
 ): KafkaliteError =>
-  new KafkaliteError(
-    'OFFSET_OUT_OF_RANGE',
-    `offset ${offset} is out of range for ${tp(topic, partition)} (log holds ${start} to ${end}) and autoOffsetReset is 'none'`,
-    { topic, partition, offset },
-  );
+  new KafkaliteError('OFFSET_OUT_OF_RANGE', `offset ${offset} is out of range for ${tp(topic, partition)} (log holds ${start} to ${end}): ${why}`, {
+    topic,
+    partition,
+    offset,
+  });
 
 export const notInGroup = (what: string): KafkaliteError =>
   new KafkaliteError('NOT_IN_GROUP', `${what} needs a consumer created with a groupId`);
@@ -130,6 +132,8 @@ export const storageLocked = (dir: string): KafkaliteError =>
 
 export const storageCorrupt = (file: string, position: number, why: string): KafkaliteError =>
   new KafkaliteError('STORAGE_CORRUPT', `${file} is damaged at byte ${position}: ${why}`);
+
+export const unsupported = (what: string, why: string): KafkaliteError => new KafkaliteError('UNSUPPORTED', `${what} is not supported: ${why}`);
 
 export const storageIo = (what: string, cause: unknown): KafkaliteError =>
   new KafkaliteError('STORAGE_IO', `${what} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {

@@ -164,14 +164,24 @@ export class RequestHandler implements KafkaApi {
 
   async listOffsets(request: { partitions: ListOffsetsPartition[] }): Promise<ListOffsetsResponse> {
     this.#checkOpen();
-    return {
-      partitions: request.partitions.map(({ topic, partition, timestamp }) => {
-        const p = this.#topics.require(topic).partition(partition);
-        if (timestamp === LATEST_TIMESTAMP) return { topic, partition, offset: p.logEndOffset };
-        if (timestamp === EARLIEST_TIMESTAMP) return { topic, partition, offset: p.logStartOffset };
-        throw invalidArgument(`listOffsets supports the latest (-1) and earliest (-2) timestamps (got ${show(timestamp)})`);
-      }),
-    };
+    const targets = request.partitions.map(({ topic, partition, timestamp }) => {
+      if (timestamp !== LATEST_TIMESTAMP && timestamp !== EARLIEST_TIMESTAMP && !(Number.isSafeInteger(timestamp) && timestamp >= 0)) {
+        throw invalidArgument(`listOffsets takes a time >= 0, or the latest (-1) or earliest (-2) marker (got ${show(timestamp)})`, { topic, partition });
+      }
+      return this.#topics.require(topic).partition(partition);
+    });
+    const out: ListOffsetsResponse['partitions'] = [];
+    for (let i = 0; i < targets.length; i++) {
+      const { topic, partition, timestamp } = request.partitions[i]!;
+      const p = targets[i]!;
+      if (timestamp === LATEST_TIMESTAMP) out.push({ topic, partition, offset: p.logEndOffset, timestamp: -1 });
+      else if (timestamp === EARLIEST_TIMESTAMP) out.push({ topic, partition, offset: p.logStartOffset, timestamp: -1 });
+      else {
+        const found = await p.findByTimestamp(timestamp);
+        out.push({ topic, partition, offset: found?.offset ?? -1, timestamp: found?.timestamp ?? -1 });
+      }
+    }
+    return { partitions: out };
   }
 
   joinGroup(request: JoinGroupRequest): Promise<{ memberId: string }> {

@@ -58,6 +58,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   #wakeup: AbortController | undefined;
   /** Counts wakes, so one that comes before a fetch has its controller is not lost. */
   #wakes = 0;
+  /** Counts positions reset because a fetch found them out of range. */
+  #resets = 0;
   #mode: 'poll' | 'run' | 'iterate' | undefined;
   #runLoop: Promise<void> | undefined;
   #caughtUp: CaughtUpWaiter[] = [];
@@ -142,18 +144,19 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   async #settleAssignment(previous: Map<string, PartitionCursor>, next: Map<string, PartitionCursor>, added: PartitionCursor[]): Promise<void> {
     try {
       await this.#checkExist(added);
+      for (const c of added) c.unverified = false;
+      this.#wake();
+      await this.#fixPositions();
     } catch (error) {
-      // Refused: nothing changes — unless another assign replaced this one meanwhile.
+      // Refused (a partition that does not exist; 'none' with nothing committed): nothing
+      // changes — unless another assign replaced this one meanwhile.
       if (this.#assigned === next) {
         this.#assigned = previous;
         this.#wake();
-        this.#checkCaughtUp();
       }
+      this.#checkCaughtUp();
       throw error;
     }
-    for (const c of added) c.unverified = false;
-    this.#wake();
-    await this.#fixPositions();
     this.#checkCaughtUp();
   }
 
@@ -418,7 +421,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       this.#polledAt = clock.now();
       await this.#reachSafePoint();
       const deadline = clock.now() + timeoutMs;
+      let resetRetried = false;
       for (;;) {
+        const resets = this.#resets;
         const chunks = await this.#fetch(Math.max(0, deadline - clock.now()), this.#options.maxPollRecords);
         const out: ConsumerRecord[] = [];
         for (const chunk of chunks) {
@@ -432,6 +437,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
           this.#checkCaughtUp();
         }
         this.#polledAt = clock.now();
+        // A position found out of range was reset: fetch once more from there, even with no time left.
+        if (out.length === 0 && this.#resets !== resets && !resetRetried) {
+          resetRetried = true;
+          continue;
+        }
         if (out.length > 0 || clock.now() >= deadline || this.#closing !== undefined) return out;
       }
     } finally {
@@ -621,7 +631,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       cursors,
       { maxWaitMs, maxRecords, first, signal: this.#wakeup.signal },
       (c) => this.#assigned.get(tpKey(c.topic, c.partition)) === c,
-      (c, _error, logStart, logEnd) => resetOutOfRange(c, this.#options, logStart, logEnd),
+      (c, _error, logStart, logEnd) => {
+        resetOutOfRange(c, this.#options, logStart, logEnd);
+        this.#resets++;
+      },
     );
   }
 

@@ -89,12 +89,13 @@ export interface FetchResponse {
 export interface ListOffsetsPartition {
   topic: string;
   partition: number;
-  /** {@link LATEST_TIMESTAMP} or {@link EARLIEST_TIMESTAMP}. */
+  /** {@link LATEST_TIMESTAMP}, {@link EARLIEST_TIMESTAMP}, or a time (ms): the first record at or after it. */
   timestamp: number;
 }
 
 export interface ListOffsetsResponse {
-  partitions: { topic: string; partition: number; offset: number }[];
+  /** By time: `offset` -1 when no record is that recent (Kafka's answer); `timestamp` is the record's, else -1. */
+  partitions: { topic: string; partition: number; offset: number; timestamp: number }[];
 }
 
 export interface KafkaApi extends GroupApi {

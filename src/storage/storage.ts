@@ -68,6 +68,22 @@ export interface PartitionLog {
   /** Drops whole batches that fall outside `policy`; returns the new `logStartOffset`. */
   applyRetention(policy: RetentionPolicy): MaybePromise<number>;
 
+  /**
+   * Kafka's DeleteRecords: moves `logStartOffset` up to `offset` (the partition checks that it
+   * lies between the current start and the log end), dropping batches that end before it. The
+   * start may fall inside a batch; records below it are never read again. A durable storage
+   * keeps the new start across restarts before the promise resolves. Optional: without it,
+   * `partition.deleteRecordsBefore` is `UNSUPPORTED`.
+   */
+  deleteRecordsBefore?(offset: number): MaybePromise<void>;
+
+  /**
+   * Optional help for lookups by time: an offset at or below that of the first record whose
+   * timestamp is at least `timestamp` (from a time index, say), so the partition need not read
+   * the log from its start. Without it the partition scans from `logStartOffset`.
+   */
+  offsetBeforeTimestamp?(timestamp: number): MaybePromise<number>;
+
   /** Makes everything appended so far durable. */
   flush(): Promise<void>;
 }

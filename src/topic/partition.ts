@@ -1,5 +1,5 @@
-import { batchLastOffset, decodeRecordsInto, setBatchBaseOffset } from '../codec/record-batch.js';
-import { closed, invalidArgument, type KafkaliteError, show } from '../errors.js';
+import { batchLastOffset, batchMaxTimestamp, decodeRecordsInto, setBatchBaseOffset } from '../codec/record-batch.js';
+import { closed, invalidArgument, type KafkaliteError, offsetOutOfRange, show, unsupported } from '../errors.js';
 import type { MaybePromise, PartitionLog } from '../storage/storage.js';
 import type { ConsumerRecord, ResolvedTopicConfig } from '../types.js';
 
@@ -14,6 +14,17 @@ export interface Partition {
   readonly logEndOffset: number;
   /** Reads records from `offset` on, for inspection; it does not move any consumer. */
   read(offset: number, options?: { maxRecords?: number }): Promise<ConsumerRecord[]>;
+  /**
+   * Kafka's DeleteRecords: moves `logStartOffset` up to `offset` (at most the log end, else
+   * `OFFSET_OUT_OF_RANGE`); earlier records are gone for every reader. A no-op when the log
+   * already starts there or later.
+   */
+  deleteRecordsBefore(offset: number): Promise<void>;
+  /**
+   * The offset of the first record whose timestamp is at least `timestamp`, or `undefined` when
+   * there is none (Kafka's ListOffsets by time, through the time index on FileStorage).
+   */
+  offsetForTimestamp(timestamp: number): Promise<number | undefined>;
 }
 
 /** Bytes fetched per partition and read, as Kafka's `max.partition.fetch.bytes`. */
@@ -138,6 +149,43 @@ export class PartitionState implements Partition {
       }
     }
     return out;
+  }
+
+  async deleteRecordsBefore(offset: number): Promise<void> {
+    if (this.#closed !== undefined) throw this.#closed();
+    const context = { topic: this.topic, partition: this.id };
+    if (!Number.isSafeInteger(offset) || offset < 0) throw invalidArgument(`deleteRecordsBefore offset must be an integer >= 0 (got ${show(offset)})`, context);
+    const hw = this.#highWatermark;
+    if (offset > hw) throw offsetOutOfRange(this.topic, this.id, offset, this.logStartOffset, hw, 'deleteRecordsBefore takes at most the log end');
+    if (offset <= this.logStartOffset) return;
+    const log = this.#log;
+    if (log.deleteRecordsBefore === undefined) throw unsupported('deleteRecordsBefore', 'this storage does not implement PartitionLog.deleteRecordsBefore');
+    await log.deleteRecordsBefore(offset);
+  }
+
+  async offsetForTimestamp(timestamp: number): Promise<number | undefined> {
+    return (await this.findByTimestamp(timestamp))?.offset;
+  }
+
+  /** The first record whose timestamp is at least `timestamp`: its offset and timestamp. */
+  async findByTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | undefined> {
+    if (this.#closed !== undefined) throw this.#closed();
+    if (!Number.isSafeInteger(timestamp)) throw invalidArgument(`timestamp must be an integer (got ${show(timestamp)})`, { topic: this.topic, partition: this.id });
+    const start = Math.max(this.logStartOffset, (await this.#log.offsetBeforeTimestamp?.(timestamp)) ?? 0);
+    let next = start;
+    for (;;) {
+      const batches = await this.readBatches(next, DEFAULT_FETCH_BYTES);
+      if (batches.length === 0) return undefined;
+      for (const batch of batches) {
+        if (batchMaxTimestamp(batch) >= timestamp) {
+          const records: ConsumerRecord[] = [];
+          decodeRecordsInto(records, batch, 0, this.topic, this.id, start, Infinity);
+          const found = records.find((r) => r.timestamp >= timestamp);
+          if (found !== undefined) return { offset: found.offset, timestamp: found.timestamp };
+        }
+        next = batchLastOffset(batch) + 1;
+      }
+    }
   }
 
   /** Calls `wake` once, the next time records become readable (or the partition closes). */

@@ -70,6 +70,17 @@ describe('assign takes effect at the call', () => {
     await broker.close();
   });
 
+  it("a refused assign ('none', nothing committed) puts the previous assignment back too", async () => {
+    const broker = await withRecords(3, 2);
+    const c = broker.consumer({ groupId: 'g', autoOffsetReset: 'none' });
+    await c.commit([{ topic: 't', partition: 0, offset: 1 }]);
+    await c.assign([{ topic: 't', partition: 0 }]);
+    await expectError(() => c.assign(tps(2)), 'OFFSET_OUT_OF_RANGE', /no committed offset for t-1/);
+    expect(c.assignment()).toEqual([{ topic: 't', partition: 0 }]);
+    expect((await c.poll()).map((r) => r.offset)).toEqual([1, 2]);
+    await broker.close();
+  });
+
   it('a poll running while assign changes the partitions delivers from the new ones', async () => {
     const broker = await withRecords(2, 2);
     const c = broker.consumer({ autoOffsetReset: 'earliest' });

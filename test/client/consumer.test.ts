@@ -181,7 +181,7 @@ describe('Consumer poll', () => {
     const earliest = broker.consumer({ autoOffsetReset: 'earliest' });
     await earliest.assign([{ topic: 'r', partition: 0 }]);
     earliest.seek({ topic: 'r', partition: 0, offset: 1 });
-    expect(values(await earliest.poll())).toEqual([]);
+    // The reset happens inside the poll, which fetches again from the new position.
     expect(values(await earliest.poll())).toEqual(['4']);
     const none = broker.consumer({ autoOffsetReset: 'none' });
     await none.assign([{ topic: 'r', partition: 0 }]);

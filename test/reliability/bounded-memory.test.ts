@@ -50,8 +50,7 @@ describe('bounded memory', () => {
     // The heap holds what is kept (a few MiB), not what went through (~220 MB of batches).
     expect(peak).toBeLessThan(48 << 20);
 
-    // A consumer left at offset 0 fell behind retention: 'earliest' resumes at the log start…
-    expect(await behind.poll()).toEqual([]);
+    // A consumer left at offset 0 fell behind retention: 'earliest' resumes at the log start (in the same poll)…
     const resumed = await behind.poll();
     expect(resumed[0]!.offset).toBe(p.logStartOffset);
     // …and 'none' is told so.

@@ -13,6 +13,8 @@ export interface FileLogContext extends SegmentContext {
   fsync: FsyncMode;
   /** A segment rolls once it would grow past this many bytes. */
   segmentBytes: () => number;
+  /** Makes every log's start offset durable (after a DeleteRecords moved one). */
+  saveLogStarts: () => void;
 }
 
 interface Waiter {
@@ -53,24 +55,27 @@ export class FileLog implements PartitionLog {
   #dirSynced = 0;
   /** The folder was created by this open (its own entry is the storage's to make durable). */
   readonly createdDir: boolean;
+  /** Where a DeleteRecords put the start, when that lies past the first segment's base. */
+  #deletedBefore: number;
 
-  private constructor(dir: string, ctx: FileLogContext, loaded: LoadedLog) {
+  private constructor(dir: string, ctx: FileLogContext, loaded: LoadedLog, logStartOffset: number) {
     this.dir = dir;
     this.#ctx = ctx;
     this.#segments = loaded.segments;
     this.#end = this.#segments.active.nextOffset;
     this.#flushedEnd = this.#end;
+    this.#deletedBefore = Math.min(logStartOffset, this.#end);
     this.createdDir = loaded.createdDir;
     if (loaded.createdDir || loaded.createdSegment) this.#dirChanges++;
   }
 
   /** Opens (or creates) the log in `dir`, recovering its tail if the last shutdown was not clean. */
   static open(dir: string, ctx: FileLogContext, mode: OpenMode): FileLog {
-    return new FileLog(dir, ctx, LogLoader.load(dir, ctx, mode));
+    return new FileLog(dir, ctx, LogLoader.load(dir, ctx, mode), mode.logStartOffset ?? 0);
   }
 
   get logStartOffset(): number {
-    return this.#segments.first.baseOffset;
+    return Math.max(this.#segments.first.baseOffset, this.#deletedBefore);
   }
 
   get logEndOffset(): number {
@@ -254,6 +259,30 @@ export class FileLog implements PartitionLog {
     return this.logStartOffset;
   }
 
+  /**
+   * Moves the start up to `offset`: the new start is made durable first (Kafka's
+   * log-start-offset checkpoint), then whole segments that end before it are deleted.
+   */
+  deleteRecordsBefore(offset: number): void {
+    if (offset <= this.logStartOffset) return;
+    this.#deletedBefore = Math.min(offset, this.#end);
+    this.#ctx.saveLogStarts();
+    while (this.#segments.count > 1 && this.#segments.at(1).baseOffset <= this.#deletedBefore) {
+      if (this.#ctx.fsync === 'always' && this.#dirDirty && !this.#syncDirNow()) break;
+      const seg = this.#segments.shift()!;
+      this.#unsynced.delete(seg);
+      seg.delete();
+    }
+  }
+
+  /** From the time index: an offset at or below the first record whose timestamp is at least `timestamp`. */
+  offsetBeforeTimestamp(timestamp: number): number {
+    for (const seg of this.#segments) {
+      if (seg.maxTimestamp >= timestamp) return Math.max(seg.offsetBeforeTimestamp(timestamp), this.logStartOffset);
+    }
+    return this.#end;
+  }
+
   /** Fsyncs the folder at once; false if that failed (the next round's sync tries again and reports it). */
   #syncDirNow(): boolean {
     const dirChanges = this.#dirChanges;
@@ -281,6 +310,7 @@ export class FileLog implements PartitionLog {
     if (this.#closed) return;
     await this.flush();
     this.#closed = true;
+    this.#segments.active.finishTimeIndex();
     await this.#segments.active.syncIndexes();
     this.#forgetAll();
   }

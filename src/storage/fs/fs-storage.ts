@@ -16,6 +16,8 @@ import type { LogSegment } from './log-segment.js';
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 /** Per partition, the offset below which the log was fsynced (Kafka's file and text format). */
 export const RECOVERY_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
+/** Per partition, where DeleteRecords moved the log's start (Kafka's file and text format). */
+export const LOG_START_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
 /** Topics and their configs. */
 export const TOPICS_FILE = 'topics.json';
 const TOPICS_VERSION = 1;
@@ -117,7 +119,8 @@ export class FileStorage implements Storage {
           throw storageIo(`removing ${marker}`, error);
         }
       }
-      const checkpoint = this.#readCheckpoint();
+      const checkpoint = this.#readCheckpoint(RECOVERY_CHECKPOINT_FILE);
+      const logStarts = this.#readCheckpoint(LOG_START_CHECKPOINT_FILE);
       this.#topics = new Map(this.#readTopics().map((t) => [t.name, t]));
       this.#logs = new Map();
       let createdDirs = false;
@@ -125,7 +128,8 @@ export class FileStorage implements Storage {
         const logs: FileLog[] = [];
         for (let p = 0; p < topic.partitions; p++) {
           const recoveryPoint = checkpoint.get(`${topic.name} ${p}`) ?? 0;
-          const log = FileLog.open(this.#partitionDir(topic.name, p), this.#context(topic.name), { clean, recoveryPoint });
+          const logStartOffset = logStarts.get(`${topic.name} ${p}`) ?? 0;
+          const log = FileLog.open(this.#partitionDir(topic.name, p), this.#context(topic.name), { clean, recoveryPoint, logStartOffset });
           createdDirs ||= log.createdDir;
           logs.push(log);
         }
@@ -177,6 +181,8 @@ export class FileStorage implements Storage {
     this.#topics.delete(name);
     this.#logs.delete(name);
     this.#writeTopics();
+    // A start offset kept for the deleted topic must not carry over to one created under its name.
+    if (this.#fs.existsSync(join(this.dir, LOG_START_CHECKPOINT_FILE))) this.#writeLogStarts();
     for (const log of logs) await log.destroy();
   }
 
@@ -212,6 +218,7 @@ export class FileStorage implements Storage {
       indexes: this.#indexes,
       fsync: this.#options.fsync,
       log: this.#log,
+      saveLogStarts: () => this.#writeLogStarts(),
       segmentBytes: () => Math.min(this.#topics.get(topic)?.config.segmentBytes ?? Infinity, this.#options.segmentBytes ?? Infinity),
     };
   }
@@ -292,11 +299,12 @@ export class FileStorage implements Storage {
     writeDurably(this.#fs, join(this.dir, TOPICS_FILE), body);
   }
 
-  #readCheckpoint(): Map<string, number> {
+  /** A Kafka offset-checkpoint file (`0`, a count, then `<topic> <partition> <offset>` lines). */
+  #readCheckpoint(file: string): Map<string, number> {
     const out = new Map<string, number>();
     let text: string;
     try {
-      text = this.#fs.readFileSync(join(this.dir, RECOVERY_CHECKPOINT_FILE), 'utf8');
+      text = this.#fs.readFileSync(join(this.dir, file), 'utf8');
     } catch {
       return out; // none yet: recovery scans whole logs
     }
@@ -312,9 +320,17 @@ export class FileStorage implements Storage {
   }
 
   #writeCheckpoint(): void {
+    this.#writeOffsets(RECOVERY_CHECKPOINT_FILE, (log) => log.flushedEnd);
+  }
+
+  #writeLogStarts(): void {
+    this.#writeOffsets(LOG_START_CHECKPOINT_FILE, (log) => log.logStartOffset);
+  }
+
+  #writeOffsets(file: string, offset: (log: FileLog) => number): void {
     const lines: string[] = [];
-    for (const [topic, logs] of this.#logs) logs.forEach((log, p) => lines.push(`${topic} ${p} ${log.flushedEnd}`));
-    writeDurably(this.#fs, join(this.dir, RECOVERY_CHECKPOINT_FILE), `0\n${lines.length}\n${lines.join('\n')}\n`);
+    for (const [topic, logs] of this.#logs) logs.forEach((log, p) => lines.push(`${topic} ${p} ${offset(log)}`));
+    writeDurably(this.#fs, join(this.dir, file), `0\n${lines.length}\n${lines.join('\n')}\n`);
   }
 }
 

@@ -10,6 +10,8 @@ export interface OpenMode {
   clean: boolean;
   /** Offsets below this were on disk at the last checkpoint; recovery scans from there. */
   recoveryPoint: number;
+  /** The log start a DeleteRecords moved inside the first segment (Kafka's log-start-offset checkpoint), if any. */
+  logStartOffset?: number;
 }
 
 /** A log's folder as loaded. */

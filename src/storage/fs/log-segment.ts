@@ -9,7 +9,7 @@ import { readOr, writeAll } from './file-io.js';
 import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, offsetFileStem, TIME_INDEX_SUFFIX } from './file-names.js';
 import type { FileSystem } from './file-system.js';
 import { OffsetIndex } from './offset-index.js';
-import { TimeIndex } from './time-index.js';
+import { TIME_ENTRY_SIZE, TimeIndex } from './time-index.js';
 
 /** Bytes of log between two index entries, Kafka's `index.interval.bytes`. */
 export const INDEX_INTERVAL_BYTES = 4096;
@@ -122,11 +122,33 @@ export class LogSegment {
     this.#timeIndex = new TimeIndex(this.baseOffset);
   }
 
-  /** No more appends: the index goes to the bounded cache, like every sealed segment's. */
+  /** No more appends: the time index gets its last entry, the index goes to the bounded cache, like every sealed segment's. */
   seal(): void {
+    this.finishTimeIndex();
     this.#active = false;
     this.#timeIndex = undefined;
     if (this.#index !== undefined) this.#ctx.indexes.set(this, true);
+  }
+
+  /**
+   * Appends the segment's largest timestamp to its `.timeindex` unless the last entry holds it
+   * already (Kafka does this when a segment becomes inactive and at close): entries are sparse,
+   * and time retention and lookups by time read a sealed segment's largest timestamp from the
+   * file's last entry. Quiet on failure: the entry is only missed, as a sparse one would be.
+   */
+  finishTimeIndex(): void {
+    const entry = this.#timeIndex?.add(this.maxTimestamp, this.nextOffset - 1);
+    if (entry === undefined || this.nextOffset === this.baseOffset) return;
+    try {
+      const handle = this.#ctx.fds.acquire(this.timeIndexPath);
+      try {
+        this.#fs.writeSync(handle.fd, entry);
+      } finally {
+        this.#ctx.fds.release(handle);
+      }
+    } catch {
+      // a time index that falls short is read as it is; see above
+    }
   }
 
   /** The segment is the last again (a failed round dropped those after it); its index is rebuilt by {@link truncateTo}. */
@@ -373,6 +395,7 @@ export class LogSegment {
       }
       if (step !== 'batch') {
         const nextOffset = reader.nextOffset ?? this.baseOffset;
+        if (batches > 0) timeIndex.add(maxTimestamp, nextOffset - 1); // the largest timestamp, as a sealed segment's file ends
         return { end: reader.position, nextOffset, maxTimestamp, batches, index, timeIndex, stop: step, reader };
       }
       batches++;
@@ -436,6 +459,21 @@ export class LogSegment {
     } finally {
       this.#ctx.fds.release(handle);
     }
+  }
+
+  /**
+   * From the `.timeindex` file: the offset after the last entry whose timestamp is below
+   * `timestamp` (every record up to that entry is older), else the segment's base. The file may
+   * lag the log by a round; an older entry only makes the caller read a little more.
+   */
+  offsetBeforeTimestamp(timestamp: number): number {
+    const { entries } = TimeIndex.read(readOr(this.#fs, this.timeIndexPath));
+    let after = this.baseOffset;
+    for (let at = 0; at + TIME_ENTRY_SIZE <= entries.length; at += TIME_ENTRY_SIZE) {
+      if (Number(entries.readBigInt64BE(at)) >= timestamp) break;
+      after = this.baseOffset + entries.readInt32BE(at + 8) + 1;
+    }
+    return after;
   }
 
   /** Closes the segment's descriptors and forgets its index (before its files go). */

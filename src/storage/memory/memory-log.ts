@@ -67,6 +67,27 @@ export class MemoryLog implements PartitionLog {
     return lo;
   }
 
+  deleteRecordsBefore(offset: number): void {
+    if (offset <= this.#logStartOffset) return;
+    this.#logStartOffset = Math.min(offset, this.#logEndOffset);
+    this.#dropBefore();
+  }
+
+  /** Drops batches that end before `logStartOffset`, and compacts the arrays now and then. */
+  #dropBefore(): void {
+    const n = this.#batches.length;
+    while (this.#head < n && batchLastOffset(this.#batches[this.#head]!) < this.#logStartOffset) {
+      this.#bytes -= this.#batches[this.#head]!.length;
+      this.#batches[this.#head] = EMPTY;
+      this.#head++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > n) {
+      this.#batches = this.#batches.slice(this.#head);
+      this.#baseOffsets = this.#baseOffsets.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
   applyRetention(policy: RetentionPolicy): number {
     const { retentionBytes, retentionMs, now } = policy;
     const n = this.#batches.length;
@@ -79,13 +100,10 @@ export class MemoryLog implements PartitionLog {
       this.#bytes -= batch.length;
       this.#batches[this.#head] = EMPTY;
       this.#head++;
-      this.#logStartOffset = this.#head < n ? this.#baseOffsets[this.#head]! : this.#logEndOffset;
+      // A start moved by deleteRecordsBefore inside the next batch stays where it is.
+      this.#logStartOffset = Math.max(this.#logStartOffset, this.#head < n ? this.#baseOffsets[this.#head]! : this.#logEndOffset);
     }
-    if (this.#head > 1024 && this.#head * 2 > n) {
-      this.#batches = this.#batches.slice(this.#head);
-      this.#baseOffsets = this.#baseOffsets.slice(this.#head);
-      this.#head = 0;
-    }
+    this.#dropBefore();
     return this.#logStartOffset;
   }
 

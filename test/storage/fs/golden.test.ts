@@ -1,6 +1,7 @@
 /**
- * The committed golden folder (format v1, docs/format.md): today's code reads it, KafkaJS'
- * decoder reads its segment files, and writing the same records again gives the same bytes.
+ * The committed golden folders (format v2, docs/format.md; and v1, still read): today's code
+ * reads them, KafkaJS' decoder reads their segment files, and writing the same records again
+ * gives the current version's bytes.
  */
 import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker, FileStorage, batchSize } from 'kafkalite';
 import { kafkajsDecodeBatch } from '../../codec/kafkajs-oracle.js';
-import { GOLDEN_DIR, GOLDEN_MESSAGES, GOLDEN_START_MS, writeGolden } from '../../fixtures/golden.js';
+import { GOLDEN_DIR, GOLDEN_MESSAGES, GOLDEN_START_MS, OLDER_GOLDEN_DIRS, writeGolden } from '../../fixtures/golden.js';
 
 const temps: string[] = [];
 async function temp(): Promise<string> {
@@ -34,10 +35,10 @@ function files(dir: string, prefix = ''): Map<string, Buffer> {
 
 const bytes = (v: string | Uint8Array | null | undefined): Buffer | null => (v == null ? null : Buffer.from(v));
 
-describe('golden FileStorage folder (format v1)', () => {
+describe.each([GOLDEN_DIR, ...OLDER_GOLDEN_DIRS])('golden FileStorage folder %s', (goldenDir) => {
   it('is read by today’s code: topics, configs, records and committed offsets', async () => {
     const dir = await temp();
-    cpSync(GOLDEN_DIR, dir, { recursive: true });
+    cpSync(goldenDir, dir, { recursive: true });
     const broker = await Broker.open({ storage: new FileStorage({ dir }) });
     expect(broker.listTopics()).toEqual(['orders']);
     const topic = broker.topic('orders');
@@ -59,7 +60,7 @@ describe('golden FileStorage folder (format v1)', () => {
   });
 
   it('holds segments KafkaJS decodes, named by their base offsets, with 8- and 12-byte index entries', async () => {
-    const dir = join(GOLDEN_DIR, 'orders-0');
+    const dir = join(goldenDir, 'orders-0');
     const logs = readdirSync(dir).filter((n) => n.endsWith('.log')).sort();
     expect(logs.length).toBeGreaterThan(1);
     let next = 0;
@@ -77,7 +78,9 @@ describe('golden FileStorage folder (format v1)', () => {
     }
     expect(next).toBe(GOLDEN_MESSAGES.filter((m) => m.partition === 0).length);
   });
+});
 
+describe('golden FileStorage folder (the current format)', () => {
   it('is what the code writes today, byte for byte', async () => {
     const dir = await temp();
     await writeGolden(dir);
