@@ -122,8 +122,8 @@ export const offsetOutOfRange = (
 export const notInGroup = (what: string): KafkaliteError =>
   new KafkaliteError('NOT_IN_GROUP', `${what} needs a consumer created with a groupId`);
 
-export const groupNotEmpty = (groupId: string, state: string): KafkaliteError =>
-  new KafkaliteError('GROUP_NOT_EMPTY', `group ${show(groupId)} is ${state}; offsets can be reset only while it is Empty`);
+export const groupNotEmpty = (groupId: string, state: string, what = 'have its offsets reset'): KafkaliteError =>
+  new KafkaliteError('GROUP_NOT_EMPTY', `group ${show(groupId)} is ${state}; it can ${what} only while it is Empty`);
 
 export const closed = (what: string): KafkaliteError => new KafkaliteError('CLOSED', `${what} is closed`);
 

@@ -22,6 +22,7 @@ export type { FileStorageOptions } from './storage/fs/fs-storage.js';
 export type { MaybePromise, PartitionLog, RetentionPolicy, Storage, StorageContext, StoredTopic } from './storage/storage.js';
 export type { Partition } from './topic/partition.js';
 export type { Topic } from './topic/topic.js';
+export type { TopicConfigChanges } from './topic/topic-config.js';
 export { partitionForKey } from './topic/partitioner.js';
 export {
   RECORD_BATCH_HEADER_SIZE,

@@ -24,6 +24,8 @@ export interface ConsumerGroup {
   lag(): Promise<GroupLag[]>;
   /** Sets the group's offsets for every partition of `topic`; only while the group is `'Empty'`. */
   resetOffsets(options: { topic: string; to: 'earliest' | 'latest' | number }): Promise<void>;
+  /** Kafka's DeleteGroups: forgets the group and its committed offsets; only while it is `'Empty'` (`GROUP_NOT_EMPTY`). */
+  delete(): Promise<void>;
 }
 
 /**
@@ -76,6 +78,10 @@ export class ConsumerGroupView implements ConsumerGroup {
       }
     }
     return out;
+  }
+
+  delete(): Promise<void> {
+    return this.#coordinator.deleteGroup(this.id);
   }
 
   async resetOffsets(options: { topic: string; to: 'earliest' | 'latest' | number }): Promise<void> {

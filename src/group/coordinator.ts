@@ -6,7 +6,7 @@ import type {
   JoinGroupRequest,
   OffsetCommitRequest,
 } from '../client/kafka-api.js';
-import { closed, invalidArgument, KafkaliteError, show, unknownPartition } from '../errors.js';
+import { closed, groupNotEmpty, invalidArgument, KafkaliteError, show, unknownPartition } from '../errors.js';
 import type { TopicRegistry } from '../topic/topic-registry.js';
 import type { TopicPartition } from '../types.js';
 import { GroupState } from './group-state.js';
@@ -93,6 +93,18 @@ export class GroupCoordinator implements GroupApi {
     }
     this.group(groupId);
     await this.#offsets.commit(groupId, offsets);
+  }
+
+  /** Kafka's DeleteGroups: only an empty group (`GROUP_NOT_EMPTY` otherwise); its committed offsets go too. */
+  async deleteGroup(groupId: string): Promise<void> {
+    this.checkOpen();
+    const g = this.#groups.get(groupId);
+    if (g !== undefined && g.state !== 'Empty') throw groupNotEmpty(groupId, g.state, 'deleted');
+    await this.#offsets.delete(groupId);
+    if (this.#groups.get(groupId) === g && g !== undefined && g.state === 'Empty') {
+      g.close(true);
+      this.#groups.delete(groupId);
+    }
   }
 
   offsetFetch(request: { groupId: string; partitions: TopicPartition[] }): Promise<(number | undefined)[]> {

@@ -1,5 +1,5 @@
 import { invalidConfig, invalidPartitions, invalidTopic, show } from '../errors.js';
-import type { ResolvedTopicConfig } from '../types.js';
+import type { ResolvedTopicConfig, TopicConfig } from '../types.js';
 
 /** Kafka's defaults, but for `partitions`, which comes from the broker. */
 export const defaultTopicConfig: Omit<ResolvedTopicConfig, 'partitions'> = {
@@ -73,6 +73,36 @@ export function resolveTopicConfig(topic: string, config: unknown, defaultPartit
   }
   return resolved as ResolvedTopicConfig;
 }
+
+/** What `alterConfig` takes: new values, or `null` to go back to the default. The partition count changes only by `addPartitions`. */
+export type TopicConfigChanges = { [K in keyof Omit<TopicConfig, 'partitions'>]?: TopicConfig[K] | null };
+
+/** The config after `changes` (checked as at creation); `INVALID_CONFIG` for an unknown key, `partitions`, or a bad value. */
+export function alterTopicConfig(topic: string, current: ResolvedTopicConfig, changes: unknown): ResolvedTopicConfig {
+  if (changes === null || typeof changes !== 'object' || Array.isArray(changes)) {
+    throw invalidConfig(`alterConfig of topic ${show(topic)} takes an object of changes (got ${show(changes)})`, topic);
+  }
+  const next: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(changes)) {
+    if (key === 'partitions') throw invalidConfig(`the partition count of topic ${show(topic)} changes only by addPartitions`, topic);
+    if (!KEYS.has(key)) throw invalidConfig(`unknown topic config ${show(key)} for topic ${show(topic)}`, topic);
+    if (value === undefined) continue;
+    next[key] = value === null ? defaultTopicConfig[key as keyof typeof defaultTopicConfig] : value;
+  }
+  return resolveTopicConfig(topic, next, current.partitions);
+}
+
+/**
+ * Kafka's names for the topic configs kafkalite has (DescribeConfigs, AlterConfigs, KafkaJS'
+ * admin), and how their values read as Kafka's strings.
+ */
+export const KAFKA_CONFIG_NAMES = {
+  retentionMs: 'retention.ms',
+  retentionBytes: 'retention.bytes',
+  segmentBytes: 'segment.bytes',
+  cleanupPolicy: 'cleanup.policy',
+  maxMessageBytes: 'max.message.bytes',
+} as const satisfies Record<keyof typeof defaultTopicConfig, string>;
 
 function isInteger(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v);

@@ -3,7 +3,7 @@ import { closed, invalidPartitions, topicExists, unknownTopic } from '../errors.
 import type { Storage, StoredTopic } from '../storage/storage.js';
 import type { ResolvedTopicConfig, TopicConfig } from '../types.js';
 import { PartitionState } from './partition.js';
-import { resolveTopicConfig, validatePartitionCount, validateTopicName } from './topic-config.js';
+import { alterTopicConfig, resolveTopicConfig, validatePartitionCount, validateTopicName, type TopicConfigChanges } from './topic-config.js';
 import { TopicState } from './topic.js';
 
 /**
@@ -110,6 +110,23 @@ export class TopicRegistry {
     });
   }
 
+  alterConfig(topic: TopicState, changes: TopicConfigChanges): Promise<void> {
+    try {
+      this.#checkOpen();
+      alterTopicConfig(topic.name, topic.config, changes); // a bad change is refused at the call
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#serialise(topic.name, async () => {
+      this.#checkOpen();
+      if (this.#topics.get(topic.name) !== topic) throw unknownTopic(topic.name);
+      const config = alterTopicConfig(topic.name, topic.config, changes);
+      await this.#storage.saveTopic({ name: topic.name, partitions: config.partitions, config });
+      topic.reconfigure(config);
+      this.#changed(topic.name);
+    });
+  }
+
   delete(name: string): Promise<void> {
     validateTopicName(name);
     return this.#serialise(name, async () => {
@@ -138,7 +155,7 @@ export class TopicRegistry {
   }
 
   #install(stored: StoredTopic): TopicState {
-    const topic = new TopicState(stored.name, stored.config, (t, total) => this.addPartitions(t, total));
+    const topic = new TopicState(stored.name, stored.config, this);
     topic.grow({ ...stored.config, partitions: stored.partitions }, (id) => this.#partition(topic, id));
     this.#topics.set(stored.name, topic);
     return topic;

@@ -1,5 +1,6 @@
 import { closed, unknownPartition } from '../errors.js';
 import type { ResolvedTopicConfig } from '../types.js';
+import type { TopicConfigChanges } from './topic-config.js';
 import type { Partition } from './partition.js';
 import { PartitionState } from './partition.js';
 
@@ -13,6 +14,18 @@ export interface Topic {
   partition(id: number): Partition;
   /** Grows the topic to `total` partitions; a total not above the current count is `INVALID_PARTITIONS`. */
   addPartitions(total: number): Promise<void>;
+  /**
+   * Changes configs (Kafka's IncrementalAlterConfigs): a value sets one, `null` puts the default
+   * back, a key left out stays. Checked as at creation (`INVALID_CONFIG`), persisted, then in
+   * effect: retention at the next check, `segmentBytes` at the next roll, `maxMessageBytes` at once.
+   */
+  alterConfig(changes: TopicConfigChanges): Promise<void>;
+}
+
+/** The registry's side of a topic's admin calls: each persists its change before it shows. */
+export interface TopicAdmin {
+  addPartitions(topic: TopicState, total: number): Promise<void>;
+  alterConfig(topic: TopicState, changes: TopicConfigChanges): Promise<void>;
 }
 
 /**
@@ -25,13 +38,13 @@ export class TopicState implements Topic {
   readonly name: string;
   #config: Readonly<ResolvedTopicConfig>;
   #partitions: PartitionState[] = [];
-  #addPartitions: (topic: TopicState, total: number) => Promise<void>;
+  #admin: TopicAdmin;
   #closed = false;
 
-  constructor(name: string, config: ResolvedTopicConfig, addPartitions: (topic: TopicState, total: number) => Promise<void>) {
+  constructor(name: string, config: ResolvedTopicConfig, admin: TopicAdmin) {
     this.name = name;
     this.#config = Object.freeze({ ...config });
-    this.#addPartitions = addPartitions;
+    this.#admin = admin;
   }
 
   get config(): Readonly<ResolvedTopicConfig> {
@@ -50,7 +63,16 @@ export class TopicState implements Topic {
   }
 
   addPartitions(total: number): Promise<void> {
-    return this.#addPartitions(this, total);
+    return this.#admin.addPartitions(this, total);
+  }
+
+  alterConfig(changes: TopicConfigChanges): Promise<void> {
+    return this.#admin.alterConfig(this, changes);
+  }
+
+  /** Takes a changed config (called by the registry once saved). */
+  reconfigure(config: ResolvedTopicConfig): void {
+    this.#config = Object.freeze({ ...config });
   }
 
   /** The broker closed: `partition()` refuses with `CLOSED` from now on. */
