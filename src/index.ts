@@ -12,6 +12,9 @@ export type { PartitionerFunction, ProducerOptions } from './client/producer-opt
 export { Consumer } from './client/consumer.js';
 export type { ConsumerEvents, EachBatchPayload, EachMessagePayload, RunOptions } from './client/consumer.js';
 export type { AssignorName, AutoOffsetReset, ConsumerOptions } from './client/consumer-options.js';
+export type { AssignorFunction } from './client/kafka-api.js';
+export type { AssignorMember, MemberShare, PartitionAssignor } from './client/partition-assignor.js';
+export type { GroupJoin } from './client/classic-member.js';
 export { ErrorCodes, KafkaliteError } from './errors.js';
 export type { ConsumerGroup, GroupLag } from './group/consumer-group.js';
 export type { GroupStateName } from './group/group-state.js';

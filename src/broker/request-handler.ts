@@ -5,9 +5,15 @@ import {
   type FetchPartitionResponse,
   type FetchRequest,
   type FetchResponse,
-  type GroupHeartbeatRequest,
-  type GroupHeartbeatResponse,
+  type ConsumerGroupHeartbeatRequest,
+  type ConsumerGroupHeartbeatResponse,
+  type ConsumerGroupJoinRequest,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
   type JoinGroupRequest,
+  type JoinGroupResponse,
+  type SyncGroupRequest,
+  type SyncGroupResponse,
   type KafkaApi,
   type ListOffsetsPartition,
   type ListOffsetsResponse,
@@ -184,14 +190,29 @@ export class RequestHandler implements KafkaApi {
     return { partitions: out };
   }
 
-  joinGroup(request: JoinGroupRequest): Promise<{ memberId: string }> {
+  consumerGroupJoin(request: ConsumerGroupJoinRequest): Promise<{ memberId: string }> {
+    this.#checkOpen();
+    return this.#groups.consumerGroupJoin(request);
+  }
+
+  consumerGroupHeartbeat(request: ConsumerGroupHeartbeatRequest): Promise<ConsumerGroupHeartbeatResponse> {
+    this.#checkOpen();
+    return this.#groups.consumerGroupHeartbeat(request);
+  }
+
+  joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse> {
     this.#checkOpen();
     return this.#groups.joinGroup(request);
   }
 
-  groupHeartbeat(request: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse> {
+  syncGroup(request: SyncGroupRequest): Promise<SyncGroupResponse> {
     this.#checkOpen();
-    return this.#groups.groupHeartbeat(request);
+    return this.#groups.syncGroup(request);
+  }
+
+  heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse> {
+    this.#checkOpen();
+    return this.#groups.heartbeat(request);
   }
 
   leaveGroup(request: { groupId: string; memberId: string }): Promise<void> {

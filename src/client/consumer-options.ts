@@ -1,5 +1,6 @@
 import { invalidArgument, show } from '../errors.js';
 import type { AssignorFunction } from './kafka-api.js';
+import { classicAssignors, type PartitionAssignor } from './partition-assignor.js';
 
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
 export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
@@ -29,10 +30,21 @@ export interface ConsumerOptions {
    * How the group spreads partitions over its members: Kafka's `'range'` and `'roundrobin'`
    * (eager: every member gives up everything at each rebalance), `'cooperative-sticky'`
    * (incremental: only partitions that move are revoked), or your own function (incremental).
-   * The group uses the assignor of its longest-standing member.
+   * On the consumer protocol the group uses the assignor of its longest-standing member. With
+   * `groupProtocol: 'classic'` the group's leader runs it, and it may also be a
+   * `PartitionAssignor` (async, with `userData`) or a list of names and assignors in order of
+   * preference: the group takes one every member supports.
    * @default 'range'
    */
-  assignor?: AssignorName | AssignorFunction;
+  assignor?: AssignorName | AssignorFunction | PartitionAssignor | (AssignorName | PartitionAssignor)[];
+  /**
+   * Kafka's `group.protocol`: `'consumer'` (KIP-848's: the coordinator assigns, members hand
+   * partitions over without stopping the others) or `'classic'` (JoinGroup/SyncGroup: the leader
+   * member assigns, as every Kafka client on the wire does — a group shared with wire clients or
+   * `kafkalite/kafkajs` consumers must use it). A group runs one protocol at a time.
+   * @default 'consumer'
+   */
+  groupProtocol?: 'consumer' | 'classic';
   /** After a `run` handler throws, wait this long before delivering the record again. @default 100 */
   retryBackoffMs?: number;
 }
@@ -49,6 +61,7 @@ export const defaultConsumerOptions: ResolvedConsumerOptions = {
   maxPollIntervalMs: 300_000,
   maxPollRecords: 500,
   assignor: 'range',
+  groupProtocol: 'consumer',
   retryBackoffMs: 100,
 };
 
@@ -74,8 +87,14 @@ export function resolveConsumerOptions(options: ConsumerOptions | undefined): Re
     const min = key === 'retryBackoffMs' ? 0 : 1;
     if (!Number.isSafeInteger(v) || v < min) throw invalidArgument(`${key} must be an integer >= ${min} (got ${show(v)})`);
   }
-  if (typeof o.assignor !== 'function' && !['range', 'roundrobin', 'cooperative-sticky'].includes(o.assignor)) {
-    throw invalidArgument(`assignor must be 'range', 'roundrobin' or 'cooperative-sticky' (got ${show(o.assignor)})`);
+  if (o.groupProtocol !== 'consumer' && o.groupProtocol !== 'classic') {
+    throw invalidArgument(`groupProtocol must be 'consumer' or 'classic' (got ${show(o.groupProtocol)})`);
+  }
+  if (o.groupProtocol === 'classic') {
+    classicAssignors(o.assignor); // throws on a bad one
+  } else if (typeof o.assignor !== 'function' && !['range', 'roundrobin', 'cooperative-sticky'].includes(o.assignor as string)) {
+    const hint = typeof o.assignor === 'object' && o.assignor !== null ? " (PartitionAssignor objects and lists need groupProtocol: 'classic')" : '';
+    throw invalidArgument(`assignor must be 'range', 'roundrobin', 'cooperative-sticky' or a function (got ${show(o.assignor)})${hint}`);
   }
   return o;
 }

@@ -1,14 +1,17 @@
 import { EventEmitter } from 'eventemitter3';
-import { closed, invalidArgument, notInGroup, show } from '../errors.js';
+import { closed, invalidArgument, KafkaliteError, notInGroup, show } from '../errors.js';
 import { describeError } from '../logger.js';
 import { validateTopicName } from '../topic/topic-config.js';
 import { tpKey, type ConsumerRecord, type TopicPartition, type TopicPartitionOffset } from '../types.js';
 import type { ClientContext } from './client-context.js';
-import { LATEST_TIMESTAMP, type KafkaApi } from './kafka-api.js';
+import { LATEST_TIMESTAMP, type AssignorFunction, type KafkaApi } from './kafka-api.js';
 import { fetchChunks, type Chunk } from './fetcher.js';
 import { fixPositions, newCursor, resetOutOfRange, type PartitionCursor } from './positions.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
-import { GroupMember, type MemberHost } from './group-member.js';
+import { ClassicMember, type GroupJoin } from './classic-member.js';
+import { GroupMember } from './group-member.js';
+import type { MemberHost, Membership } from './membership.js';
+import { classicAssignors } from './partition-assignor.js';
 
 export interface EachMessagePayload {
   topic: string;
@@ -29,6 +32,8 @@ export interface ConsumerEvents {
   partitionsAssigned: [partitions: TopicPartition[]];
   partitionsRevoked: [partitions: TopicPartition[]];
   error: [error: unknown];
+  /** Classic protocol: a JoinGroup/SyncGroup round completed (generation, member and leader ids, the protocol, what this member got). */
+  groupJoin: [join: GroupJoin];
 }
 
 interface CaughtUpWaiter {
@@ -66,7 +71,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   #rotate = 0;
   #closing: Promise<void> | undefined;
   #onClose: (consumer: Consumer) => void;
-  #member: GroupMember | undefined;
+  #member: Membership | undefined;
   /** `poll` (or `for await`) handed out records the application may still be processing. */
   #holdsRecords = false;
   /** Revocations waiting for the application to come back to `poll`. */
@@ -184,19 +189,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       throw invalidArgument('subscribe cannot be used by a consumer with a manual assignment (assign)');
     }
     const list = [...new Set(given)];
-    this.#member ??= new GroupMember(
-      this.#api,
-      this.#ctx.clock,
-      {
-        groupId,
-        clientId: this.#options.clientId,
-        assignor: this.#options.assignor,
-        sessionTimeoutMs: this.#options.sessionTimeoutMs,
-        maxPollIntervalMs: this.#options.maxPollIntervalMs,
-        retryBackoffMs: this.#options.retryBackoffMs,
-      },
-      this.#memberHost(),
-    );
+    this.#member ??= this.#newMember(groupId);
     const member = this.#member;
     this.#scheduleAutoCommit();
     // Topics are created first (so the group sees their partitions), one call after the other.
@@ -258,7 +251,31 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   }
 
   #commitOffsets(offsets: TopicPartitionOffset[]): Promise<void> {
-    return this.#api.offsetCommit({ groupId: this.#options.groupId!, memberId: this.#member?.memberId, offsets });
+    // A subscribed consumer between memberships (removed, joining again) commits nothing, as
+    // Java's consumer refuses to: its partitions may already be someone else's.
+    if (this.#member !== undefined && this.#member.memberId === undefined) {
+      return Promise.reject(
+        new KafkaliteError('NOT_IN_GROUP', `consumer ${show(this.#options.clientId)} is not a member of group ${show(this.#options.groupId)} right now (it is joining, or was removed): commit refused`),
+      );
+    }
+    return this.#api.offsetCommit({ groupId: this.#options.groupId!, memberId: this.#member?.memberId, generationId: this.#member?.generationId, offsets });
+  }
+
+  #newMember(groupId: string): Membership {
+    const o = this.#options;
+    const common = {
+      groupId,
+      clientId: o.clientId,
+      sessionTimeoutMs: o.sessionTimeoutMs,
+      maxPollIntervalMs: o.maxPollIntervalMs,
+      retryBackoffMs: o.retryBackoffMs,
+    };
+    if (o.groupProtocol === 'classic') {
+      return new ClassicMember(this.#api, this.#ctx.clock, { ...common, assignors: classicAssignors(o.assignor) }, this.#memberHost(), (join) =>
+        this.emit('groupJoin', join),
+      );
+    }
+    return new GroupMember(this.#api, this.#ctx.clock, { ...common, assignor: o.assignor as string | AssignorFunction }, this.#memberHost());
   }
 
   #scheduleAutoCommit(): void {

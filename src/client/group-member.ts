@@ -2,37 +2,14 @@ import type { Clock } from '../clock.js';
 import { closed } from '../errors.js';
 import type { TopicPartition } from '../types.js';
 import type { AssignorFunction, KafkaApi } from './kafka-api.js';
+import type { MemberHost, Membership, MembershipOptions } from './membership.js';
 
-/** What a member asks of the consumer that owns it. */
-export interface MemberHost {
-  /** The partitions the consumer holds now. */
-  owned(): TopicPartition[];
-  /** When the consumer last polled or finished a handler. */
-  polledAt(): number;
-  /**
-   * Gives partitions up at a safe point (committing first, unless `lost`): those `partitions()`
-   * names then — what the coordinator still wants by the time the host is ready.
-   */
-  revoke(partitions: () => TopicPartition[], lost: boolean): Promise<void>;
-  /** Resolves the next time the application polls (Kafka rejoins a removed member only then). */
-  nextPoll(): Promise<void>;
-  /** Takes partitions: fixes their positions, then starts delivering them. */
-  take(partitions: TopicPartition[]): Promise<void>;
-  /** Reports a failure the loop survived. */
-  error(error: unknown): void;
-}
-
-export interface MemberOptions {
-  groupId: string;
-  clientId: string;
+export interface MemberOptions extends MembershipOptions {
   assignor: string | AssignorFunction;
-  sessionTimeoutMs: number;
-  maxPollIntervalMs: number;
-  retryBackoffMs: number;
 }
 
 /**
- * A consumer's membership in its group: joins, then keeps one heartbeat in flight that the
+ * A consumer's membership in its group on the consumer protocol: joins, then keeps one heartbeat in flight that the
  * coordinator answers at once when the member must revoke or may take partitions (and otherwise
  * every third of the session timeout, Kafka's heartbeat interval). Revocations go through the
  * host, which applies them only at a safe point (no handler running on them, no polled records
@@ -42,7 +19,7 @@ export interface MemberOptions {
  * member joins once (a subscription changed while the join is in flight goes out with the first
  * heartbeat), and the last subscription wins.
  */
-export class GroupMember {
+export class GroupMember implements Membership {
   #api: KafkaApi;
   #clock: Clock;
   #options: MemberOptions;
@@ -76,6 +53,11 @@ export class GroupMember {
 
   get memberId(): string | undefined {
     return this.#memberId;
+  }
+
+  /** The consumer protocol fences commits by what a member holds, not by generation. */
+  get generationId(): undefined {
+    return undefined;
   }
 
   /** Resolves once the member holds exactly its assignment (at once if it does now). */
@@ -115,7 +97,7 @@ export class GroupMember {
 
   async #join(): Promise<void> {
     const { groupId, clientId, assignor, sessionTimeoutMs, maxPollIntervalMs } = this.#options;
-    const { memberId } = await this.#api.joinGroup({ groupId, clientId, topics: this.#topics, assignor, sessionTimeoutMs, maxPollIntervalMs });
+    const { memberId } = await this.#api.consumerGroupJoin({ groupId, clientId, topics: this.#topics, assignor, sessionTimeoutMs, maxPollIntervalMs });
     this.#memberId = memberId;
     this.#generation = 0;
     this.#settled = false;
@@ -149,7 +131,7 @@ export class GroupMember {
         this.#reportedPolledAt = this.#host.polledAt();
         const subscription = this.#subscription;
         this.#topicsChanged = false;
-        const response = await this.#api.groupHeartbeat({
+        const response = await this.#api.consumerGroupHeartbeat({
           groupId: this.#options.groupId,
           memberId: this.#memberId!,
           owned: this.#host.owned(),
@@ -162,7 +144,7 @@ export class GroupMember {
           signal: this.#abort.signal,
         });
         if (this.#stopped) break;
-        if (response.error === 'UNKNOWN_MEMBER') {
+        if (response.error === 'UNKNOWN_MEMBER_ID') {
           // Removed (it stopped polling or heartbeating): whatever it held is lost; join again.
           await this.#revoking;
           await this.#host.revoke(() => this.#host.owned(), true);

@@ -123,18 +123,28 @@ export interface KafkaApi extends GroupApi {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Consumer groups. kafkalite's coordinator computes assignments itself (as Kafka's next-gen
-// consumer protocol, KIP-848, does) and hands them to members through a long-polling heartbeat:
-// a member first gives up (revokes) what it must, and is given new partitions only once their
-// previous owners have let go, so no partition is ever held by two members at once.
+// Consumer groups, two protocols as Kafka has them.
+//
+// The consumer protocol (KIP-848's, what kafkalite's in-process consumers use by default): the
+// coordinator computes assignments itself and hands them to members through a long-polling
+// heartbeat: a member first gives up (revokes) what it must, and is given new partitions only once
+// their previous owners have let go, so no partition is ever held by two members at once.
+//
+// The classic protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup — what every Kafka client
+// speaks on the wire): members offer protocols with opaque metadata, the coordinator picks one all
+// members support and a leader; the leader runs the assignor and sends every member's assignment
+// bytes with its SyncGroup.
+//
+// A group uses one protocol at a time (the one its members joined with); committed offsets are the
+// group's whatever the protocol.
 
-/** A custom assignor, run by the coordinator (in-process only). */
+/** A custom assignor, run by the coordinator (the consumer protocol; in-process only). */
 export type AssignorFunction = (input: {
   members: { memberId: string; topics: string[]; owned: TopicPartition[] }[];
   partitionCounts: ReadonlyMap<string, number>;
 }) => Map<string, TopicPartition[]>;
 
-export interface JoinGroupRequest {
+export interface ConsumerGroupJoinRequest {
   groupId: string;
   clientId: string;
   topics: string[];
@@ -143,7 +153,7 @@ export interface JoinGroupRequest {
   maxPollIntervalMs: number;
 }
 
-export interface GroupHeartbeatRequest {
+export interface ConsumerGroupHeartbeatRequest {
   groupId: string;
   memberId: string;
   /** What the member holds now. */
@@ -162,9 +172,9 @@ export interface GroupHeartbeatRequest {
   signal?: AbortSignal;
 }
 
-export interface GroupHeartbeatResponse {
-  /** `UNKNOWN_MEMBER`: the member was removed (it timed out); it must join again. */
-  error?: 'UNKNOWN_MEMBER';
+export interface ConsumerGroupHeartbeatResponse {
+  /** `UNKNOWN_MEMBER_ID`: the member was removed (it timed out); it must join again. */
+  error?: 'UNKNOWN_MEMBER_ID';
   generation: number;
   /** Partitions the member must give up (finish, commit, then report without them). */
   revoke: TopicPartition[];
@@ -174,16 +184,99 @@ export interface GroupHeartbeatResponse {
   settled: boolean;
 }
 
+/** Kafka's group error codes the classic protocol answers with (by Kafka's names). */
+export type GroupError =
+  | 'UNKNOWN_MEMBER_ID'
+  | 'ILLEGAL_GENERATION'
+  | 'REBALANCE_IN_PROGRESS'
+  | 'MEMBER_ID_REQUIRED'
+  | 'INCONSISTENT_GROUP_PROTOCOL'
+  | 'INVALID_SESSION_TIMEOUT'
+  | 'COORDINATOR_NOT_AVAILABLE';
+
+export interface JoinGroupRequest {
+  groupId: string;
+  /** `''` for a member joining for the first time. */
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  sessionTimeoutMs: number;
+  /** How long the coordinator waits for every member to rejoin in a rebalance. */
+  rebalanceTimeoutMs: number;
+  protocolType: string;
+  /** In the member's order of preference. */
+  protocols: { name: string; metadata: Uint8Array }[];
+  /** Kafka ≥ 2.2 (JoinGroup v4+): a new member first gets its id with `MEMBER_ID_REQUIRED`, then joins with it. */
+  requireKnownMemberId: boolean;
+}
+
+export interface JoinGroupResponse {
+  error?: GroupError;
+  generationId: number;
+  protocolType: string | null;
+  protocolName: string | null;
+  leader: string;
+  memberId: string;
+  /** For the leader only: every member with its metadata for the chosen protocol. */
+  members: { memberId: string; groupInstanceId: string | null; metadata: Uint8Array }[];
+}
+
+export interface SyncGroupRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  protocolType: string | null;
+  protocolName: string | null;
+  /** From the leader: each member's assignment bytes. */
+  assignments: { memberId: string; assignment: Uint8Array }[];
+}
+
+export interface SyncGroupResponse {
+  error?: GroupError;
+  protocolType: string | null;
+  protocolName: string | null;
+  assignment: Uint8Array;
+}
+
+export interface HeartbeatRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  /**
+   * In-process members may wait for news: the answer comes at once when a rebalance starts (or the
+   * member is gone), else after this long. Wire clients send 0.
+   */
+  maxWaitMs: number;
+  signal?: AbortSignal;
+}
+
+export interface HeartbeatResponse {
+  error?: GroupError;
+  /**
+   * Cooperative rebalancing, between its two rounds: a member still holds partitions the last
+   * assignment gave to another, and will rejoin once it gave them up (kafkalite's coordinator reads
+   * the consumer protocol's bytes to know). A member is not settled until this is over.
+   */
+  revocationsPending?: boolean;
+}
+
 export interface OffsetCommitRequest {
   groupId: string;
-  /** With a member id, the commit is refused unless that member holds the partitions (fencing). */
+  /** With a member id, the commit is refused unless that member may commit (fencing). */
   memberId?: string;
+  /** The classic protocol's generation of the committing member (-1: not a member). */
+  generationId?: number;
   offsets: TopicPartitionOffset[];
 }
 
 export interface GroupApi {
-  joinGroup(request: JoinGroupRequest): Promise<{ memberId: string }>;
-  groupHeartbeat(request: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse>;
+  consumerGroupJoin(request: ConsumerGroupJoinRequest): Promise<{ memberId: string }>;
+  consumerGroupHeartbeat(request: ConsumerGroupHeartbeatRequest): Promise<ConsumerGroupHeartbeatResponse>;
+  joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse>;
+  syncGroup(request: SyncGroupRequest): Promise<SyncGroupResponse>;
+  heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse>;
+  /** Either protocol. */
   leaveGroup(request: { groupId: string; memberId: string }): Promise<void>;
   offsetCommit(request: OffsetCommitRequest): Promise<void>;
   offsetFetch(request: { groupId: string; partitions: TopicPartition[] }): Promise<(number | undefined)[]>;

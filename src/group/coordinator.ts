@@ -1,25 +1,45 @@
 import type { Clock } from '../clock.js';
 import type {
+  ConsumerGroupHeartbeatRequest,
+  ConsumerGroupHeartbeatResponse,
+  ConsumerGroupJoinRequest,
   GroupApi,
-  GroupHeartbeatRequest,
-  GroupHeartbeatResponse,
+  GroupError,
+  HeartbeatRequest,
+  HeartbeatResponse,
   JoinGroupRequest,
+  JoinGroupResponse,
   OffsetCommitRequest,
+  SyncGroupRequest,
+  SyncGroupResponse,
 } from '../client/kafka-api.js';
 import { closed, groupNotEmpty, invalidArgument, KafkaliteError, show, unknownPartition } from '../errors.js';
 import type { TopicRegistry } from '../topic/topic-registry.js';
 import type { TopicPartition } from '../types.js';
-import { GroupState } from './group-state.js';
+import { ClassicGroup } from './classic-group.js';
+import { GroupState, type GroupStateName } from './group-state.js';
 import type { OffsetStore } from './offset-store.js';
 
+/** What the admin view reads of a group, whichever protocol it runs. */
+export interface GroupView {
+  readonly state: GroupStateName;
+  readonly generation: number;
+  members(): { memberId: string; clientId: string; assignment: TopicPartition[] }[];
+  subscribedTopics(): Set<string>;
+}
+
 /**
- * Kafka's group coordinator, in-process: one {@link GroupState} per group id, committed offsets in
- * the {@link OffsetStore}, and rebalances when a subscribed topic gains partitions or goes away.
+ * Kafka's group coordinator, in-process: per group id either a {@link GroupState} (the consumer
+ * protocol, kafkalite's in-process consumers) or a {@link ClassicGroup} (Kafka's classic
+ * protocol: wire clients, `kafkalite/kafkajs`, consumers with `groupProtocol: 'classic'`) — a
+ * group runs the protocol its members joined with, and an empty group takes either; committed
+ * offsets in the {@link OffsetStore} either way; rebalances when a subscribed topic gains
+ * partitions or goes away.
  *
  * Concurrency: requests interleave freely; each group's state changes synchronously.
  */
 export class GroupCoordinator implements GroupApi {
-  #groups = new Map<string, GroupState>();
+  #groups = new Map<string, GroupState | ClassicGroup>();
   #topics: TopicRegistry;
   #offsets: OffsetStore;
   #clock: Clock;
@@ -42,14 +62,33 @@ export class GroupCoordinator implements GroupApi {
     return this.#offsets;
   }
 
-  /** The group's state, created empty on first use. */
-  group(groupId: string): GroupState {
-    let g = this.#groups.get(groupId);
-    if (g === undefined) {
-      g = new GroupState(groupId, this.#clock, (topic) => this.#topics.get(topic)?.partitions.length);
-      this.#groups.set(groupId, g);
+  /** The group, for reading (an empty consumer-protocol group if it has never been used). */
+  group(groupId: string): GroupView {
+    return this.#groups.get(groupId) ?? this.#consumerGroup(groupId);
+  }
+
+  /** The group as a consumer-protocol group; an empty classic one is switched over. */
+  #consumerGroup(groupId: string): GroupState {
+    const g = this.#groups.get(groupId);
+    if (g instanceof GroupState) return g;
+    if (g !== undefined && g.size > 0) {
+      throw invalidArgument(
+        `group ${show(groupId)} has members on Kafka's classic protocol (wire clients or kafkalite/kafkajs): create the consumer with groupProtocol: 'classic' to join it`,
+      );
     }
-    return g;
+    const fresh = new GroupState(groupId, this.#clock, (topic) => this.#topics.get(topic)?.partitions.length);
+    this.#groups.set(groupId, fresh);
+    return fresh;
+  }
+
+  /** The group as a classic group, or undefined when consumer-protocol members hold it. */
+  #classicGroup(groupId: string): ClassicGroup | undefined {
+    const g = this.#groups.get(groupId);
+    if (g instanceof ClassicGroup) return g;
+    if (g !== undefined && g.state !== 'Empty') return undefined;
+    const fresh = new ClassicGroup(groupId, this.#clock);
+    this.#groups.set(groupId, fresh);
+    return fresh;
   }
 
   /** Groups Kafka would list: those with members, and those with committed offsets. */
@@ -59,19 +98,56 @@ export class GroupCoordinator implements GroupApi {
     return [...ids].sort();
   }
 
-  joinGroup(request: JoinGroupRequest): Promise<{ memberId: string }> {
+  consumerGroupJoin(request: ConsumerGroupJoinRequest): Promise<{ memberId: string }> {
     this.checkOpen();
-    return Promise.resolve({ memberId: this.group(request.groupId).join(request) });
+    return Promise.resolve({ memberId: this.#consumerGroup(request.groupId).join(request) });
   }
 
-  groupHeartbeat(request: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse> {
+  consumerGroupHeartbeat(request: ConsumerGroupHeartbeatRequest): Promise<ConsumerGroupHeartbeatResponse> {
     this.checkOpen();
-    return this.group(request.groupId).heartbeat(request);
+    const g = this.#groups.get(request.groupId);
+    if (!(g instanceof GroupState)) return Promise.resolve({ error: 'UNKNOWN_MEMBER_ID', generation: -1, revoke: [], assign: [], settled: false });
+    return g.heartbeat(request);
+  }
+
+  joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse> {
+    this.checkOpen();
+    const g = this.#classicGroup(request.groupId);
+    if (g === undefined) {
+      return Promise.resolve({ error: 'INCONSISTENT_GROUP_PROTOCOL', generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: request.memberId, members: [] });
+    }
+    return g.join(request);
+  }
+
+  syncGroup(request: SyncGroupRequest): Promise<SyncGroupResponse> {
+    this.checkOpen();
+    const g = this.#groups.get(request.groupId);
+    if (!(g instanceof ClassicGroup)) return Promise.resolve({ error: 'UNKNOWN_MEMBER_ID', protocolType: null, protocolName: null, assignment: new Uint8Array(0) });
+    return g.sync(request);
+  }
+
+  heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse> {
+    this.checkOpen();
+    const g = this.#groups.get(request.groupId);
+    if (!(g instanceof ClassicGroup)) return Promise.resolve({ error: 'UNKNOWN_MEMBER_ID' });
+    return g.heartbeat(request);
   }
 
   leaveGroup(request: { groupId: string; memberId: string }): Promise<void> {
     this.#groups.get(request.groupId)?.leave(request.memberId);
     return Promise.resolve();
+  }
+
+  /** DescribeGroups for a classic group: its protocol and members with their bytes (undefined for a consumer-protocol group). */
+  describeClassic(groupId: string): ClassicGroup | undefined {
+    const g = this.#groups.get(groupId);
+    return g instanceof ClassicGroup ? g : undefined;
+  }
+
+  /** Why a classic group refuses a commit from this member and generation (Kafka's error), if it does. */
+  classicCommitError(groupId: string, memberId: string | undefined, generationId: number | undefined): GroupError | undefined {
+    const g = this.#groups.get(groupId);
+    return g instanceof ClassicGroup ? g.commitError(memberId, generationId) : undefined;
   }
 
   async offsetCommit(request: OffsetCommitRequest): Promise<void> {
@@ -83,7 +159,8 @@ export class GroupCoordinator implements GroupApi {
       if (!Number.isSafeInteger(o.offset) || o.offset < 0) {
         throw invalidArgument(`a committed offset must be an integer >= 0 (got ${show(o.offset)} for ${o.topic}-${o.partition})`, o);
       }
-      if (memberId !== undefined && !this.group(groupId).mayCommit(memberId, o)) {
+      const g = this.#groups.get(groupId);
+      if (memberId !== undefined && g instanceof GroupState && !g.mayCommit(memberId, o)) {
         throw new KafkaliteError(
           'NOT_IN_GROUP',
           `member ${show(memberId)} of group ${show(groupId)} no longer holds ${o.topic}-${o.partition}: it was removed from the group or the partition moved`,
@@ -91,7 +168,13 @@ export class GroupCoordinator implements GroupApi {
         );
       }
     }
-    this.group(groupId);
+    const refused = this.classicCommitError(groupId, memberId, request.generationId);
+    if (refused !== undefined) {
+      throw new KafkaliteError(
+        'NOT_IN_GROUP',
+        `group ${show(groupId)} refuses the commit of ${memberId === undefined ? 'a client that is not a member' : `member ${show(memberId)} (generation ${request.generationId ?? -1})`} (${refused}): it no longer holds ${offsets.map((o) => `${o.topic}-${o.partition}`).join(', ')} — it was removed, or the group rebalanced since`,
+      );
+    }
     await this.#offsets.commit(groupId, offsets);
   }
 

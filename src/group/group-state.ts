@@ -1,5 +1,5 @@
 import type { Clock, ClockTimer } from '../clock.js';
-import type { AssignorFunction, GroupHeartbeatRequest, GroupHeartbeatResponse, JoinGroupRequest } from '../client/kafka-api.js';
+import type { AssignorFunction, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, ConsumerGroupJoinRequest } from '../client/kafka-api.js';
 import { tpKey, type TopicPartition } from '../types.js';
 import { assignors } from './assignors.js';
 
@@ -87,7 +87,7 @@ export class GroupState {
     return m !== undefined && (m.ownedKeys.has(key(tp)) || m.targetKeys.has(key(tp)));
   }
 
-  join(request: JoinGroupRequest): string {
+  join(request: ConsumerGroupJoinRequest): string {
     const now = this.#clock.now();
     const memberId = `${request.clientId}-${++memberSeq}`;
     this.#members.set(memberId, {
@@ -119,9 +119,9 @@ export class GroupState {
   }
 
   /** Answers a member's heartbeat: at once when there is news for it, else after `maxWaitMs`. */
-  async heartbeat(request: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse> {
+  async heartbeat(request: ConsumerGroupHeartbeatRequest): Promise<ConsumerGroupHeartbeatResponse> {
     const m = this.#members.get(request.memberId);
-    if (m === undefined) return { error: 'UNKNOWN_MEMBER', generation: this.generation, revoke: [], assign: [], settled: false };
+    if (m === undefined) return { error: 'UNKNOWN_MEMBER_ID', generation: this.generation, revoke: [], assign: [], settled: false };
     m.lastSeen = this.#clock.now();
     m.polledAt = request.polledAt;
     this.#report(m, request.owned);
@@ -133,7 +133,7 @@ export class GroupState {
     const deadlineAt = this.#clock.now() + request.maxWaitMs;
     for (;;) {
       if (this.#members.get(m.memberId) !== m) {
-        return { error: 'UNKNOWN_MEMBER', generation: this.generation, revoke: [], assign: [], settled: false };
+        return { error: 'UNKNOWN_MEMBER_ID', generation: this.generation, revoke: [], assign: [], settled: false };
       }
       const response = this.#answer(m);
       const left = deadlineAt - this.#clock.now();
@@ -158,7 +158,7 @@ export class GroupState {
   }
 
   /** What the member must give up and may take, given what everyone holds now. */
-  #answer(m: Member): GroupHeartbeatResponse {
+  #answer(m: Member): ConsumerGroupHeartbeatResponse {
     const revoke = m.revokeAll ? m.owned.map(copy) : m.owned.filter((tp) => !m.targetKeys.has(key(tp)));
     const assign: TopicPartition[] = [];
     if (!this.#eagerRevocationPending()) {
@@ -269,7 +269,7 @@ function deadline(m: Member): number {
   return Math.min(m.lastSeen + m.sessionTimeoutMs, m.polledAt + m.maxPollIntervalMs);
 }
 
-function news(response: GroupHeartbeatResponse, request: GroupHeartbeatRequest): boolean {
+function news(response: ConsumerGroupHeartbeatResponse, request: ConsumerGroupHeartbeatRequest): boolean {
   return (
     (response.revoke.length > 0 && !request.revoking) ||
     response.assign.length > 0 ||

@@ -10,13 +10,16 @@ const MAX_COMMANDS = 50;
 
 const tick = () => new Promise((r) => setImmediate(r));
 
-describe('Consumer groups, model-based (fast-check commands)', () => {
+describe.each([
+  ['consumer', NUM_RUNS],
+  ['classic', 800],
+] as const)('Consumer groups on the %s protocol, model-based (fast-check commands)', (groupProtocol, numRuns) => {
   it('keeps a disjoint cover, one processor per partition, contiguous offsets, fenced commits and at-least-once delivery', async () => {
     const stats = newStats();
-    await fc.assert(groupModelProperty({ stats, maxCommands: MAX_COMMANDS }), { seed: SEED, numRuns: NUM_RUNS });
+    await fc.assert(groupModelProperty({ stats, maxCommands: MAX_COMMANDS, groupProtocol }), { seed: SEED, numRuns });
     // How often the interesting cases came up (zombies: a removed member still processing).
-    console.log(`group model: ${JSON.stringify(stats)}`);
-  }, 60_000);
+    console.log(`group model (${groupProtocol}): ${JSON.stringify(stats)}`);
+  }, 120_000);
 });
 
 /** Minimal cases of what the model found; each fails on the code it was found on. */

@@ -104,10 +104,12 @@ interface Member {
   /** Bumped at the start of every poll (a poll is the safe point that ends "processing"). */
   pollSeq: number;
   lastPollAt: number;
-  /** Recent poll times (subscribe counts as one), for invariant 5. */
-  pollTimes: number[];
+  /** Recent polls (subscribe counts as one) with their place in the harness' order of events, for invariant 5. */
+  pollTimes: { at: number; event: number }[];
   /** Per partition, the last offset this member got while holding it (reset by rebalance events). */
   lastOffset: Map<number, number>;
+  /** What the member was told it holds: partitionsAssigned minus partitionsRevoked events. */
+  held: Set<number>;
 }
 
 export class InvariantViolation extends Error {
@@ -173,6 +175,7 @@ export class GroupHarness {
   readonly assignor: AssignorName;
   readonly stats: GroupModelStats;
   readonly earlyRemovalSlackMs: number;
+  readonly groupProtocol: 'consumer' | 'classic';
   readonly members = new Map<number, Member>();
   readonly produced: string[] = [];
   readonly processed: Processed[] = [];
@@ -186,12 +189,24 @@ export class GroupHarness {
   readonly #committed = new Map<number, number>();
   /** When #inGroup was observed. */
   #observedAt = 0;
+  /** Orders polls and observations that happen in the same millisecond (invariant 5). */
+  #events = 0;
+  #observedEvent = 0;
   readonly #seen = new Set<string>();
   /** A log of what happened, printed with a failure. */
   readonly trace: string[] = [];
 
-  private constructor(clock: SpinGuardClock, broker: Broker, partitions: number, assignor: AssignorName, stats: GroupModelStats, earlyRemovalSlackMs: number) {
+  private constructor(
+    clock: SpinGuardClock,
+    broker: Broker,
+    partitions: number,
+    assignor: AssignorName,
+    stats: GroupModelStats,
+    earlyRemovalSlackMs: number,
+    groupProtocol: 'consumer' | 'classic',
+  ) {
     this.clock = clock;
+    this.groupProtocol = groupProtocol;
     this.earlyRemovalSlackMs = earlyRemovalSlackMs;
     this.broker = broker;
     this.producer = broker.producer();
@@ -200,12 +215,18 @@ export class GroupHarness {
     this.stats = stats;
   }
 
-  static async open(partitions: number, assignor: AssignorName, stats: GroupModelStats, earlyRemovalSlackMs = 0): Promise<GroupHarness> {
+  static async open(
+    partitions: number,
+    assignor: AssignorName,
+    stats: GroupModelStats,
+    earlyRemovalSlackMs = 0,
+    groupProtocol: 'consumer' | 'classic' = 'consumer',
+  ): Promise<GroupHarness> {
     const clock = new SpinGuardClock();
-    const broker = await Broker.open({ clock });
+    const broker = await Broker.open({ clock, logger: 'silent' });
     await broker.createTopic(TOPIC, { partitions });
     stats.runs++;
-    return new GroupHarness(clock, broker, partitions, assignor, stats, earlyRemovalSlackMs);
+    return new GroupHarness(clock, broker, partitions, assignor, stats, earlyRemovalSlackMs, groupProtocol);
   }
 
   #log(line: string): void {
@@ -234,6 +255,7 @@ export class GroupHarness {
       maxPollIntervalMs: MAX_POLL_INTERVAL_MS,
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
       assignor: this.assignor,
+      groupProtocol: this.groupProtocol,
     });
     const member: Member = {
       id,
@@ -245,16 +267,19 @@ export class GroupHarness {
       closed: false,
       pollSeq: 0,
       lastPollAt: this.clock.now(),
-      pollTimes: [this.clock.now()],
+      pollTimes: [{ at: this.clock.now(), event: ++this.#events }],
       lastOffset: new Map(),
+      held: new Set(),
     };
     consumer.on('partitionsRevoked', (tps) => {
       for (const tp of tps) member.lastOffset.delete(tp.partition);
+      for (const tp of tps) member.held.delete(tp.partition);
       this.#rebalanceEvents.push(`${clientId} revoked ${tps.map((tp) => tp.partition).join(',')}`);
       this.#log(`${clientId} revoked ${tps.map((tp) => tp.partition).join(',')}`);
     });
     consumer.on('partitionsAssigned', (tps) => {
       for (const tp of tps) member.lastOffset.delete(tp.partition);
+      for (const tp of tps) member.held.add(tp.partition);
       this.#rebalanceEvents.push(`${clientId} assigned ${tps.map((tp) => tp.partition).join(',')}`);
       this.#log(`${clientId} assigned ${tps.map((tp) => tp.partition).join(',')}`);
     });
@@ -312,7 +337,7 @@ export class GroupHarness {
     const m = this.#member(id);
     m.pollSeq++;
     m.lastPollAt = this.clock.now();
-    m.pollTimes.push(m.lastPollAt);
+    m.pollTimes.push({ at: m.lastPollAt, event: ++this.#events });
     if (m.pollTimes.length > 64) m.pollTimes.shift();
     this.stats.polls++;
     this.clock.step();
@@ -413,9 +438,13 @@ export class GroupHarness {
         const idle = t - m.lastPollAt;
         this.#log(`${m.clientId} removed from the group (idle ${idle} ms)`);
         if (idle < MAX_POLL_INTERVAL_MS) this.stats.earlyRemovals++;
-        // Removed at some time in (observedAt, t]. It must not have polled in (t - max, observedAt]
-        // (with slack: polls after observedAt - slack may not have been reported yet).
-        const culprit = m.pollTimes.find((p) => p > t - MAX_POLL_INTERVAL_MS && p <= this.#observedAt - this.earlyRemovalSlackMs);
+        // Removed after the last observation that saw it in the group. It must not have polled
+        // before that observation within (t - max, observedAt] (with slack: polls after
+        // observedAt - slack may not have been reported yet). A poll in the same millisecond but
+        // after that observation may come after the removal.
+        const culprit = m.pollTimes.find(
+          (p) => p.at > t - MAX_POLL_INTERVAL_MS && p.at <= this.#observedAt - this.earlyRemovalSlackMs && p.event < this.#observedEvent,
+        )?.at;
         if (culprit !== undefined) {
           fail(
             `${m.clientId} was removed from the group at t=${this.#observedAt}..${t} although it polled at t=${culprit} ` +
@@ -426,6 +455,7 @@ export class GroupHarness {
     }
     this.#inGroup = now;
     this.#observedAt = this.clock.now();
+    this.#observedEvent = ++this.#events;
   }
 
   /**
@@ -487,11 +517,20 @@ export class GroupHarness {
     this.#checkAssignment();
   }
 
+  /**
+   * Stable, every live consumer a member, and told (by its events) that it holds what the group
+   * says it has (on the classic protocol the coordinator is Stable once the leader sent the
+   * assignments, a moment before the members take them up).
+   */
   #isSettled(): boolean {
     const group = this.broker.group(GROUP);
     if (group.state !== 'Stable') return false;
-    const members = new Set(group.members().map((m) => m.clientId));
-    return this.live().every((m) => members.has(m.clientId) && m.subscribeState !== 'pending');
+    const members = new Map(group.members().map((m) => [m.clientId, m]));
+    const key = (tps: { partition: number }[]): string => tps.map((tp) => tp.partition).sort((a, b) => a - b).join(',');
+    return this.live().every((m) => {
+      const member = members.get(m.clientId);
+      return member !== undefined && m.subscribeState !== 'pending' && key(member.assignment) === key([...m.held].map((partition) => ({ partition })));
+    });
   }
 
   /** Invariant 1. */
@@ -767,6 +806,8 @@ export interface GroupModelOptions {
    */
   earlyRemovalSlackMs?: number;
   stats?: GroupModelStats;
+  /** Which of Kafka's group protocols the consumers use. @default 'consumer' */
+  groupProtocol?: 'consumer' | 'classic';
   /** Called with the harness' trace when a run fails (the soak prints it for the shrunk case). */
   onFailure?: (trace: string[], error: unknown) => void;
 }
@@ -783,7 +824,7 @@ export function groupModelProperty(options: GroupModelOptions = {}) {
       ...(options.replayPath !== undefined ? { replayPath: options.replayPath } : {}),
     }),
     async (partitions, assignor, commands) => {
-      const real = await GroupHarness.open(partitions, assignor, stats, options.earlyRemovalSlackMs);
+      const real = await GroupHarness.open(partitions, assignor, stats, options.earlyRemovalSlackMs, options.groupProtocol);
       try {
         await fc.asyncModelRun(() => ({ model: { partitions, live: [], nextId: 0, produced: 0 }, real }), counted(commands, stats));
         await real.finish();

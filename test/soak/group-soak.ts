@@ -4,7 +4,7 @@
  * counterexample with its trace, and the command that replays it.
  *
  *   npm run soak -- group [--seconds 120] [--runs N] [--seed S --path P --replay-path R]
- *                         [--max-commands 60] [--early-removal-slack MS]
+ *                         [--max-commands 60] [--early-removal-slack MS] [--protocol consumer|classic|both]
  *
  * Without --runs, batches of 200 runs with fresh seeds go on until --seconds (default 120) have
  * passed. With --seed (and --path, as printed on a failure) one batch replays that case.
@@ -24,6 +24,7 @@ export async function groupSoak(argv: string[]): Promise<boolean> {
       'replay-path': { type: 'string' },
       'max-commands': { type: 'string', default: '60' },
       'early-removal-slack': { type: 'string', default: '0' },
+      protocol: { type: 'string', default: 'both' },
     },
     strict: true,
   });
@@ -35,6 +36,7 @@ export async function groupSoak(argv: string[]): Promise<boolean> {
   const stats = newStats();
   const started = Date.now();
   let reported = started;
+  let batchNo = 0;
   let seed = replay ? Number(values.seed) : Date.now() % 0x7fffffff;
   console.log(
     `group soak: ${values.runs !== undefined || replay ? `${batch} runs` : `${seconds} s`}, up to ${maxCommands} commands a run, ` +
@@ -42,11 +44,13 @@ export async function groupSoak(argv: string[]): Promise<boolean> {
   );
   for (;;) {
     const replayPath = values['replay-path'];
-    const property = groupModelProperty({ stats, maxCommands, earlyRemovalSlackMs, ...(replayPath !== undefined ? { replayPath } : {}) });
+    // Alternate the two group protocols batch by batch (or keep to the one asked for).
+    const protocol = values.protocol === 'both' ? (batchNo++ % 2 === 0 ? 'consumer' : 'classic') : (values.protocol as 'consumer' | 'classic');
+    const property = groupModelProperty({ stats, maxCommands, earlyRemovalSlackMs, groupProtocol: protocol, ...(replayPath !== undefined ? { replayPath } : {}) });
     const result = await fc.check(property, {
       seed,
       numRuns: batch,
-      ...(values.path !== undefined ? { path: values.path } : {}),
+      ...(values.path !== undefined ? { path: values.path, endOnFailure: true } : {}),
     });
     if (result.failed) {
       console.log(`\nFAILED — seed ${result.seed}, path ${result.counterexamplePath ?? '-'} (after ${result.numRuns} runs of this batch, ${result.numShrinks} shrinks)`);
@@ -56,7 +60,7 @@ export async function groupSoak(argv: string[]): Promise<boolean> {
       const replayPath = /replayPath="([^"]*)"/.exec(fc.stringify(result.counterexample))?.[1];
       console.log(
         `\nreplay: npm run soak -- group --seed ${result.seed} --path '${result.counterexamplePath ?? ''}'` +
-          `${replayPath !== undefined ? ` --replay-path '${replayPath}'` : ''} --max-commands ${maxCommands} --early-removal-slack ${earlyRemovalSlackMs}`,
+          `${replayPath !== undefined ? ` --replay-path '${replayPath}'` : ''} --max-commands ${maxCommands} --early-removal-slack ${earlyRemovalSlackMs} --protocol ${protocol}`,
       );
       console.log(`stats: ${JSON.stringify(stats)}`);
       return false;
