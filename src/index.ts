@@ -16,12 +16,15 @@ export type { AssignorFunction } from './client/kafka-api.js';
 export type { AssignorMember, MemberShare, PartitionAssignor } from './client/partition-assignor.js';
 export type { GroupJoin } from './client/classic-member.js';
 export { ErrorCodes, KafkaliteError } from './errors.js';
+export type { KafkaliteErrorOptions } from './errors.js';
 export type { ConsumerGroup, GroupLag } from './group/consumer-group.js';
 export type { GroupStateName } from './group/group-state.js';
 export type { ErrorCode } from './errors.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';
 export { FileStorage } from './storage/fs/fs-storage.js';
 export type { FileStorageOptions } from './storage/fs/fs-storage.js';
+export type { FsyncMode } from './storage/fs/file-log.js';
+export type { FileSystem } from './storage/fs/file-system.js';
 export type { MaybePromise, PartitionLog, RetentionPolicy, Storage, StorageContext, StoredTopic } from './storage/storage.js';
 export type { Partition } from './topic/partition.js';
 export type { Topic } from './topic/topic.js';
@@ -39,7 +42,7 @@ export {
   decodeRecordBatch,
   readBatchHeader,
 } from './codec/record-batch.js';
-export type { DecodedRecord, RecordBatchHeader } from './codec/record-batch.js';
+export type { DecodedRecord, HeadersInput, RecordBatchHeader, RecordHeaders } from './codec/record-batch.js';
 export { crc32c } from './codec/crc32c.js';
 export { murmur2 } from './codec/murmur2.js';
 export type {

@@ -108,6 +108,7 @@ const cases: Case[] = [
   // Storage and clock
   { what: 'FileStorage, no dir', call: () => new FileStorage(any({})), code: 'INVALID_ARGUMENT', names: 'dir' },
   { what: 'FileStorage, fsync mode', call: () => new FileStorage({ dir: '/tmp/x', fsync: any('sometimes') }), code: 'INVALID_ARGUMENT', names: '"sometimes"' },
+  { what: 'FileStorage, unknown option', call: () => new FileStorage(any({ dir: '/tmp/x', fsynk: 'always' })), code: 'INVALID_ARGUMENT', names: '"fsynk"' },
   { what: 'ManualClock.advance(-1)', call: () => new ManualClock().advance(-1), code: 'INVALID_ARGUMENT', names: '(got -1)' },
 ];
 

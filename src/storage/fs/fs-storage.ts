@@ -74,6 +74,8 @@ export class FileStorage implements Storage {
     if (options === null || typeof options !== 'object' || typeof options.dir !== 'string' || options.dir.length === 0) {
       throw invalidArgument(`FileStorage needs { dir: string } (got ${show(options)})`);
     }
+    const known = ['dir', 'fsync', 'fsyncIntervalMs', 'segmentBytes', 'maxOpenFiles', 'maxLoadedIndexes', 'checkpointIntervalMs', 'fs'];
+    for (const key of Object.keys(options)) if (!known.includes(key)) throw invalidArgument(`unknown FileStorage option ${show(key)}`);
     const o = {
       fsync: options.fsync ?? 'always',
       fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,

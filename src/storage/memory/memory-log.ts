@@ -1,4 +1,5 @@
 import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from '../../codec/record-batch.js';
+import { invalidArgument } from '../../errors.js';
 import type { PartitionLog, RetentionPolicy } from '../storage.js';
 
 /**
@@ -32,7 +33,7 @@ export class MemoryLog implements PartitionLog {
   append(batch: Uint8Array): void {
     const base = batchBaseOffset(batch);
     if (base !== this.#logEndOffset) {
-      throw new RangeError(`batch starts at offset ${base}, but the log ends at ${this.#logEndOffset}`);
+      throw invalidArgument(`batch starts at offset ${base}, but the log ends at ${this.#logEndOffset}`);
     }
     this.#batches.push(batch);
     this.#baseOffsets.push(base);

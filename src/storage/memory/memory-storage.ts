@@ -1,4 +1,4 @@
-import { storageLocked } from '../../errors.js';
+import { invalidArgument, storageLocked } from '../../errors.js';
 import type { PartitionLog, Storage, StoredTopic } from '../storage.js';
 import { MemoryLog } from './memory-log.js';
 
@@ -36,7 +36,7 @@ export class MemoryStorage implements Storage {
 
   log(topic: string, partition: number): PartitionLog {
     const log = this.#logs.get(topic)?.[partition];
-    if (log === undefined) throw new RangeError(`no log for ${topic}-${partition}: save the topic first`);
+    if (log === undefined) throw invalidArgument(`no log for ${topic}-${partition}: save the topic first`);
     return log;
   }
 

@@ -43,12 +43,12 @@ describe('MemoryStorage specifics', () => {
     await storage.close();
   });
 
-  it('throws a RangeError for the log of an unknown topic or partition', async () => {
+  it('throws INVALID_ARGUMENT for the log of an unknown topic or partition (as FileStorage)', async () => {
     const storage = new MemoryStorage();
     await storage.open();
     await storage.saveTopic({ name: 't', partitions: 2, config: { ...config, partitions: 2 } });
-    expect(() => storage.log('nope', 0)).toThrow(RangeError);
-    expect(() => storage.log('t', 2)).toThrow(RangeError);
+    expect(() => storage.log('nope', 0)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => storage.log('t', 2)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     await storage.close();
   });
 
