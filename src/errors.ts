@@ -85,10 +85,13 @@ export const unknownTopic = (topic: string): KafkaliteError =>
 export const invalidPartitions = (message: string, topic?: string): KafkaliteError =>
   new KafkaliteError('INVALID_PARTITIONS', message, { topic });
 
-export const unknownPartition = (topic: string, partition: unknown, count: number): KafkaliteError =>
+/** `creating`: the topic does not exist yet, and `count` is what the call would create it with. */
+export const unknownPartition = (topic: string, partition: unknown, count: number, creating = false): KafkaliteError =>
   new KafkaliteError(
     'UNKNOWN_PARTITION',
-    `topic ${show(topic)} has no partition ${show(partition)} (it has ${count}: 0 to ${count - 1})`,
+    creating
+      ? `topic ${show(topic)} does not exist, and created for this call it would have ${count} partition${count === 1 ? '' : 's'}: no partition ${show(partition)} (nothing was created)`
+      : `topic ${show(topic)} has no partition ${show(partition)} (it has ${count}: 0 to ${count - 1})`,
     { topic, partition: typeof partition === 'number' ? partition : undefined },
   );
 
@@ -130,8 +133,9 @@ export const closed = (what: string): KafkaliteError => new KafkaliteError('CLOS
 export const storageLocked = (dir: string): KafkaliteError =>
   new KafkaliteError('STORAGE_LOCKED', `storage directory ${show(dir)} is held by another broker`);
 
-export const storageCorrupt = (file: string, position: number, why: string): KafkaliteError =>
-  new KafkaliteError('STORAGE_CORRUPT', `${file} is damaged at byte ${position}: ${why}`);
+/** `context`: the topic and partition of the log, and the offset the damage stands at, where known. */
+export const storageCorrupt = (file: string, position: number, why: string, context: Pick<KafkaliteErrorOptions, 'topic' | 'partition' | 'offset'> = {}): KafkaliteError =>
+  new KafkaliteError('STORAGE_CORRUPT', `${file} is damaged at byte ${position}: ${why}`, context);
 
 export const unsupported = (what: string, why: string): KafkaliteError => new KafkaliteError('UNSUPPORTED', `${what} is not supported: ${why}`);
 

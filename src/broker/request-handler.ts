@@ -70,7 +70,9 @@ export class RequestHandler implements KafkaApi {
         topic = await this.#topics.ensure(name, this.#options.defaultPartitions);
       }
       if (topic !== undefined) {
-        topics.push({ name, partitionCount: topic.partitions.length, maxMessageBytes: topic.config.maxMessageBytes });
+        const meta: TopicMetadata = { name, partitionCount: topic.partitions.length, maxMessageBytes: topic.config.maxMessageBytes };
+        if (this.#topics.isInternal(name)) meta.internal = true;
+        topics.push(meta);
       }
     }
     if (!this.#options.autoCreateTopics) return { topics };
@@ -85,6 +87,7 @@ export class RequestHandler implements KafkaApi {
       for (let i = 0; i < partitions.length; i++) {
         const { topic, partition, records } = partitions[i]!;
         const t = this.#topics.require(topic);
+        this.#topics.checkNotInternal(topic, 'producing to it');
         const p = t.partitions[partition];
         if (p === undefined) throw unknownPartition(topic, partition, t.partitions.length);
         if (records.length > t.config.maxMessageBytes) throw messageTooLarge(topic, records.length, t.config.maxMessageBytes);

@@ -27,6 +27,8 @@ export interface TopicMetadata {
   partitionCount: number;
   /** The topic's `maxMessageBytes`, which Kafka clients learn through DescribeConfigs. */
   maxMessageBytes: number;
+  /** Kept by the broker itself (`__consumer_offsets`): readable, not writable by clients (Metadata's `is_internal`). */
+  internal?: boolean;
 }
 
 export interface MetadataResponse {

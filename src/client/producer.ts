@@ -1,6 +1,6 @@
 import type { ClockTimer } from '../clock.js';
 import { RECORD_BATCH_HEADER_SIZE, RecordBatchBuilder, singleRecordBatchSize } from '../codec/record-batch.js';
-import { closed, invalidArgument, messageTooLarge, show, unknownPartition, unknownTopic } from '../errors.js';
+import { closed, invalidArgument, invalidTopic, messageTooLarge, show, unknownPartition, unknownTopic } from '../errors.js';
 import { partitionForKeyBytes } from '../topic/partitioner.js';
 import { validateTopicName } from '../topic/topic-config.js';
 import { tpKey, type Message, type RecordMetadata, type TopicMessages } from '../types.js';
@@ -79,6 +79,8 @@ export class Producer {
   #pumped: Promise<void> = Promise.resolve();
   #unwatch: () => void;
   #closing: Promise<void> | undefined;
+  /** Closed, flushed: `flush` is refused from now on (sends since `close` began). */
+  #closed = false;
   #onClose: (producer: Producer) => void;
   #spread: number;
 
@@ -149,6 +151,8 @@ export class Producer {
 
   /** Appends everything queued so far (and calls still waiting for their topic) and waits until it is readable. */
   async flush(): Promise<void> {
+    // Closing flushes through this too; once closed, flushing is refused like every other call.
+    if (this.#closed) throw closed('producer');
     while (this.#pumping) await this.#pumped;
     this.#sendAll();
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
@@ -160,6 +164,7 @@ export class Producer {
       try {
         await this.flush();
       } finally {
+        this.#closed = true;
         this.#unwatch();
         this.#onClose(this);
       }
@@ -220,10 +225,12 @@ export class Producer {
     if (missing.length === 0) return;
     const autoCreate = found.autoCreate;
     if (autoCreate === undefined) throw unknownTopic(missing[0]!.name);
-    // The whole call must fit — the topics that exist and those it would create — before any is created.
+    // The whole call must fit — the topics that exist and those it would create (partitioned as
+    // it would be there, custom partitioner included) — before any is created.
     for (const t of call.topics) {
       const acc = this.#accumulator(t.topic);
-      checkFits(acc.meta ?? { name: t.topic, ...autoCreate }, t.messages);
+      if (acc.meta !== undefined) checkFits(acc.meta, t.messages);
+      else this.#partitionAll({ ...acc, meta: { name: t.topic, ...autoCreate, creating: true } }, t.messages);
     }
     const created = await this.#api.metadata({ topics: missing.map((a) => a.name), allowAutoTopicCreation: true });
     this.#adopt(created.topics);
@@ -259,7 +266,7 @@ export class Producer {
   }
 
   /** Checks every message and picks its partition; throws before anything is queued. */
-  #partitionAll(acc: TopicAccumulator, messages: Message[]): number[] {
+  #partitionAll(acc: TopicAccumulator & { meta: CheckedMetadata | undefined }, messages: Message[]): number[] {
     const meta = acc.meta!;
     const { name: topic, partitionCount } = meta;
     const { partitioner } = this.#options;
@@ -485,12 +492,16 @@ function copyBytes(v: string | Uint8Array): string | Uint8Array {
   return typeof v === 'string' ? v : Buffer.from(v);
 }
 
+/** Metadata, or what a topic the call would create gets (its checks then say so). */
+type CheckedMetadata = TopicMetadata & { creating?: boolean };
+
 /** Explicit partitions exist and every message fits the topic's `maxMessageBytes`. */
-function checkFits(meta: TopicMetadata, messages: Message[]): void {
+function checkFits(meta: CheckedMetadata, messages: Message[]): void {
   const { name: topic, partitionCount, maxMessageBytes } = meta;
+  if (meta.internal === true) throw invalidTopic(topic, 'it is an internal topic, kept by the broker itself: producing to it is refused');
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
-    if (m.partition !== undefined && m.partition >= partitionCount) throw unknownPartition(topic, m.partition, partitionCount);
+    if (m.partition !== undefined && m.partition >= partitionCount) throw unknownPartition(topic, m.partition, partitionCount, meta.creating);
     if (exceedsRoughly(m, maxMessageBytes)) {
       const size = singleRecordBatchSize(m.key ?? null, m.value, m.headers);
       if (size > maxMessageBytes) throw messageTooLarge(topic, size, maxMessageBytes);
@@ -518,7 +529,7 @@ function checkMessage(m: Message, i: number): void {
     throw invalidArgument(`messages[${i}].partition must be an integer >= 0 (got ${show(m.partition)})`);
   }
   if (m.timestamp !== undefined && (!Number.isSafeInteger(m.timestamp) || m.timestamp < 0)) {
-    throw invalidArgument(`messages[${i}].timestamp must be an integer >= 0 (got ${show(m.timestamp)})`);
+    throw invalidArgument(`messages[${i}].timestamp must be an integer from 0 to ${Number.MAX_SAFE_INTEGER} (got ${show(m.timestamp)})`);
   }
   if (m.headers !== undefined) {
     if (m.headers === null || typeof m.headers !== 'object' || Array.isArray(m.headers)) {
@@ -526,7 +537,10 @@ function checkMessage(m: Message, i: number): void {
     }
     for (const k in m.headers) {
       const v = m.headers[k];
-      if (!isBytes(v) && !(Array.isArray(v) && v.every(isBytes))) {
+      if (Array.isArray(v)) {
+        const bad = v.findIndex((x) => !isBytes(x));
+        if (bad >= 0) throw invalidArgument(`messages[${i}].headers[${show(k)}][${bad}] must be a string or a Uint8Array (got ${show(v[bad])})`);
+      } else if (!isBytes(v)) {
         throw invalidArgument(`messages[${i}].headers[${show(k)}] must be a string, a Uint8Array or an array of them (got ${show(v)})`);
       }
     }

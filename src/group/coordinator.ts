@@ -182,7 +182,7 @@ export class GroupCoordinator implements GroupApi {
   async deleteGroup(groupId: string): Promise<void> {
     this.checkOpen();
     const g = this.#groups.get(groupId);
-    if (g !== undefined && g.state !== 'Empty') throw groupNotEmpty(groupId, g.state, 'deleted');
+    if (g !== undefined && g.state !== 'Empty') throw groupNotEmpty(groupId, g.state, 'be deleted');
     await this.#offsets.delete(groupId);
     if (this.#groups.get(groupId) === g && g !== undefined && g.state === 'Empty') {
       g.close(true);

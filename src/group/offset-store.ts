@@ -34,6 +34,7 @@ export class OffsetStore {
   static async open(topics: TopicRegistry, now: () => number): Promise<OffsetStore> {
     const topic =
       topics.get(OFFSETS_TOPIC) ?? (await topics.create(OFFSETS_TOPIC, { partitions: 1, cleanupPolicy: 'compact', retentionMs: -1 }, 1));
+    topics.protect(OFFSETS_TOPIC);
     const store = new OffsetStore(topic.partition(0), now);
     await store.#replay();
     return store;

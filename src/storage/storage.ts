@@ -60,7 +60,9 @@ export interface PartitionLog {
   /**
    * Whole batches holding offsets from `offset` (the first may begin before it) up to the end of
    * the log, stopping once `maxBytes` is reached — but always at least one batch when there is
-   * one, as Kafka does. Returns `[]` when `offset >= logEndOffset`. The buffers returned may
+   * one, as Kafka does. Returns `[]` when `offset >= logEndOffset`. A storage that finds damage
+   * may stop early, before it: the records before it stay readable, and the read that starts at
+   * the damage rejects (`STORAGE_CORRUPT`). The buffers returned may
    * share memory with the log: callers must not change them.
    */
   read(offset: number, maxBytes: number): MaybePromise<Uint8Array[]>;

@@ -140,7 +140,14 @@ export class PartitionState implements Partition {
     const out: ConsumerRecord[] = [];
     let next = Math.max(offset, this.logStartOffset);
     while (out.length < maxRecords) {
-      const batches = await this.readBatches(next, DEFAULT_FETCH_BYTES);
+      let batches: Uint8Array[];
+      try {
+        batches = await this.readBatches(next, DEFAULT_FETCH_BYTES);
+      } catch (error) {
+        // Damage further on: what was read before it is whole; the next read from there fails.
+        if (out.length > 0 && (error as KafkaliteError).code === 'STORAGE_CORRUPT') break;
+        throw error;
+      }
       if (batches.length === 0) break;
       for (const batch of batches) {
         decodeRecordsInto(out, batch, 0, this.topic, this.id, next, maxRecords - out.length);
@@ -170,7 +177,13 @@ export class PartitionState implements Partition {
   /** The first record whose timestamp is at least `timestamp`: its offset and timestamp. */
   async findByTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | undefined> {
     if (this.#closed !== undefined) throw this.#closed();
-    if (!Number.isSafeInteger(timestamp)) throw invalidArgument(`timestamp must be an integer (got ${show(timestamp)})`, { topic: this.topic, partition: this.id });
+    if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
+      // Kafka's ListOffsets takes -1 and -2 for latest and earliest; here those are logEndOffset and logStartOffset.
+      throw invalidArgument(`timestamp must be milliseconds from 0 to ${Number.MAX_SAFE_INTEGER} (got ${show(timestamp)}; for the log's ends read logStartOffset / logEndOffset)`, {
+        topic: this.topic,
+        partition: this.id,
+      });
+    }
     const start = Math.max(this.logStartOffset, (await this.#log.offsetBeforeTimestamp?.(timestamp)) ?? 0);
     let next = start;
     for (;;) {

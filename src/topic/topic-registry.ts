@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { closed, invalidPartitions, topicExists, unknownTopic } from '../errors.js';
+import { closed, invalidPartitions, invalidTopic, topicExists, unknownTopic } from '../errors.js';
 import type { Storage, StoredTopic } from '../storage/storage.js';
 import type { ResolvedTopicConfig, TopicConfig } from '../types.js';
 import { PartitionState } from './partition.js';
@@ -21,6 +21,8 @@ export class TopicRegistry {
   #clock: Clock;
   #listeners = new Set<(topic: string) => void>();
   #deleteHooks: ((topic: string) => Promise<void>)[] = [];
+  /** Topics the broker itself writes (`__consumer_offsets`): clients may read them, not change them. */
+  #internal = new Set<string>();
   #closed = false;
 
   constructor(storage: Storage, clock: Clock) {
@@ -50,6 +52,20 @@ export class TopicRegistry {
   onChange(listener: (topic: string) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Marks a topic the broker itself keeps: deleting, growing, reconfiguring or producing to it is refused. */
+  protect(name: string): void {
+    this.#internal.add(name);
+  }
+
+  isInternal(name: string): boolean {
+    return this.#internal.has(name);
+  }
+
+  /** `INVALID_TOPIC` for a change to a topic the broker keeps for itself, as Kafka refuses it. */
+  checkNotInternal(name: string, what: string): void {
+    if (this.#internal.has(name)) throw invalidTopic(name, `it is an internal topic, kept by the broker itself: ${what} is refused`);
   }
 
   /**
@@ -92,7 +108,12 @@ export class TopicRegistry {
   }
 
   addPartitions(topic: TopicState, total: number): Promise<void> {
-    validatePartitionCount(total, topic.name);
+    try {
+      this.checkNotInternal(topic.name, 'addPartitions');
+      validatePartitionCount(total, topic.name);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#serialise(topic.name, async () => {
       this.#checkOpen();
       if (this.#topics.get(topic.name) !== topic) throw unknownTopic(topic.name);
@@ -113,6 +134,7 @@ export class TopicRegistry {
   alterConfig(topic: TopicState, changes: TopicConfigChanges): Promise<void> {
     try {
       this.#checkOpen();
+      this.checkNotInternal(topic.name, 'alterConfig');
       alterTopicConfig(topic.name, topic.config, changes); // a bad change is refused at the call
     } catch (error) {
       return Promise.reject(error);
@@ -128,7 +150,12 @@ export class TopicRegistry {
   }
 
   delete(name: string): Promise<void> {
-    validateTopicName(name);
+    try {
+      validateTopicName(name);
+      this.checkNotInternal(name, 'deleting it');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#serialise(name, async () => {
       this.#checkOpen();
       const topic = this.require(name);

@@ -30,6 +30,7 @@ describe('after broker.close()', () => {
     await expectError(() => group.members(), 'CLOSED');
     await expectError(() => group.resetOffsets({ topic: 't', to: 'earliest' }), 'CLOSED');
     await expectError(() => producer.send({ topic: 't', messages: [{ value: 'v' }] }), 'CLOSED');
+    await expectError(() => producer.flush(), 'CLOSED');
     await expectError(() => consumer.poll(), 'CLOSED');
     await expectError(() => consumer.commit(), 'CLOSED');
     await expectError(() => broker.topic('t'), 'CLOSED');
@@ -58,6 +59,23 @@ describe('after broker.close()', () => {
     const topic = await broker.createTopic('t');
     await broker.deleteTopic('t');
     await expectError(() => topic.partition(0).read(0), 'UNKNOWN_TOPIC', /"t"/);
+    await broker.close();
+  });
+});
+
+describe('the internal offsets topic', () => {
+  it('can be read but not deleted, grown, reconfigured or produced to', async () => {
+    const broker = await Broker.open();
+    await broker.createTopic('t');
+    const c = broker.consumer({ groupId: 'g' });
+    await c.subscribe('t');
+    await c.commit([{ topic: 't', partition: 0, offset: 0 }]);
+    await expectError(() => broker.deleteTopic('__consumer_offsets'), 'INVALID_TOPIC', /internal topic/);
+    await expectError(() => broker.topic('__consumer_offsets').addPartitions(3), 'INVALID_TOPIC', /addPartitions is refused/);
+    await expectError(() => broker.topic('__consumer_offsets').alterConfig({ retentionMs: 1 }), 'INVALID_TOPIC', /alterConfig is refused/);
+    await expectError(() => broker.producer().send({ topic: '__consumer_offsets', messages: [{ value: 'junk' }] }), 'INVALID_TOPIC', /producing to it is refused/);
+    expect((await broker.topic('__consumer_offsets').partition(0).read(0)).length).toBe(1);
+    expect(await broker.group('g').committed({ topic: 't', partition: 0 })).toBe(0);
     await broker.close();
   });
 });

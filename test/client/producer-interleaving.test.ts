@@ -191,4 +191,24 @@ describe('Producer: a refused send changes nothing', () => {
     expect(broker.listTopics()).toEqual(['auto', 'm']);
     await broker.close();
   });
+
+  it('a call refused by a custom partitioner creates nothing (found by a hostile review)', async () => {
+    const broker = await Broker.open({ defaultPartitions: 3 });
+    const bad = broker.producer({ partitioner: ({ message }) => (message.value === 'bad' ? 7 : 0) });
+    await expectError(() => bad.send({ topic: 'fresh', messages: [{ value: 'ok' }, { value: 'bad' }] }), 'INVALID_ARGUMENT', /returned 7/);
+    const throwing = broker.producer({
+      partitioner: () => {
+        throw new Error('no');
+      },
+    });
+    await expect(throwing.send({ topic: 'fresh', messages: [{ value: 'x' }] })).rejects.toThrow('no');
+    expect(broker.listTopics()).toEqual([]);
+    await broker.close();
+  });
+
+  it('says that a topic does not exist yet when a partition is refused against what would be created', async () => {
+    const broker = await Broker.open({ defaultPartitions: 2 });
+    await expectError(() => broker.producer().send({ topic: 'race', messages: [{ value: 'a', partition: 3 }] }), 'UNKNOWN_PARTITION', /"race" does not exist, and created for this call it would have 2 partitions: no partition 3/);
+    await broker.close();
+  });
 });

@@ -55,6 +55,8 @@ export class FileLog implements PartitionLog {
   #dirSynced = 0;
   /** The folder was created by this open (its own entry is the storage's to make durable). */
   readonly createdDir: boolean;
+  /** Recovery cut a torn tail at open (the log may then end before the last recovery point). */
+  readonly tailCut: boolean;
   /** Where a DeleteRecords put the start, when that lies past the first segment's base. */
   #deletedBefore: number;
 
@@ -66,6 +68,7 @@ export class FileLog implements PartitionLog {
     this.#flushedEnd = this.#end;
     this.#deletedBefore = Math.min(logStartOffset, this.#end);
     this.createdDir = loaded.createdDir;
+    this.tailCut = loaded.tailCut;
     if (loaded.createdDir || loaded.createdSegment) this.#dirChanges++;
   }
 

@@ -131,8 +131,18 @@ export class FileStorage implements Storage {
         for (let p = 0; p < topic.partitions; p++) {
           const recoveryPoint = checkpoint.get(`${topic.name} ${p}`) ?? 0;
           const logStartOffset = logStarts.get(`${topic.name} ${p}`) ?? 0;
-          const log = FileLog.open(this.#partitionDir(topic.name, p), this.#context(topic.name), { clean, recoveryPoint, logStartOffset });
+          const dir = this.#partitionDir(topic.name, p);
+          const log = FileLog.open(dir, this.#context(topic.name), { clean, recoveryPoint, logStartOffset });
           createdDirs ||= log.createdDir;
+          // Offsets below the recovery point were on disk: a log that ends before it lost files
+          // (a torn tail cut at open was reported as such).
+          if (log.logEndOffset < recoveryPoint && !log.tailCut) {
+            throw storageCorrupt(dir, 0, `the log ends at offset ${log.logEndOffset}, but offsets below ${recoveryPoint} were on disk at the last checkpoint: segment files (or the folder) are missing`, {
+              topic: topic.name,
+              partition: p,
+              offset: log.logEndOffset,
+            });
+          }
           logs.push(log);
         }
         this.#logs.set(topic.name, logs);

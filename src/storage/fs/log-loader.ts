@@ -21,6 +21,8 @@ export interface LoadedLog {
   createdDir: boolean;
   /** A segment's files were created by the load (its folder held none). */
   createdSegment: boolean;
+  /** A torn tail was cut off the last segment. */
+  tailCut: boolean;
 }
 
 /**
@@ -83,9 +85,9 @@ export class LogLoader {
       // last segment has a tail; damage anywhere else is STORAGE_CORRUPT.
       seg.recover(size, trustBelow, i === last);
       if (next !== undefined && seg.nextOffset !== next) {
-        throw storageCorrupt(seg.logPath, seg.size, `segment ends at offset ${seg.nextOffset} but the next segment starts at ${next}`);
+        throw storageCorrupt(seg.logPath, seg.size, `segment ends at offset ${seg.nextOffset} but the next segment starts at ${next}`, { offset: seg.nextOffset });
       }
     }
-    return { segments: new LogSegments(list), createdDir, createdSegment };
+    return { segments: new LogSegments(list), createdDir, createdSegment, tailCut: list[last]!.tailCut };
   }
 }

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { LRUCache } from 'lru-cache';
 import { batchLastOffset, batchMaxTimestamp } from '../../codec/record-batch.js';
 import type { ProblemLog } from '../../logger.js';
@@ -6,7 +6,7 @@ import { storageCorrupt, storageIo } from '../../errors.js';
 import { BatchReader, type WalkStart } from './batch-reader.js';
 import type { FdCache } from './fd-cache.js';
 import { readOr, writeAll } from './file-io.js';
-import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, offsetFileStem, TIME_INDEX_SUFFIX } from './file-names.js';
+import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, offsetFileStem, parsePartitionDirName, TIME_INDEX_SUFFIX } from './file-names.js';
 import type { FileSystem } from './file-system.js';
 import { OffsetIndex } from './offset-index.js';
 import { TIME_ENTRY_SIZE, TimeIndex } from './time-index.js';
@@ -75,6 +75,8 @@ export class LogSegment {
   nextOffset: number;
   /** The largest record timestamp in the segment, -1 when empty. */
   maxTimestamp = -1;
+  /** Recovery cut a torn tail off this segment at open. */
+  tailCut = false;
   /** Bytes since the last index entry. */
   #sinceEntry = 0;
   /** The offset index, while loaded (always for the active segment). */
@@ -83,9 +85,12 @@ export class LogSegment {
   #timeIndex: TimeIndex | undefined;
   #active = true;
   readonly #ctx: SegmentContext;
+  /** The partition this segment belongs to, for errors. */
+  readonly #where: { topic?: string; partition?: number };
 
   constructor(ctx: SegmentContext, dir: string, baseOffset: number) {
     this.#ctx = ctx;
+    this.#where = parsePartitionDirName(basename(dir)) ?? {};
     this.baseOffset = baseOffset;
     this.nextOffset = baseOffset;
     const stem = join(dir, offsetFileStem(baseOffset));
@@ -270,7 +275,10 @@ export class LogSegment {
           } else if (step === 'end') {
             return false;
           } else if (step === 'damage') {
-            throw storageCorrupt(this.logPath, reader.damage!.position, reader.damage!.reason);
+            // What was read before the damage is whole and checked: hand it out; the next read,
+            // which starts at the damage, fails.
+            if (out.length > 0) return true;
+            throw storageCorrupt(this.logPath, reader.damage!.position, reader.damage!.reason, { ...this.#where, offset: reader.nextOffset ?? offset });
           } else {
             break; // mismatch: the index is wrong
           }
@@ -332,12 +340,15 @@ export class LogSegment {
       scan ??= this.#scan(handle.fd, { position: 0, baseOffset: this.baseOffset }, fileSize);
       if (scan.stop !== 'end') {
         const damage = scan.reader.damage!;
-        if (!cutTornTail || scan.reader.validBatchFollows(fs, handle.fd, SCAN_CHUNK)) throw storageCorrupt(this.logPath, damage.position, damage.reason);
+        if (!cutTornTail || scan.reader.validBatchFollows(fs, handle.fd, SCAN_CHUNK)) {
+          throw storageCorrupt(this.logPath, damage.position, damage.reason, { ...this.#where, offset: scan.nextOffset });
+        }
         try {
           fs.ftruncateSync(handle.fd, scan.end); // a torn tail: back to the last whole batch
         } catch (error) {
           throw storageIo(`truncating ${this.logPath}`, error);
         }
+        this.tailCut = true;
         this.#ctx.log.warn(
           `torn tail ${this.logPath}`,
           `cut ${fileSize - scan.end} bytes of torn tail from ${this.logPath} at byte ${scan.end} (${damage.reason}); the log ends at offset ${scan.nextOffset}`,
@@ -371,13 +382,33 @@ export class LogSegment {
     this.nextOffset = nextOffset;
     const times = TimeIndex.read(readOr(this.#fs, this.timeIndexPath));
     this.maxTimestamp = times.maxTimestamp;
-    if (fileSize > 0 && !times.whole) {
-      const handle = this.#ctx.fds.acquire(this.logPath);
-      try {
-        this.#rebuild(handle.fd);
-      } finally {
-        this.#ctx.fds.release(handle);
+    const handle = this.#ctx.fds.acquire(this.logPath);
+    try {
+      if (fileSize > 0 && !times.whole) this.#rebuild(handle.fd);
+      // The next segment must start where this one ends (a segment file lost in between would
+      // leave a silent gap): a short walk from the last index entry to the end of the file says.
+      const index = OffsetIndex.load(this.baseOffset, readOr(this.#fs, this.indexPath), fileSize);
+      const entry = index?.floor(Infinity);
+      const start: WalkStart = entry === undefined ? { position: 0, baseOffset: this.baseOffset } : { position: entry.position, lastOffset: entry.offset };
+      let scan = this.#scan(handle.fd, start, fileSize);
+      if (scan.stop === 'mismatch') scan = this.#scan(handle.fd, { position: 0, baseOffset: this.baseOffset }, fileSize);
+      // Damage inside a batch is for reads to report (the records before it stay readable). But
+      // bytes after the batch that ends at the next segment's base were never a tail: a sealed
+      // segment ends with a whole batch, so they are refused here (and never cut).
+      if (scan.stop === 'damage' && scan.nextOffset === nextOffset) {
+        throw storageCorrupt(this.logPath, scan.reader.damage!.position, `bytes after the last batch of a sealed segment (${scan.reader.damage!.reason})`, {
+          ...this.#where,
+          offset: scan.nextOffset,
+        });
       }
+      if (scan.stop === 'end' && scan.nextOffset !== nextOffset) {
+        throw storageCorrupt(this.logPath, fileSize, `the segment ends at offset ${scan.nextOffset}, but the next segment starts at ${nextOffset}: a segment in between is missing`, {
+          ...this.#where,
+          offset: scan.nextOffset,
+        });
+      }
+    } finally {
+      this.#ctx.fds.release(handle);
     }
   }
 
@@ -413,7 +444,7 @@ export class LogSegment {
   /** Rebuilds both indexes from the whole log and writes their files; damage is STORAGE_CORRUPT. */
   #rebuild(fd: number): Scan {
     const scan = this.#scan(fd, { position: 0, baseOffset: this.baseOffset }, this.size);
-    if (scan.stop !== 'end') throw storageCorrupt(this.logPath, scan.reader.damage!.position, scan.reader.damage!.reason);
+    if (scan.stop !== 'end') throw storageCorrupt(this.logPath, scan.reader.damage!.position, scan.reader.damage!.reason, { ...this.#where, offset: scan.nextOffset });
     this.maxTimestamp = Math.max(this.maxTimestamp, scan.maxTimestamp);
     this.#writeIndexFiles(scan.index.bytes(), scan.timeIndex.bytes());
     return scan;

@@ -211,8 +211,17 @@ export function place(partitionDir: string, batches: Buffer[]): Placed[] {
   return out;
 }
 
+/** Every batch from `from` to the log end, read on where a read stops early (damage stops a read; the next read from there reports it). */
 export async function readAll(log: PartitionLog, from = 0): Promise<Uint8Array[]> {
-  return log.read(from, ALL);
+  const out: Uint8Array[] = [];
+  let next = from;
+  while (next < log.logEndOffset) {
+    const batches = await log.read(next, ALL);
+    if (batches.length === 0) break;
+    out.push(...batches);
+    next = batchLastOffset(batches[batches.length - 1]!) + 1;
+  }
+  return out;
 }
 
 const describeBatches = (batches: Uint8Array[]): string[] => batches.map((b) => `${batchBaseOffset(b)}..${batchLastOffset(b)} (${b.length} bytes)`);

@@ -143,7 +143,7 @@ describe('after a crash', () => {
     const s = await track(openStorage(copy));
     const log = s.log('t', 0);
     expect(log.logEndOffset).toBe(batchLastOffset(appended.at(-1)!) + 1);
-    const error = await rejection(() => log.read(0, ALL));
+    const error = await rejection(() => readAll(log));
     expect(error.code).toBe('STORAGE_CORRUPT');
     expect(error.message).toContain(`${basename(victim.segment.log)} is damaged at byte ${victim.position}`);
     // Everything after the damaged segment reads fine, and the log takes appends.
