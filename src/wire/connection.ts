@@ -8,7 +8,7 @@ import type { SaslAuthenticator } from './sasl-authenticator.js';
 import type { WireContext } from './wire-context.js';
 
 /** Requests started or waiting on one connection at most before it stops reading. */
-const MAX_PENDING_REQUESTS = 256;
+const MAX_PENDING_REQUESTS = 32;
 /** Request bytes held by started or waiting requests at most before the connection stops reading. */
 const MAX_PENDING_REQUEST_BYTES = 64 * 1024 * 1024;
 /** Response bytes waiting to be sent at most before the connection stops reading. */
