@@ -18,8 +18,7 @@ export interface ScramCredential {
 }
 
 /** Derives a user's SCRAM credential from the password (PBKDF2 with a random salt). */
-export async function scramCredential(hash: ScramHash, password: string, iterations = SCRAM_ITERATIONS): Promise<ScramCredential> {
-  const salt = randomBytes(32);
+export async function scramCredential(hash: ScramHash, password: string, iterations = SCRAM_ITERATIONS, salt = randomBytes(32)): Promise<ScramCredential> {
   const salted = await pbkdf2Async(Buffer.from(password.normalize('NFKC'), 'utf8'), salt, iterations, digestSize(hash), hash);
   return {
     salt,
@@ -47,6 +46,7 @@ export class ScramExchange {
   readonly #hash: ScramHash;
   readonly #lookup: (user: string) => ScramCredential | undefined;
   readonly #fakeKey: Buffer;
+  readonly #serverNonce: () => string;
   #step = 0;
   #user = '';
   #credential: ScramCredential | undefined;
@@ -55,10 +55,11 @@ export class ScramExchange {
   #serverFirst = '';
   #nonce = '';
 
-  constructor(hash: ScramHash, lookup: (user: string) => ScramCredential | undefined, fakeKey: Buffer) {
+  constructor(hash: ScramHash, lookup: (user: string) => ScramCredential | undefined, fakeKey: Buffer, serverNonce = (): string => randomBytes(18).toString('base64')) {
     this.#hash = hash;
     this.#lookup = lookup;
     this.#fakeKey = fakeKey;
+    this.#serverNonce = serverNonce;
   }
 
   /** The user name given in the client-first message. */
@@ -92,7 +93,7 @@ export class ScramExchange {
     this.#credential = this.#lookup(user);
     const salt = this.#credential?.salt ?? createHmac('sha256', this.#fakeKey).update(user).digest();
     const iterations = this.#credential?.iterations ?? SCRAM_ITERATIONS;
-    this.#nonce = clientNonce + randomBytes(18).toString('base64');
+    this.#nonce = clientNonce + this.#serverNonce();
     this.#serverFirst = `r=${this.#nonce},s=${salt.toString('base64')},i=${iterations}`;
     return { ok: true, reply: this.#serverFirst, done: false };
   }
