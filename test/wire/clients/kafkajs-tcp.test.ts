@@ -41,7 +41,7 @@ describe('KafkaJS over TCP', () => {
     const all = await producer.send({ topic: 't', acks: -1, messages: [{ key: 'user-1', value: 'a', headers: { h: 'x' } }] });
     const one = await producer.send({ topic: 't', acks: 1, messages: [{ key: 'user-1', value: 'b' }] });
     await producer.disconnect();
-    const [{ partition }] = await broker.producer().send({ topic: 't', messages: [{ key: 'user-1', value: 'c' }] });
+    const { partition } = (await broker.producer().send({ topic: 't', messages: [{ key: 'user-1', value: 'c' }] }))[0]!;
     expect(all[0]).toMatchObject({ partition, errorCode: 0, baseOffset: '0' });
     expect(one[0]).toMatchObject({ partition, errorCode: 0, baseOffset: '1' });
     const records = await broker.topic('t').partition(partition).read(0);

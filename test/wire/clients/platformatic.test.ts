@@ -50,7 +50,7 @@ describe('@platformatic/kafka', () => {
     await broker.producer().send({ topic: 'flex', messages: [{ value: 'from node', partition: 1 }] });
 
     const consumer = new Consumer({ clientId: 'plt', groupId: 'unused', bootstrapBrokers: [bootstrap], deserializers: stringDeserializers, retries: 0 });
-    closers.push(() => consumer.close(true));
+    closers.push(async () => consumer.close(true));
     const metadata = await consumer.metadata({ topics: ['flex'] });
     expect(metadata.topics.get('flex')!.id).toBe(asUuid(broker.topic('flex').id));
     const fetched = await consumer.fetch({
