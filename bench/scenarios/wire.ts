@@ -96,10 +96,10 @@ const kcatProduce = (messages: number): Case => ({
     requireKcat();
     const dir = mkdtempSync(join(tmpdir(), 'kafkalite-bench-wire-'));
     const file = join(dir, 'messages.txt');
-    // N lines of 99 letters and a newline: N values of 99 bytes (the newline is the delimiter).
+    // N lines of 100 letters: N values of 100 bytes (the newline is kcat's delimiter).
     const fd = openSync(file, 'w');
-    const chunk = Buffer.from(`${'a'.repeat(VALUE_SIZE - 1)}\n`.repeat(10_000));
-    for (let left = messages; left > 0; left -= 10_000) writeSync(fd, left >= 10_000 ? chunk : chunk.subarray(0, left * VALUE_SIZE));
+    const chunk = Buffer.from(`${'a'.repeat(VALUE_SIZE)}\n`.repeat(10_000));
+    for (let left = messages; left > 0; left -= 10_000) writeSync(fd, left >= 10_000 ? chunk : chunk.subarray(0, left * (VALUE_SIZE + 1)));
     closeSync(fd);
     const broker = await Broker.open();
     await broker.createTopic(TOPIC);
