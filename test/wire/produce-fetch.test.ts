@@ -146,6 +146,21 @@ describe('Produce', () => {
     await expectError(() => broker.topic('t').partition(0).read(0), 'UNSUPPORTED', /gzip/);
   });
 
+  it('an in-process consumer polling past a compressed batch gets UNSUPPORTED naming the codec', async () => {
+    const { broker, client } = await serve();
+    await broker.createTopic('t');
+    const c = await client();
+    const snappy = Buffer.concat([clientBatch(['z']).subarray(0, 61), Buffer.from('snappy bytes')]);
+    snappy.writeInt32BE(snappy.length - 12, 8);
+    snappy.writeInt16BE(2, 21);
+    resign(snappy);
+    expect((await c.request(ApiKey.Produce, 9, produceRequest('t', 0, snappy))).responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+    const consumer = broker.consumer({ autoOffsetReset: 'earliest' });
+    await consumer.assign([{ topic: 't', partition: 0 }]);
+    await expectError(() => consumer.poll({ timeoutMs: 1000 }), 'UNSUPPORTED', /snappy/);
+    await consumer.close();
+  });
+
   it('does not let a small batch pin the large socket chunk it arrived in', async () => {
     const { broker, client } = await serve();
     await broker.createTopic('t');
