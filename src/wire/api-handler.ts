@@ -8,6 +8,8 @@ export const NO_RESPONSE: unique symbol = Symbol('no response');
 /**
  * Thrown by a handler to close the connection instead of answering, as Kafka does where a
  * response cannot tell the client (a failed Produce with acks=0).
+ *
+ * Concurrency: an immutable value, thrown (or rejected) by one request's handler.
  */
 export class CloseConnection extends Error {
   override readonly name = 'CloseConnection';
@@ -25,7 +27,11 @@ export interface Session {
 
 export type ApiResponse<K extends ApiKey> = EncodeInput<ApiMessageTypes[K]['response']>;
 
-/** A response after which the connection is closed (a failed SASL authentication, as Kafka does). */
+/**
+ * A response after which the connection is closed (a failed SASL authentication, as Kafka does).
+ *
+ * Concurrency: an immutable value, returned by one request's handler.
+ */
 export class Farewell<K extends ApiKey> {
   constructor(readonly response: ApiResponse<K>) {}
 }

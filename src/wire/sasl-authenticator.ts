@@ -8,6 +8,8 @@ const KAFKA_NAMES: Record<SaslMechanism, string> = { plain: 'PLAIN', 'scram-sha-
 /**
  * A listener's users, ready for its connections: passwords as bytes for PLAIN, or SCRAM
  * credentials (salted, iterated) derived once at `listen`.
+ *
+ * Concurrency: immutable once made; shared by every connection of the listener.
  */
 export class SaslUsers {
   readonly mechanism: SaslMechanism;
