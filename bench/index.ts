@@ -43,8 +43,9 @@ import { latency } from './scenarios/latency.js';
 import { memory } from './scenarios/memory.js';
 import { oneAtATime } from './scenarios/one-at-a-time.js';
 import { rebalance } from './scenarios/rebalance.js';
+import { wire } from './scenarios/wire.js';
 
-const SCENARIOS: Scenario[] = [ceiling, batched, oneAtATime, latency, fanOut, memory, rebalance, fileStorage];
+const SCENARIOS: Scenario[] = [ceiling, batched, oneAtATime, latency, fanOut, memory, rebalance, fileStorage, wire];
 const TRIAL_TIMEOUT_MS = 300_000;
 const SELF = fileURLToPath(import.meta.url);
 

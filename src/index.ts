@@ -4,6 +4,8 @@
  */
 export { Broker } from './broker/broker.js';
 export type { BrokerOptions } from './broker/broker-options.js';
+export type { ListenOptions, SaslMechanism } from './wire/listen-options.js';
+export type { Listener } from './wire/listener.js';
 export { ManualClock, SystemClock } from './clock.js';
 export type { Clock, ClockTimer } from './clock.js';
 export type { LogFields, Logger } from './logger.js';

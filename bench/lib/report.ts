@@ -416,6 +416,27 @@ export function figures(rows: RowResult[]): Figure[] {
   throughputRatio("FileStorage fsync 'always' vs SQLite WAL synchronous=FULL, 1000 per send / per transaction", 1, 'kafkalite-always-batched', 'sqlite-full-batched');
   throughputRatio("FileStorage fsync 'always' with group commit (8 producers × 64 sends of 1 in flight) vs SQLite FULL, 1 row per transaction", 1, 'kafkalite-always-group-commit', 'sqlite-full-single');
   throughputRatio("FileStorage fsync 'always', 1 producer, send×1 awaited vs SQLite FULL, 1 row per transaction (no concurrency to share an fsync)", 1, 'kafkalite-always-single', 'sqlite-full-single');
+  const kcatProduce = byId('wire-kcat-produce');
+  if (kcatProduce !== undefined) {
+    const inProcess = byId('wire-inprocess-produce');
+    out.push({
+      title: 'kcat -P of 100-byte messages over TCP (wire)',
+      target: '≥ 500,000 msgs/s',
+      measured: `${int.format(kcatProduce.msgsPerSec)} msgs/s${inProcess === undefined ? '' : `, ${(kcatProduce.msgsPerSec / inProcess.msgsPerSec).toFixed(2)}× in-process batched produce (${int.format(inProcess.msgsPerSec)} msgs/s)`}`,
+      met: kcatProduce.msgsPerSec >= 500_000,
+    });
+  }
+  throughputRatio('kcat -C -e of a FileStorage backlog over TCP vs reading its segment files (same messages)', 0.5, 'wire-kcat-fetch', 'wire-raw-read');
+  const overTcp = byId('wire-kafkajs-tcp');
+  const viaLite = byId('wire-kafkajs-inprocess');
+  if (overTcp !== undefined && viaLite !== undefined) {
+    out.push({
+      title: 'the price of the socket: KafkaJS producer over TCP vs through kafkalite/kafkajs',
+      target: 'reported, no target',
+      measured: `${(overTcp.msgsPerSec / viaLite.msgsPerSec).toFixed(2)}× (${int.format(overTcp.msgsPerSec)} vs ${int.format(viaLite.msgsPerSec)} msgs/s)`,
+      met: true,
+    });
+  }
   return out;
 }
 

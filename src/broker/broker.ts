@@ -15,6 +15,10 @@ import { ProblemLog } from '../logger.js';
 import type { TopicConfig } from '../types.js';
 import { resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from './broker-options.js';
 import { RequestHandler } from './request-handler.js';
+import { newTopicId } from '../storage/topic-id.js';
+import { resolveListenOptions, type ListenOptions } from '../wire/listen-options.js';
+import { TcpListener, type Listener } from '../wire/listener.js';
+import type { WireBroker } from '../wire/wire-context.js';
 
 /**
  * The embedding root: one broker holds the topics of one storage and hands out producers and
@@ -33,6 +37,9 @@ export class Broker {
   #retentionTimer: ClockTimer | undefined;
   #closing: Promise<void> | undefined;
   #ctx: ClientContext;
+  #listeners = new Set<TcpListener>();
+  /** What the broker's listeners share (cluster id, producer ids); made by the first `listen`. */
+  #wire: WireBroker | undefined;
 
   private constructor(options: ResolvedBrokerOptions, topics: TopicRegistry, offsets: OffsetStore, log: ProblemLog) {
     this.#options = options;
@@ -108,9 +115,36 @@ export class Broker {
     return this.#groups.listGroups();
   }
 
-  /** Flushes producers, closes consumers, then the storage. Safe to call twice. */
+  /**
+   * Serves the broker over Kafka's wire protocol on a TCP port, so that any Kafka client can
+   * connect; wire and in-process clients share topics, records, groups and committed offsets.
+   * Binds to loopback unless `options.host` says otherwise.
+   */
+  async listen(options?: ListenOptions): Promise<Listener> {
+    this.#checkOpen();
+    const resolved = resolveListenOptions(options);
+    this.#wire ??= {
+      api: this.#api,
+      topics: this.#topics,
+      groups: this.#groups,
+      options: this.#options,
+      log: this.#ctx.log,
+      clusterId: newTopicId(),
+      producerIds: { next: 0 },
+    };
+    const listener = await TcpListener.open(this.#wire, resolved, (l) => this.#listeners.delete(l));
+    if (this.#closing !== undefined) {
+      await listener.close();
+      throw closed('broker');
+    }
+    this.#listeners.add(listener);
+    return listener;
+  }
+
+  /** Closes listeners, flushes producers, closes consumers, then the storage. Safe to call twice. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      await Promise.allSettled([...this.#listeners].map((l) => l.close()));
       if (this.#retentionTimer !== undefined) this.#options.clock.clearTimeout(this.#retentionTimer);
       await Promise.allSettled([...this.#producers].map((p) => p.close()));
       await Promise.allSettled([...this.#consumers].map((c) => c.close()));

@@ -19,6 +19,13 @@ export type MaybePromise<T> = T | Promise<T>;
 /** What a storage persists about one topic. */
 export interface StoredTopic {
   name: string;
+  /**
+   * The topic's id (Kafka's topic UUID, 22 base64url characters), given at creation and kept for
+   * the topic's life; a topic deleted and created again gets a new one. Optional for storages
+   * written before ids existed: a topic loaded without one is given a new id at every open, so a
+   * storage should keep what `saveTopic` hands it.
+   */
+  id?: string;
   partitions: number;
   config: ResolvedTopicConfig;
 }

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import { closed, invalidPartitions, invalidTopic, topicExists, unknownTopic } from '../errors.js';
 import type { Storage, StoredTopic } from '../storage/storage.js';
+import { isTopicId, newTopicId } from '../storage/topic-id.js';
 import type { ResolvedTopicConfig, TopicConfig } from '../types.js';
 import { PartitionState } from './partition.js';
 import { alterTopicConfig, resolveTopicConfig, validatePartitionCount, validateTopicName, type TopicConfigChanges } from './topic-config.js';
@@ -16,6 +17,7 @@ import { TopicState } from './topic.js';
  */
 export class TopicRegistry {
   #topics = new Map<string, TopicState>();
+  #byId = new Map<string, TopicState>();
   #pending = new Map<string, Promise<unknown>>();
   #storage: Storage;
   #clock: Clock;
@@ -37,6 +39,11 @@ export class TopicRegistry {
 
   get(name: string): TopicState | undefined {
     return this.#topics.get(name);
+  }
+
+  /** The live topic with this id (Kafka's topic UUID), if any. */
+  byId(id: string): TopicState | undefined {
+    return this.#byId.get(id);
   }
 
   require(name: string): TopicState {
@@ -100,7 +107,7 @@ export class TopicRegistry {
 
   async #createNow(name: string, config: ResolvedTopicConfig): Promise<TopicState> {
     this.#checkOpen();
-    const stored: StoredTopic = { name, partitions: config.partitions, config };
+    const stored: StoredTopic = { name, id: newTopicId(), partitions: config.partitions, config };
     await this.#storage.saveTopic(stored);
     const topic = this.#install(stored);
     this.#changed(name);
@@ -125,7 +132,7 @@ export class TopicRegistry {
         );
       }
       const config = { ...topic.config, partitions: total };
-      await this.#storage.saveTopic({ name: topic.name, partitions: total, config });
+      await this.#storage.saveTopic({ name: topic.name, id: topic.id, partitions: total, config });
       topic.grow(config, (id) => this.#partition(topic, id));
       this.#changed(topic.name);
     });
@@ -143,7 +150,7 @@ export class TopicRegistry {
       this.#checkOpen();
       if (this.#topics.get(topic.name) !== topic) throw unknownTopic(topic.name);
       const config = alterTopicConfig(topic.name, topic.config, changes);
-      await this.#storage.saveTopic({ name: topic.name, partitions: config.partitions, config });
+      await this.#storage.saveTopic({ name: topic.name, id: topic.id, partitions: config.partitions, config });
       topic.reconfigure(config);
       this.#changed(topic.name);
     });
@@ -160,6 +167,7 @@ export class TopicRegistry {
       this.#checkOpen();
       const topic = this.require(name);
       this.#topics.delete(name);
+      this.#byId.delete(topic.id);
       await Promise.all(topic.partitions.map((p) => p.close(() => unknownTopic(name))));
       await this.#storage.deleteTopic(name);
       for (const hook of this.#deleteHooks) await hook(name);
@@ -182,9 +190,11 @@ export class TopicRegistry {
   }
 
   #install(stored: StoredTopic): TopicState {
-    const topic = new TopicState(stored.name, stored.config, this);
+    // A storage that does not keep ids (one written before they existed) gets a new one here.
+    const topic = new TopicState(stored.name, isTopicId(stored.id) ? stored.id : newTopicId(), stored.config, this);
     topic.grow({ ...stored.config, partitions: stored.partitions }, (id) => this.#partition(topic, id));
     this.#topics.set(stored.name, topic);
+    this.#byId.set(topic.id, topic);
     return topic;
   }
 

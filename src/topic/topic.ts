@@ -7,6 +7,11 @@ import { PartitionState } from './partition.js';
 /** A topic, as users see it. */
 export interface Topic {
   readonly name: string;
+  /**
+   * Kafka's topic id: 22 base64url characters, given at creation and kept across restarts; a
+   * topic deleted and created again under the same name gets a new one.
+   */
+  readonly id: string;
   /** The resolved configuration, every default filled in. */
   readonly config: Readonly<ResolvedTopicConfig>;
   readonly partitions: readonly Partition[];
@@ -36,13 +41,15 @@ export interface TopicAdmin {
  */
 export class TopicState implements Topic {
   readonly name: string;
+  readonly id: string;
   #config: Readonly<ResolvedTopicConfig>;
   #partitions: PartitionState[] = [];
   #admin: TopicAdmin;
   #closed = false;
 
-  constructor(name: string, config: ResolvedTopicConfig, admin: TopicAdmin) {
+  constructor(name: string, id: string, config: ResolvedTopicConfig, admin: TopicAdmin) {
     this.name = name;
+    this.id = id;
     this.#config = Object.freeze({ ...config });
     this.#admin = admin;
   }

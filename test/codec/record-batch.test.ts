@@ -541,6 +541,28 @@ describe('decodeRecordsInto', () => {
     }
   });
 
+  it.each([
+    [1, 'gzip'],
+    [2, 'snappy'],
+    [3, 'lz4'],
+    [4, 'zstd'],
+    [5, 'unknown codec 5'],
+  ])('refuses a batch compressed with codec %i as UNSUPPORTED naming %s', (codec, name) => {
+    const compressed = Buffer.from(batch);
+    compressed[22] = codec; // attributes' low byte: bits 0-2 are the codec
+    compressed.writeUInt32BE(crc32c(compressed, 21, compressed.length), 17);
+    expect(checkBatch(compressed)).toBeUndefined();
+    let error: unknown;
+    try {
+      decodeRecordsInto([], compressed, 0, 'orders', 2, 0, 10);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'UNSUPPORTED', topic: 'orders', partition: 2, offset: 500 });
+    expect((error as Error).message).toContain(`compressed with ${name}`);
+    expect((error as Error).message).toContain('orders-2');
+  });
+
   it('returns every record for a fromOffset below the batch, and none past it', () => {
     expect(decodeAll(batch, 0, 0)).toHaveLength(10);
     expect(decodeAll(batch, 0, 510)).toHaveLength(0);

@@ -225,6 +225,15 @@ export function describeStorageContract(
         }
       });
 
+      it('keeps a topic id given to saveTopic, through growth and a restart', async () => {
+        await h.open();
+        const t = { ...topic('with-id', 1), id: 'XIKle7NXSaeaurPPrg-KwQ' };
+        await h.storage.saveTopic(t);
+        await h.storage.saveTopic({ ...t, partitions: 2, config: { ...t.config, partitions: 2 } });
+        const topics = await h.restart();
+        expect(topics.find((x) => x.name === 'with-id')).toMatchObject({ id: 'XIKle7NXSaeaurPPrg-KwQ', partitions: 2 });
+      });
+
       it('does not keep a reference to the topic object it was given', async () => {
         await h.open();
         const t = topic('mutable', 2);

@@ -11,6 +11,7 @@ import { parsePartitionDirName, partitionDirName } from './file-names.js';
 import { nodeFileSystem, type FileSystem } from './file-system.js';
 import { DirLock } from './lock.js';
 import type { LogSegment } from './log-segment.js';
+import { isTopicId, newTopicId } from '../topic-id.js';
 
 /** Written at a clean close, removed at open: its absence means the last run crashed. */
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
@@ -18,9 +19,10 @@ export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 export const RECOVERY_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
 /** Per partition, where DeleteRecords moved the log's start (Kafka's file and text format). */
 export const LOG_START_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
-/** Topics and their configs. */
+/** Topics, their ids and configs. */
 export const TOPICS_FILE = 'topics.json';
-const TOPICS_VERSION = 1;
+/** 2: topics carry their `id` (format v3). Version 1 files (no ids) are still read. */
+const TOPICS_VERSION = 2;
 
 export interface FileStorageOptions {
   /** The folder holding everything; created if missing. */
@@ -273,10 +275,17 @@ export class FileStorage implements Storage {
     } catch (error) {
       throw storageCorrupt(path, 0, `not JSON (${(error as Error).message})`);
     }
-    if (parsed.version !== TOPICS_VERSION || !Array.isArray(parsed.topics)) {
+    if ((parsed.version !== TOPICS_VERSION && parsed.version !== 1) || !Array.isArray(parsed.topics)) {
       throw storageCorrupt(path, 0, `expected { version: ${TOPICS_VERSION}, topics: [...] }`);
     }
-    return this.#orphanCheck(parsed.topics as StoredTopic[]);
+    const topics = parsed.topics as StoredTopic[];
+    for (const t of topics) {
+      // A version 1 file was written before topics had ids: each topic gets one now, kept from
+      // the next write of this file on (every write holds every topic).
+      if (parsed.version === 1) t.id = newTopicId();
+      else if (t.id !== undefined && !isTopicId(t.id)) throw storageCorrupt(path, 0, `topic ${show(t.name)} has an id that is not a topic id (got ${show(t.id)})`);
+    }
+    return this.#orphanCheck(topics);
   }
 
   /** Partition folders of topics that are not saved (a delete cut short) are removed. */
@@ -365,5 +374,5 @@ function writeDurably(fs: FileSystem, path: string, body: string): void {
 }
 
 function copyTopic(t: StoredTopic): StoredTopic {
-  return { name: t.name, partitions: t.partitions, config: { ...t.config } };
+  return t.id === undefined ? { name: t.name, partitions: t.partitions, config: { ...t.config } } : { name: t.name, id: t.id, partitions: t.partitions, config: { ...t.config } };
 }

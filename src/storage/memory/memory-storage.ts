@@ -47,5 +47,5 @@ export class MemoryStorage implements Storage {
 }
 
 function copyTopic(t: StoredTopic): StoredTopic {
-  return { name: t.name, partitions: t.partitions, config: { ...t.config } };
+  return t.id === undefined ? { name: t.name, partitions: t.partitions, config: { ...t.config } } : { name: t.name, id: t.id, partitions: t.partitions, config: { ...t.config } };
 }

@@ -1,7 +1,7 @@
 /**
- * The committed golden folders (format v2, docs/format.md; and v1, still read): today's code
- * reads them, KafkaJS' decoder reads their segment files, and writing the same records again
- * gives the current version's bytes.
+ * The committed golden folders (format v3, docs/format.md; and v2 and v1, still read): today's
+ * code reads them, KafkaJS' decoder reads their segment files, and writing the same records again
+ * gives the current version's bytes (topic ids, which are random, aside).
  */
 import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -56,7 +56,15 @@ describe.each([GOLDEN_DIR, ...OLDER_GOLDEN_DIRS])('golden FileStorage folder %s'
     });
     expect((await topic.partition(1).read(0)).map((r) => r.value!.toString())).toEqual(['order placed']);
     expect(await broker.group('billing').committed({ topic: 'orders', partition: 0 })).toBe(3);
+    const id = topic.id;
+    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    if (goldenDir === GOLDEN_DIR) expect(id).toBe(goldenTopicIds(goldenDir).get('orders'));
+    // Older folders have no ids: one is given at open and saved with the next write of topics.json.
+    await broker.createTopic('another');
     await broker.close();
+    const again = await Broker.open({ storage: new FileStorage({ dir }) });
+    expect(again.topic('orders').id).toBe(id);
+    await again.close();
   });
 
   it('holds segments KafkaJS decodes, named by their base offsets, with 8- and 12-byte index entries', async () => {
@@ -87,6 +95,21 @@ describe('golden FileStorage folder (the current format)', () => {
     const golden = files(GOLDEN_DIR);
     const fresh = files(dir);
     expect([...fresh.keys()].sort()).toEqual([...golden.keys()].sort());
-    for (const [name, content] of golden) expect(fresh.get(name)!.equals(content), name).toBe(true);
+    for (const [name, content] of golden) {
+      if (name === 'topics.json') expect(withoutIds(fresh.get(name)!)).toBe(withoutIds(content));
+      else expect(fresh.get(name)!.equals(content), name).toBe(true);
+    }
+    const ids = [...goldenTopicIds(dir).values()];
+    expect(new Set(ids).size).toBe(2);
   });
 });
+
+/** topics.json with every topic id replaced by a placeholder (ids are random). */
+function withoutIds(topicsJson: Buffer): string {
+  return topicsJson.toString('utf8').replace(/"id": "[A-Za-z0-9_-]{22}"/g, '"id": "<id>"');
+}
+
+function goldenTopicIds(dir: string): Map<string, string> {
+  const parsed = JSON.parse(readFileSync(join(dir, 'topics.json'), 'utf8')) as { topics: { name: string; id: string }[] };
+  return new Map(parsed.topics.map((t) => [t.name, t.id]));
+}

@@ -1,0 +1,79 @@
+import { KafkaliteError } from '../errors.js';
+
+/**
+ * The Kafka error codes the listener answers with (Kafka's `Errors` enum; the numbers are the
+ * protocol's and never change).
+ */
+export const KafkaErrorCode = {
+  UNKNOWN_SERVER_ERROR: -1,
+  NONE: 0,
+  OFFSET_OUT_OF_RANGE: 1,
+  CORRUPT_MESSAGE: 2,
+  UNKNOWN_TOPIC_OR_PARTITION: 3,
+  BROKER_NOT_AVAILABLE: 8,
+  MESSAGE_TOO_LARGE: 10,
+  OFFSET_METADATA_TOO_LARGE: 12,
+  INVALID_TOPIC_EXCEPTION: 17,
+  INVALID_REQUIRED_ACKS: 21,
+  INVALID_GROUP_ID: 24,
+  UNKNOWN_MEMBER_ID: 25,
+  UNSUPPORTED_SASL_MECHANISM: 33,
+  ILLEGAL_SASL_STATE: 34,
+  UNSUPPORTED_VERSION: 35,
+  TOPIC_ALREADY_EXISTS: 36,
+  INVALID_PARTITIONS: 37,
+  INVALID_REPLICATION_FACTOR: 38,
+  INVALID_REPLICA_ASSIGNMENT: 39,
+  INVALID_CONFIG: 40,
+  INVALID_REQUEST: 42,
+  UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
+  INVALID_TXN_STATE: 48,
+  KAFKA_STORAGE_ERROR: 56,
+  SASL_AUTHENTICATION_FAILED: 58,
+  NON_EMPTY_GROUP: 68,
+  GROUP_ID_NOT_FOUND: 69,
+  FETCH_SESSION_ID_NOT_FOUND: 70,
+  UNSUPPORTED_COMPRESSION_TYPE: 76,
+  INVALID_RECORD: 87,
+  UNKNOWN_TOPIC_ID: 100,
+} as const;
+
+/** A Kafka error code with the message to send where the response has room for one. */
+export interface KafkaError {
+  code: number;
+  message: string;
+}
+
+/**
+ * The Kafka error code for an error a kafkalite call threw, so every handler answers a refusal
+ * the same way. Anything that is not a `KafkaliteError` is a bug or an I/O surprise:
+ * UNKNOWN_SERVER_ERROR, as Kafka answers an unexpected exception.
+ */
+export function kafkaErrorOf(error: unknown): KafkaError {
+  if (!(error instanceof KafkaliteError)) {
+    return { code: KafkaErrorCode.UNKNOWN_SERVER_ERROR, message: error instanceof Error ? error.message : String(error) };
+  }
+  return { code: CODE_OF[error.code], message: error.message };
+}
+
+const CODE_OF: Record<KafkaliteError['code'], number> = {
+  INVALID_TOPIC: KafkaErrorCode.INVALID_TOPIC_EXCEPTION,
+  TOPIC_EXISTS: KafkaErrorCode.TOPIC_ALREADY_EXISTS,
+  UNKNOWN_TOPIC: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  INVALID_PARTITIONS: KafkaErrorCode.INVALID_PARTITIONS,
+  UNKNOWN_PARTITION: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  INVALID_CONFIG: KafkaErrorCode.INVALID_CONFIG,
+  INVALID_ARGUMENT: KafkaErrorCode.INVALID_REQUEST,
+  MESSAGE_TOO_LARGE: KafkaErrorCode.MESSAGE_TOO_LARGE,
+  OFFSET_OUT_OF_RANGE: KafkaErrorCode.OFFSET_OUT_OF_RANGE,
+  // A commit fenced because the member no longer holds the partition (Kafka's answer to a
+  // member it does not know).
+  NOT_IN_GROUP: KafkaErrorCode.UNKNOWN_MEMBER_ID,
+  GROUP_NOT_EMPTY: KafkaErrorCode.NON_EMPTY_GROUP,
+  // The broker is closing: retriable, and clients go looking for another broker.
+  CLOSED: KafkaErrorCode.BROKER_NOT_AVAILABLE,
+  STORAGE_LOCKED: KafkaErrorCode.KAFKA_STORAGE_ERROR,
+  STORAGE_CORRUPT: KafkaErrorCode.KAFKA_STORAGE_ERROR,
+  STORAGE_IO: KafkaErrorCode.KAFKA_STORAGE_ERROR,
+  UNSUPPORTED: KafkaErrorCode.UNKNOWN_SERVER_ERROR,
+};
