@@ -6,6 +6,8 @@
  *                                                   first re-import the model from the spec JSON
  *                                                   files in DIR (clients/src/main/resources/common/
  *                                                   message/ of an apache/kafka checkout)
+ *   npx tsx scripts/gen-protocol.ts --check DIR     exit 1 unless the committed model is what DIR's
+ *                                                   spec files import to (checks a Kafka upgrade)
  *   --out DIR                                       write the codecs somewhere else (tests use it)
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +41,14 @@ async function main(argv: string[]): Promise<void> {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
+  const checkDir = arg('--check');
+  if (checkDir) {
+    const { source } = (await import(pathToFileURL(MODEL_FILE).href)) as typeof import('./kafka-protocol-spec/messages.js');
+    const same = renderSpecModule(importSpecs(checkDir), source) === readFileSync(MODEL_FILE, 'utf8');
+    console.log(same ? `the model matches the specs in ${checkDir}` : `the model differs from the specs in ${checkDir}: re-import with --import`);
+    if (!same) process.exitCode = 1;
+    return;
+  }
   const importDir = arg('--import');
   if (importDir) {
     const ref = arg('--ref');

@@ -134,8 +134,15 @@ export class GroupCoordinator implements GroupApi {
   }
 
   leaveGroup(request: { groupId: string; memberId: string }): Promise<void> {
-    this.#groups.get(request.groupId)?.leave(request.memberId);
+    this.leave(request.groupId, request.memberId);
     return Promise.resolve();
+  }
+
+  /** LeaveGroup; false when the group has no such member (Kafka's UNKNOWN_MEMBER_ID). */
+  leave(groupId: string, memberId: string): boolean {
+    const g = this.#groups.get(groupId);
+    if (g === undefined) return false;
+    return g.leave(memberId);
   }
 
   /** DescribeGroups for a classic group: its protocol and members with their bytes (undefined for a consumer-protocol group). */

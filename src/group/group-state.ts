@@ -110,12 +110,14 @@ export class GroupState {
     return memberId;
   }
 
-  leave(memberId: string): void {
+  /** Removes a member and rebalances; false when there is no such member. */
+  leave(memberId: string): boolean {
     const m = this.#members.get(memberId);
-    if (m === undefined) return;
+    if (m === undefined) return false;
     this.#members.delete(memberId);
     m.wake?.();
     this.rebalance();
+    return true;
   }
 
   /** Answers a member's heartbeat: at once when there is news for it, else after `maxWaitMs`. */

@@ -21,6 +21,8 @@ export interface Session {
   readonly signal: AbortSignal;
   /** The client's address, as DescribeGroups reports it. */
   readonly clientHost: string;
+  /** The request header's client id (set for JoinGroup, which records it with the member). */
+  readonly clientId?: string;
   /** The connection's SASL state; undefined when the listener requires no authentication. */
   readonly auth: SaslAuthenticator | undefined;
 }

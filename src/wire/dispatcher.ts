@@ -10,6 +10,10 @@ import { describeConfigs } from './apis/describe-configs.js';
 import { describeGroups } from './apis/describe-groups.js';
 import { fetch } from './apis/fetch.js';
 import { findCoordinator } from './apis/find-coordinator.js';
+import { heartbeat } from './apis/heartbeat.js';
+import { joinGroup } from './apis/join-group.js';
+import { leaveGroup } from './apis/leave-group.js';
+import { syncGroup } from './apis/sync-group.js';
 import { incrementalAlterConfigs } from './apis/incremental-alter-configs.js';
 import { initProducerId } from './apis/init-producer-id.js';
 import { listGroups } from './apis/list-groups.js';
@@ -24,11 +28,12 @@ import { KafkaErrorCode } from './kafka-errors.js';
 import { ApiKey, ProtocolError, apiCodec, readRequestFrame, type ApiCodec, type ApiVersionsResponseApiVersion } from './protocol/index.js';
 import type { WireContext } from './wire-context.js';
 
-/**
- * Every API the listener serves, one file each under `apis/`. JoinGroup, SyncGroup, Heartbeat and
- * LeaveGroup are not here yet (wire clients cannot join groups), nor the transaction APIs.
- */
+/** Every API the listener serves, one file each under `apis/` (not yet: the transaction APIs). */
 const HANDLERS = [
+  joinGroup,
+  syncGroup,
+  heartbeat,
+  leaveGroup,
   produce,
   fetch,
   listOffsets,
@@ -121,7 +126,8 @@ export function dispatch(ctx: WireContext, frame: Uint8Array, session: Session):
     return { kind: 'close', reason: describe(error) };
   }
   const lane: Lane = apiKey === ApiKey.Fetch ? 'read' : apiKey === ApiKey.Produce ? 'append' : 'exclusive';
-  return { kind: 'request', apiKey: apiKey as ApiKey, responseVersion: version, correlationId, lane, run: () => handler.handle(ctx, request, version, session) };
+  const on = apiKey === ApiKey.JoinGroup ? { ...session, clientId: header.clientId ?? '' } : session;
+  return { kind: 'request', apiKey: apiKey as ApiKey, responseVersion: version, correlationId, lane, run: () => handler.handle(ctx, request, version, on) };
 }
 
 /** Why a frame could not be read; any error counts (a codec bug must close one connection, not crash the process). */

@@ -1,9 +1,8 @@
 /**
  * The real KafkaJS package (not kafkalite/kafkajs) against the listener over TCP: producer (acks
- * -1, 1, gzip), admin topic and config calls, offsets by time, group offsets. KafkaJS' group
- * consumers need JoinGroup, which this listener does not serve yet; so do `admin.setOffsets` and
- * `admin.resetOffsets`, which run a group consumer — group offsets are committed here through
- * KafkaJS' own OffsetCommit request (generation -1, no member), as a manual commit.
+ * -1, 1, gzip), admin topic and config calls, offsets by time, group offsets (a manual commit
+ * through KafkaJS' own OffsetCommit request, generation -1 and no member; `admin.setOffsets` and
+ * `resetOffsets`, which join the group first). Group consumers: groups.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
@@ -102,7 +101,7 @@ describe('KafkaJS over TCP', () => {
     await admin.disconnect();
   });
 
-  it('group offsets: a manual commit through KafkaJS is what broker.group(id).committed reads; admin.fetchOffsets reads in-process commits; groups are listed, described and deleted', async () => {
+  it('group offsets: a manual commit through KafkaJS is what broker.group(id).committed reads; admin.fetchOffsets reads in-process commits; admin.setOffsets joins and commits; groups are listed, described and deleted', { timeout: 60_000 }, async () => {
     const { broker, listener } = await serve();
     await broker.createTopic('t', { partitions: 2 });
     const k = kafka(listener.address);
@@ -128,6 +127,12 @@ describe('KafkaJS over TCP', () => {
         ],
       ],
     ]);
+    // setOffsets (and resetOffsets, which calls it) joins the group (JoinGroup/SyncGroup) before
+    // it commits, then waits out one paused fetch (KafkaJS' maxWaitTime, 5 s) before it leaves.
+    await admin.setOffsets({ groupId: 'audit', topic: 't', partitions: [{ partition: 1, offset: '2' }] });
+    expect(await broker.group('audit').committed({ topic: 't', partition: 1 })).toBe(2);
+    expect(await broker.group('audit').committed({ topic: 't', partition: 0 })).toBe(3);
+    expect(broker.group('audit').members()).toEqual([]);
     expect((await admin.listGroups()).groups.map((g) => g.groupId).sort()).toEqual(['audit', 'billing']);
     const { groups } = await admin.describeGroups(['billing', 'nobody']);
     expect(groups.map((g) => [g.groupId, g.state])).toEqual([
