@@ -42,6 +42,26 @@ describe('package: kafkalite/kafkajs', () => {
     await closeAllClusters();
   });
 
+  it('shares one cluster registry between the ESM and the CommonJS build in one process', async () => {
+    const esm = (await import(dist('kafkajs.js'))) as typeof import('kafkalite/kafkajs');
+    const cjs = require(dist('kafkajs.cjs')) as typeof import('kafkalite/kafkajs');
+    expect(cjs.Kafka).not.toBe(esm.Kafka); // two copies of the code…
+    const brokers = ['both-builds:9092'];
+    const producer = new esm.Kafka({ brokers, logLevel: 0 }).producer();
+    await producer.connect();
+    await producer.send({ topic: 'shared', messages: [{ key: 'k', value: 'written by import()' }] });
+    await producer.disconnect();
+    // …one cluster: what the ESM build wrote, the CommonJS build reads.
+    const cjsKafka = new cjs.Kafka({ brokers, logLevel: 0 });
+    const admin = cjsKafka.admin();
+    expect(await admin.listTopics()).toEqual(['shared']);
+    expect(await admin.fetchTopicOffsets('shared')).toEqual([{ partition: 0, offset: '1', high: '1', low: '0' }]);
+    // Either build resets the cluster, also given a Kafka instance of the other one.
+    await esm.resetCluster(cjsKafka);
+    expect(await admin.listTopics()).toEqual([]);
+    await cjs.closeAllClusters();
+  });
+
   it('declares its types on their own', () => {
     const dts = readFileSync(dist('kafkajs.d.ts'), 'utf8');
     expect(dts).toMatch(/declare class Kafka/);
