@@ -10,6 +10,8 @@ export interface Chunk {
   cursor: PartitionCursor;
   epoch: number;
   records: ConsumerRecord[];
+  /** The partition's high watermark in the fetch response. */
+  highWatermark: number;
 }
 
 /**
@@ -57,7 +59,7 @@ export async function fetchChunks(
     }
     if (records.length === 0) continue;
     budget -= records.length;
-    chunks.push({ cursor, epoch: cursor.epoch, records });
+    chunks.push({ cursor, epoch: cursor.epoch, records, highWatermark: p.highWatermark });
   }
   return chunks;
 }
