@@ -78,6 +78,15 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   }
 
   /**
+   * This consumer's member id in its group, as the coordinator gave it (Kafka's `memberId`; on
+   * the classic protocol `<clientId>-<uuid>`). The same for the member's life; undefined before
+   * it joined (`subscribe`), after it was removed until it joins again, and after `close`.
+   */
+  get memberId(): string | undefined {
+    return this.#closing === undefined ? this.#member?.memberId : undefined;
+  }
+
+  /**
    * Takes these partitions, outside any group, replacing the current assignment. It takes effect
    * at the call (as Kafka's Java client's `assign`): `assignment()` shows it at once, and `seek`,
    * `seekTo*` and `pause` may follow without awaiting. Positions of newly assigned partitions
@@ -334,6 +343,14 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     state.epoch++;
     this.#delivery.wake();
     this.#caughtUp.check();
+  }
+
+  /**
+   * The partition's high watermark (the offset its next record gets) as the consumer's last fetch
+   * of it saw it — what KafkaJS' `batch.highWatermark` is; `undefined` before the first fetch.
+   */
+  highWatermark(tp: TopicPartition): number | undefined {
+    return this.#state(tp, 'highWatermark').highWatermark;
   }
 
   /** The next offset to be delivered from a partition. */

@@ -16,6 +16,8 @@ export interface EachBatchPayload {
     topic: string;
     partition: number;
     messages: ConsumerRecord[];
+    /** The partition's high watermark (the offset its next record gets) when these records were fetched. */
+    highWatermark: number;
   };
 }
 
@@ -246,10 +248,10 @@ export class Delivery {
   }
 
   async #deliverBatch(chunk: Chunk, eachBatch: NonNullable<RunOptions['eachBatch']>): Promise<boolean> {
-    const { cursor, records } = chunk;
+    const { cursor, records, highWatermark } = chunk;
     if (!this.#isLive(chunk)) return true;
     try {
-      const r = eachBatch({ batch: { topic: cursor.topic, partition: cursor.partition, messages: records } });
+      const r = eachBatch({ batch: { topic: cursor.topic, partition: cursor.partition, messages: records, highWatermark } });
       if (isThenable(r)) await this.#handle(r);
     } catch (error) {
       this.#host.report(`eachBatch on ${cursor.topic}-${cursor.partition}`, error, { topic: cursor.topic, partition: cursor.partition, offset: records[0]!.offset });

@@ -45,6 +45,7 @@ export async function fetchChunks(
     const p = response.partitions[i]!;
     const cursor = cursors[i]!;
     if (cursor.epoch !== epochs[i] || !isCurrent(cursor)) continue;
+    if (p.error === undefined) cursor.highWatermark = p.highWatermark;
     if (p.error !== undefined) {
       // A deleted topic or partition has nothing to read; only a bad position needs action.
       if (p.error.code === 'OFFSET_OUT_OF_RANGE') outOfRange(cursor, p.error, p.logStartOffset, p.highWatermark);

@@ -91,6 +91,40 @@ describe('Consumer assign and positions', () => {
   });
 });
 
+describe('Consumer autoOffsetResetByTopic', () => {
+  it('starts, and resets out-of-range positions, per topic', async () => {
+    const broker = await Broker.open();
+    await broker.createTopic('old', { partitions: 1 });
+    await broker.createTopic('new', { partitions: 1 });
+    const producer = broker.producer();
+    for (const topic of ['old', 'new']) await producer.send({ topic, messages: [{ value: `${topic}-0` }, { value: `${topic}-1` }] });
+    const c = broker.consumer({ groupId: 'g', autoOffsetReset: 'latest', autoOffsetResetByTopic: { old: 'earliest' } });
+    await c.subscribe(['old', 'new']);
+    expect(c.position({ topic: 'old', partition: 0 })).toBe(0);
+    expect(c.position({ topic: 'new', partition: 0 })).toBe(2);
+    await producer.send({ topic: 'old', messages: [{ value: 'old-2' }] });
+    await broker.topic('old').partition(0).deleteRecordsBefore(3);
+    expect(values(await c.poll())).toEqual([]); // old-0..2 are gone: the reset found the start (3)
+    expect(c.position({ topic: 'old', partition: 0 })).toBe(3);
+    await broker.close();
+  });
+
+  it("with 'none' for one topic, refuses only that topic's partitions", async () => {
+    const broker = await Broker.open();
+    await broker.createTopic('strict', { partitions: 1 });
+    const c = broker.consumer({ groupId: 'g', autoOffsetReset: 'earliest', autoOffsetResetByTopic: { strict: 'none' } });
+    await expectError(() => c.assign([{ topic: 'strict', partition: 0 }]), 'OFFSET_OUT_OF_RANGE', /strict-0/);
+    await broker.close();
+  });
+
+  it('refuses a bad policy, naming it', async () => {
+    const broker = await Broker.open();
+    await expectError(() => broker.consumer({ autoOffsetResetByTopic: { t: 'first' as never } }), 'INVALID_ARGUMENT', /autoOffsetResetByTopic\["t"\] .*"first"/);
+    await expectError(() => broker.consumer({ autoOffsetResetByTopic: ['t'] as never }), 'INVALID_ARGUMENT', /autoOffsetResetByTopic must be an object/);
+    await broker.close();
+  });
+});
+
 describe('Consumer poll', () => {
   it('returns at most maxPollRecords and continues where it stopped', async () => {
     const { broker, send } = await setup();
@@ -275,6 +309,25 @@ describe('Consumer run', () => {
     await c.caughtUp();
     expect(batches.filter((b) => b.startsWith('0'))).toEqual(['0:0,1']);
     expect(batches.filter((b) => b.startsWith('1'))).toEqual(['1:0', '1:0']);
+    await broker.close();
+  });
+
+  it('gives eachBatch, and highWatermark(), the high watermark of the fetch', async () => {
+    const { broker, send } = await setup(1);
+    await send(['a', 'b', 'c']);
+    const c = broker.consumer({ autoOffsetReset: 'earliest', maxPollRecords: 2 });
+    await c.assign(all(1));
+    expect(c.highWatermark({ topic: 't', partition: 0 })).toBeUndefined(); // no fetch yet
+    const batches: { offsets: number[]; highWatermark: number }[] = [];
+    await c.run({ eachBatch: ({ batch }) => void batches.push({ offsets: batch.messages.map((m) => m.offset), highWatermark: batch.highWatermark }) });
+    await c.caughtUp();
+    // maxPollRecords cut the first fetch short: its batch still says how far the log goes.
+    expect(batches).toEqual([
+      { offsets: [0, 1], highWatermark: 3 },
+      { offsets: [2], highWatermark: 3 },
+    ]);
+    expect(c.highWatermark({ topic: 't', partition: 0 })).toBe(3);
+    expect(() => c.highWatermark({ topic: 't', partition: 9 })).toThrow(/not assigned/);
     await broker.close();
   });
 

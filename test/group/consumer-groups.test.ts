@@ -359,4 +359,23 @@ describe.each(['consumer', 'classic'] as const)('Consumer groups (%s protocol)',
     await expectError(() => old.commit([{ topic: 't', partition: 0, offset: 3 }]), 'NOT_IN_GROUP', /no longer holds t-0/);
     await broker.close();
   });
+
+  it("exposes the member id the coordinator gave, the same across rebalances, as the group's view shows it", async () => {
+    const { broker, member } = await setup(2);
+    const a = member({ clientId: 'app' });
+    expect(a.memberId).toBeUndefined(); // not joined yet
+    const joining = a.subscribe('t'); // not awaited: the id comes with the join
+    await joining;
+    const id = a.memberId;
+    expect(broker.group('g').members().map((m) => m.memberId)).toEqual([id]);
+    if (protocol === 'classic') expect(id).toMatch(/^app-[0-9a-f-]{36}$/); // Kafka's <clientId>-<uuid>
+    const b = member();
+    await b.subscribe('t');
+    await stable(broker);
+    expect(a.memberId).toBe(id); // a rebalance keeps it
+    expect(broker.group('g').members().map((m) => m.memberId).sort()).toEqual([id, b.memberId].sort());
+    await a.close();
+    expect(a.memberId).toBeUndefined();
+    await broker.close();
+  });
 });
