@@ -172,7 +172,7 @@ export class LiteAdmin implements Admin {
   constructor(ctx: ClientContext, _config: AdminConfig = {}) {
     this.#ctx = ctx;
     this.#logger = ctx.logger.namespace('Admin');
-    this.#instrumentation = new Instrumentation('admin', adminEvents, this.#logger);
+    this.#instrumentation = new Instrumentation('admin', adminEvents, this.#logger, ctx.now);
   }
 
   async connect(): Promise<void> {
