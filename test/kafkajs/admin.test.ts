@@ -352,3 +352,24 @@ describe('groups and cluster', () => {
     expect(types).toEqual(['admin.connect', 'admin.disconnect']);
   });
 });
+
+describe('not supported yet (docs/kafkajs.md)', () => {
+  it('refuses each remaining call with a KafkaJSNonRetriableError that says why', async () => {
+    const refusals = [
+      admin.createAcls({ acl: [{ resourceType: 2, resourceName: 't', resourcePatternType: 3, principal: 'User:a', host: '*', operation: 3, permissionType: 3 }] as never }),
+      admin.alterPartitionReassignments({ topics: [{ topic: 't', partitionAssignment: [{ partition: 0, replicas: [0] }] }] }),
+      admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.BROKER, name: '0', configEntries: [] }] }),
+      kafka.producer({ transactionalId: 'tx' }).transaction(),
+    ];
+    const reasons: string[] = [];
+    for (const refusal of refusals) {
+      const error = await refusal.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(KafkaJSNonRetriableError);
+      reasons.push((error as Error).message);
+    }
+    for (const reason of reasons) expect(reason).toMatch(/ is not supported by kafkalite\/kafkajs yet: \S.{10,}/);
+  });
+});
