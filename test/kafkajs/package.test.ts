@@ -23,6 +23,19 @@ describe('package: kafkalite/kafkajs', () => {
     });
   });
 
+  it('resolves without "exports" too (TypeScript node10, older bundlers) through kafkajs/package.json, to the same files', () => {
+    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { files: string[]; exports: Record<string, { require: { types: string; default: string }; import: { default: string } }> };
+    const stub = JSON.parse(readFileSync(new URL('kafkajs/package.json', root), 'utf8')) as { main: string; module: string; types: string };
+    expect(pkg.files).toContain('kafkajs/package.json');
+    const exported = pkg.exports['./kafkajs']!;
+    const fromStub = (file: string) => `./${new URL(file, new URL('kafkajs/', root)).pathname.slice(new URL(root).pathname.length)}`;
+    expect({ main: fromStub(stub.main), module: fromStub(stub.module), types: fromStub(stub.types) }).toEqual({
+      main: exported.require.default,
+      module: exported.import.default,
+      types: exported.require.types,
+    });
+  });
+
   it('exports every name of kafkajs from both builds', async () => {
     const esm = (await import(dist('kafkajs.js'))) as Record<string, unknown>;
     const cjs = require(dist('kafkajs.cjs')) as Record<string, unknown>;
