@@ -23,6 +23,7 @@ interface TopicOffsetsQuery {
   fromTimestamp?: number;
 }
 
+/** The `cluster` given to KafkaJS assigners; see the file comment (concurrency included). */
 export class AssignerCluster implements AssignerClusterType {
   #cluster: Cluster | undefined;
 

@@ -35,6 +35,7 @@ export interface GroupSessionOptions {
   onRevoked(partitions: TopicPartition[]): void;
 }
 
+/** A run session's group membership; see the file comment (concurrency included). */
 export class GroupSession {
   /** The group member: the runner polls, seeks and pauses it. */
   readonly core: CoreConsumer;

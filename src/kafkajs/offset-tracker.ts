@@ -14,6 +14,7 @@ interface Entry {
   committed: number | undefined;
 }
 
+/** Concurrency: single-threaded state of one run session; its clock is the cluster's (`now`). */
 export class OffsetTracker {
   #entries = new Map<string, Entry>();
   #now: () => number;

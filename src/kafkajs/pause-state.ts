@@ -16,6 +16,7 @@ interface TopicPauses {
   resumed: Set<number>;
 }
 
+/** See the file comment (concurrency included). */
 export class PauseState {
   #topics = new Map<string, TopicPauses>();
 

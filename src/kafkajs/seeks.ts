@@ -32,6 +32,7 @@ export interface SeeksHost {
   failed(error: unknown): void;
 }
 
+/** A running consumer's pending seeks; see the file comment (concurrency included). */
 export class Seeks {
   #host: SeeksHost;
   #seeks = new Map<string, Seek>();
