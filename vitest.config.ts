@@ -10,6 +10,9 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
+    // NestJS' packages are run through Vite rather than loaded by Node, so that the example's
+    // vi.mock('kafkajs', …) reaches the import('kafkajs') inside @nestjs/microservices.
+    server: { deps: { inline: [/@nestjs\//] } },
     testTimeout: 20_000,
   },
 });

@@ -1,4 +1,4 @@
-import type { ClockTimer } from '../clock.js';
+import type { Clock, ClockTimer } from '../clock.js';
 import { Consumer } from '../client/consumer.js';
 import type { ConsumerOptions } from '../client/consumer-options.js';
 import type { ClientContext } from '../client/client-context.js';
@@ -59,6 +59,14 @@ export class Broker {
     topics.load(stored);
     const offsets = await OffsetStore.open(topics, () => resolved.clock.now());
     return new Broker(resolved, topics, offsets, log);
+  }
+
+  /**
+   * The clock the broker was opened with (`options.clock`): what its timestamps, timers and
+   * timeouts follow. Layers built on a broker (as `kafkalite/kafkajs`) take their time from it.
+   */
+  get clock(): Clock {
+    return this.#options.clock;
   }
 
   /** Creates a topic; `TOPIC_EXISTS` if it exists, `INVALID_TOPIC` / `INVALID_CONFIG` / `INVALID_PARTITIONS` for bad input. */

@@ -22,6 +22,7 @@ import {
   type OffsetCommitRequest,
   type ProduceRequest,
   type ProduceResponse,
+  type TopicChange,
   type TopicMetadata,
 } from '../client/kafka-api.js';
 import { closed, invalidArgument, KafkaliteError, messageTooLarge, show, unknownPartition, unknownTopic } from '../errors.js';
@@ -232,7 +233,7 @@ export class RequestHandler implements KafkaApi {
     return this.#groups.offsetFetch(request);
   }
 
-  watchMetadata(listener: (topic: string) => void): () => void {
+  watchMetadata(listener: (topic: string, change: TopicChange) => void): () => void {
     return this.#topics.onChange(listener);
   }
 

@@ -16,6 +16,12 @@ export interface ConsumerOptions {
    * @default 'latest'
    */
   autoOffsetReset?: AutoOffsetReset;
+  /**
+   * Per topic, overrides `autoOffsetReset` for that topic's partitions (both uses: no committed
+   * offset, and a position outside the log). E.g. KafkaJS' per-subscription `fromBeginning`.
+   * @default {}
+   */
+  autoOffsetResetByTopic?: Readonly<Record<string, AutoOffsetReset>>;
   /** Commit positions every `autoCommitIntervalMs`, on rebalance and on `close`. @default true */
   autoCommit?: boolean;
   /** @default 5000 */
@@ -55,6 +61,7 @@ export const defaultConsumerOptions: ResolvedConsumerOptions = {
   groupId: undefined,
   clientId: 'kafkalite',
   autoOffsetReset: 'latest',
+  autoOffsetResetByTopic: Object.freeze({}),
   autoCommit: true,
   autoCommitIntervalMs: 5000,
   sessionTimeoutMs: 10_000,
@@ -81,6 +88,16 @@ export function resolveConsumerOptions(options: ConsumerOptions | undefined): Re
   if (!['earliest', 'latest', 'none'].includes(o.autoOffsetReset)) {
     throw invalidArgument(`autoOffsetReset must be 'earliest', 'latest' or 'none' (got ${show(o.autoOffsetReset)})`);
   }
+  const byTopic: unknown = o.autoOffsetResetByTopic;
+  if (byTopic === null || typeof byTopic !== 'object' || Array.isArray(byTopic)) {
+    throw invalidArgument(`autoOffsetResetByTopic must be an object of topic name to 'earliest', 'latest' or 'none' (got ${show(byTopic)})`);
+  }
+  for (const [topic, reset] of Object.entries(byTopic)) {
+    if (!['earliest', 'latest', 'none'].includes(reset as string)) {
+      throw invalidArgument(`autoOffsetResetByTopic[${show(topic)}] must be 'earliest', 'latest' or 'none' (got ${show(reset)})`);
+    }
+  }
+  o.autoOffsetResetByTopic = Object.freeze({ ...(byTopic as Record<string, AutoOffsetReset>) });
   if (typeof o.autoCommit !== 'boolean') throw invalidArgument(`autoCommit must be a boolean (got ${show(o.autoCommit)})`);
   for (const key of ['autoCommitIntervalMs', 'sessionTimeoutMs', 'maxPollIntervalMs', 'maxPollRecords', 'retryBackoffMs'] as const) {
     const v = o[key];

@@ -4,8 +4,9 @@ import { describeError } from '../logger.js';
 import { validateTopicName } from '../topic/topic-config.js';
 import { tpKey, type ConsumerRecord, type TopicPartition, type TopicPartitionOffset } from '../types.js';
 import type { ClientContext } from './client-context.js';
-import { LATEST_TIMESTAMP, type AssignorFunction, type KafkaApi } from './kafka-api.js';
-import { fetchChunks, type Chunk } from './fetcher.js';
+import { LATEST_TIMESTAMP, type AssignorFunction, type KafkaApi, type TopicChange } from './kafka-api.js';
+import { CaughtUpWaiters } from './caught-up.js';
+import { Delivery, type RunOptions } from './delivery.js';
 import { fixPositions, newCursor, resetOutOfRange, type PartitionCursor } from './positions.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
 import { ClassicMember, type GroupJoin } from './classic-member.js';
@@ -13,20 +14,7 @@ import { GroupMember } from './group-member.js';
 import type { MemberHost, Membership } from './membership.js';
 import { classicAssignors } from './partition-assignor.js';
 
-export interface EachMessagePayload {
-  topic: string;
-  partition: number;
-  message: ConsumerRecord;
-}
-
-export interface EachBatchPayload {
-  batch: { topic: string; partition: number; messages: ConsumerRecord[] };
-}
-
-export interface RunOptions {
-  eachMessage?: (payload: EachMessagePayload) => unknown;
-  eachBatch?: (payload: EachBatchPayload) => unknown;
-}
+export type { EachBatchPayload, EachMessagePayload, RunOptions } from './delivery.js';
 
 export interface ConsumerEvents {
   partitionsAssigned: [partitions: TopicPartition[]];
@@ -36,20 +24,11 @@ export interface ConsumerEvents {
   groupJoin: [join: GroupJoin];
 }
 
-interface CaughtUpWaiter {
-  targets: { state: PartitionCursor; offset: number }[];
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
-/** How long one internal fetch of `run` and `for await` waits before looking around again. */
-const IDLE_WAIT_MS = 1000;
-
-
 /**
  * Reads records from assigned partitions: by `poll`, by `run` (push, with handlers) or by
- * `for await`. Positions are kept per partition; a record is delivered once its position has
- * moved past it (in `run` mode only after its handler returned).
+ * `for await` — all three through one delivery loop ({@link Delivery}). Positions are kept per
+ * partition; a record is delivered once its position has moved past it (in `run` mode only after
+ * its handler returned).
  *
  * Concurrency: one delivery mode at a time — a second concurrent `poll`, or `poll` while `run`
  * is active, is refused with `INVALID_ARGUMENT`. `seek`, `pause`, `resume` and `assign` may be
@@ -60,33 +39,20 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   #ctx: ClientContext;
   #options: ResolvedConsumerOptions;
   #assigned = new Map<string, PartitionCursor>();
-  #wakeup: AbortController | undefined;
-  /** Counts wakes, so one that comes before a fetch has its controller is not lost. */
-  #wakes = 0;
-  /** Counts positions reset because a fetch found them out of range. */
-  #resets = 0;
-  #mode: 'poll' | 'run' | 'iterate' | undefined;
-  #runLoop: Promise<void> | undefined;
-  #caughtUp: CaughtUpWaiter[] = [];
-  #rotate = 0;
+  #delivery: Delivery;
+  #caughtUp = new CaughtUpWaiters((c) => this.#isCurrent(c));
   #closing: Promise<void> | undefined;
   #onClose: (consumer: Consumer) => void;
   #member: Membership | undefined;
-  /** `poll` (or `for await`) handed out records the application may still be processing. */
-  #holdsRecords = false;
-  /** Revocations waiting for the application to come back to `poll`. */
-  #safePoint: (() => void)[] = [];
-  /** Waiting for the application's next poll. */
-  #pollWaiters: (() => void)[] = [];
   #revoking: Promise<void> | undefined;
-  /** The handler `run` is awaiting, if any. */
-  #handling: Promise<unknown> | undefined;
-  #polledAt: number;
   #autoCommitTimer: ReturnType<ClientContext['clock']['setTimeout']> | undefined;
   /** The last `assign`'s check that its new partitions exist. */
   #verifying: Promise<void> = Promise.resolve();
   /** Subscriptions hand their topics to the member in call order, each after the one before. */
   #subscriptions: Promise<void> = Promise.resolve();
+  #unwatch: () => void;
+  /** Bumped whenever a rebalance takes partitions from this member or gives it some. */
+  #moves = 0;
 
   /** @internal created by `broker.consumer()`. */
   constructor(api: KafkaApi, ctx: ClientContext, options: ConsumerOptions | undefined, onClose: (consumer: Consumer) => void) {
@@ -95,12 +61,59 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.#api = api;
     this.#ctx = ctx;
     this.#onClose = onClose;
-    this.#polledAt = ctx.clock.now();
+    this.#delivery = new Delivery(api, ctx, this.#options, {
+      cursors: () => this.#assigned.values(),
+      isCurrent: (c) => this.#isCurrent(c),
+      isClosing: () => this.#closing !== undefined,
+      inGroup: () => this.#member !== undefined,
+      fixPositions: () => this.#fixPositions(),
+      outOfRange: (c, logStart, logEnd) => resetOutOfRange(c, this.#options, logStart, logEnd),
+      polled: (now) => this.#member?.polled(now),
+      revoking: () => this.#revoking,
+      progressed: () => this.#caughtUp.check(),
+      report: (what, error, fields) => this.#report(what, error, fields),
+    });
+    this.#unwatch = api.watchMetadata((topic, change) => this.#topicChanged(topic, change));
+  }
+
+  /**
+   * A deleted topic takes its records and committed offsets with it: the consumer's positions in
+   * it mean nothing any more. Its partitions wait (neither fetched nor reset) until a topic of that
+   * name exists again, then start over from the group's offsets or `autoOffsetReset`, as new ones.
+   */
+  #topicChanged(topic: string, change: TopicChange): void {
+    if (change !== 'deleted' && change !== 'created') return;
+    let touched = false;
+    for (const cursor of this.#assigned.values()) {
+      if (cursor.topic !== topic) continue;
+      touched = true;
+      if (change === 'deleted') {
+        const fresh = newCursor(topic, cursor.partition, this.#options);
+        cursor.position = undefined;
+        cursor.reset = fresh.reset;
+        cursor.committed = undefined;
+        cursor.highWatermark = undefined;
+        cursor.unverified = true;
+        cursor.epoch++;
+      } else {
+        cursor.unverified = false;
+      }
+    }
+    if (touched) this.#delivery.wake();
   }
 
   /** The consumer's group, if it was created with one. */
   get groupId(): string | undefined {
     return this.#options.groupId;
+  }
+
+  /**
+   * This consumer's member id in its group, as the coordinator gave it (Kafka's `memberId`; on
+   * the classic protocol `<clientId>-<uuid>`). The same for the member's life; undefined before
+   * it joined (`subscribe`), after it was removed until it joins again, and after `close`.
+   */
+  get memberId(): string | undefined {
+    return this.#closing === undefined ? this.#member?.memberId : undefined;
   }
 
   /**
@@ -132,7 +145,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         next.set(key, cursor);
       }
       this.#assigned = next;
-      this.#wake();
+      this.#delivery.wake();
       this.#scheduleAutoCommit();
       const settled = this.#settleAssignment(previous, next, added);
       this.#verifying = settled.then(
@@ -150,19 +163,19 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     try {
       await this.#checkExist(added);
       for (const c of added) c.unverified = false;
-      this.#wake();
+      this.#delivery.wake();
       await this.#fixPositions();
     } catch (error) {
       // Refused (a partition that does not exist; 'none' with nothing committed): nothing
       // changes — unless another assign replaced this one meanwhile.
       if (this.#assigned === next) {
         this.#assigned = previous;
-        this.#wake();
+        this.#delivery.wake();
       }
-      this.#checkCaughtUp();
+      this.#caughtUp.check();
       throw error;
     }
-    this.#checkCaughtUp();
+    this.#caughtUp.check();
   }
 
   #newState(topic: string, partition: number): PartitionCursor {
@@ -196,7 +209,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const handedOver = this.#subscriptions.then(async () => {
       await this.#api.metadata({ topics: list, allowAutoTopicCreation: true });
       this.#checkOpen();
-      this.#polledAt = this.#ctx.clock.now();
+      this.#delivery.touch();
       return { settled: member.subscribe(list) };
     });
     this.#subscriptions = handedOver.then(
@@ -294,10 +307,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   #memberHost(): MemberHost {
     return {
       owned: () => [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition })),
-      polledAt: () => (this.#mode === 'run' && this.#handling === undefined ? this.#ctx.clock.now() : this.#polledAt),
+      polledAt: () => this.#delivery.polledAt,
       revoke: (partitions, lost) => this.#revoke(partitions, lost),
       take: (partitions) => this.#take(partitions),
-      nextPoll: () => new Promise<void>((resolve) => this.#pollWaiters.push(resolve)),
+      nextPoll: () => this.#delivery.nextPoll(),
       error: (error) => this.#report('group membership', error),
     };
   }
@@ -308,17 +321,21 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
    */
   #revoke(toRevoke: () => TopicPartition[], lost: boolean): Promise<void> {
     const run = async (): Promise<void> => {
-      if (this.#holdsRecords && this.#closing === undefined) await new Promise<void>((resolve) => this.#safePoint.push(resolve));
+      const safePoint = this.#delivery.safePoint();
+      if (safePoint !== undefined) await safePoint;
       const states = toRevoke().map((tp) => this.#assigned.get(tpKey(tp.topic, tp.partition))).filter((s) => s !== undefined);
       for (const s of states) s.revoked = true;
-      this.#wake();
-      await this.#handling?.catch(() => undefined);
+      this.#delivery.wake();
+      await this.#delivery.handling?.catch(() => undefined);
       if (!lost && this.#options.autoCommit) await this.#commitStates(states).catch((error: unknown) => this.#report('commit on revocation', error));
       for (const s of states) {
         if (this.#assigned.get(tpKey(s.topic, s.partition)) === s) this.#assigned.delete(tpKey(s.topic, s.partition));
       }
-      if (states.length > 0) this.emit('partitionsRevoked', states.map(({ topic, partition }) => ({ topic, partition })));
-      this.#checkCaughtUp();
+      if (states.length > 0) {
+        this.#moves++;
+        this.emit('partitionsRevoked', states.map(({ topic, partition }) => ({ topic, partition })));
+      }
+      this.#caughtUp.check();
     };
     const done = run();
     this.#revoking = done;
@@ -337,25 +354,15 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       this.#assigned.set(key, this.#newState(topic, partition));
       added.push({ topic, partition });
     }
+    if (added.length > 0) this.#moves++;
     await this.#fixPositions(true);
     if (added.length > 0) this.emit('partitionsAssigned', added);
-    this.#wake();
-  }
-
-  /** The application is back for more: revocations waiting for it may proceed. */
-  async #reachSafePoint(): Promise<void> {
-    this.#holdsRecords = false;
-    this.#polledAt = this.#ctx.clock.now();
-    this.#member?.polled(this.#polledAt);
-    for (const resolve of this.#pollWaiters.splice(0)) resolve();
-    const waiting = this.#safePoint;
-    this.#safePoint = [];
-    for (const resolve of waiting) resolve();
-    if (this.#revoking !== undefined) await this.#revoking.catch(() => undefined);
+    this.#delivery.wake();
   }
 
   /** The partitions this consumer holds. */
   assignment(): TopicPartition[] {
+    this.#checkOpen();
     return [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
   }
 
@@ -369,12 +376,22 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     state.position = offset;
     state.reset = undefined;
     state.epoch++;
-    this.#wake();
-    this.#checkCaughtUp();
+    this.#delivery.wake();
+    this.#caughtUp.check();
+  }
+
+  /**
+   * The partition's high watermark (the offset its next record gets) as the consumer's last fetch
+   * of it saw it — what KafkaJS' `batch.highWatermark` is; `undefined` before the first fetch.
+   */
+  highWatermark(tp: TopicPartition): number | undefined {
+    this.#checkOpen();
+    return this.#state(tp, 'highWatermark').highWatermark;
   }
 
   /** The next offset to be delivered from a partition. */
   position(tp: TopicPartition): number {
+    this.#checkOpen();
     const state = this.#state(tp, 'position');
     if (state.position === undefined) {
       throw invalidArgument(`the position of ${tp.topic}-${tp.partition} is not fixed yet: await assign() or seekTo*() first`, tp);
@@ -394,33 +411,36 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   async #seekTo(where: 'earliest' | 'latest', partitions: TopicPartition[] | undefined): Promise<void> {
     this.#checkOpen();
-    const states = partitions === undefined ? [...this.#assigned.values()] : partitions.map((tp) => this.#state(tp, 'seek'));
+    const states = partitions === undefined ? [...this.#assigned.values()] : partitionList(partitions, `seekTo${where === 'earliest' ? 'Beginning' : 'End'}`).map((tp) => this.#state(tp, 'seek'));
     for (const s of states) {
       s.reset = where;
       s.position = undefined;
       s.epoch++;
     }
-    this.#wake();
+    this.#delivery.wake();
     await this.#verifying; // partitions just assigned get their positions once known to exist
     await this.#fixPositions();
-    this.#checkCaughtUp();
+    this.#caughtUp.check();
   }
 
   /** Stops delivering from these partitions until `resume`; positions stay. */
   pause(partitions: TopicPartition[]): void {
     this.#checkOpen();
-    for (const tp of partitions) this.#state(tp, 'pause').paused = true;
-    this.#wake();
-    this.#checkCaughtUp();
+    const states = partitionList(partitions, 'pause').map((tp) => this.#state(tp, 'pause'));
+    for (const s of states) s.paused = true;
+    this.#delivery.wake();
+    this.#caughtUp.check();
   }
 
   resume(partitions: TopicPartition[]): void {
     this.#checkOpen();
-    for (const tp of partitions) this.#state(tp, 'resume').paused = false;
-    this.#wake();
+    const states = partitionList(partitions, 'resume').map((tp) => this.#state(tp, 'resume'));
+    for (const s of states) s.paused = false;
+    this.#delivery.wake();
   }
 
   paused(): TopicPartition[] {
+    this.#checkOpen();
     return [...this.#assigned.values()].filter((s) => s.paused).map(({ topic, partition }) => ({ topic, partition }));
   }
 
@@ -430,40 +450,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
    */
   async poll(options: { timeoutMs?: number } = {}): Promise<ConsumerRecord[]> {
     this.#checkOpen();
-    const timeoutMs = options.timeoutMs ?? 0;
-    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw invalidArgument(`poll timeoutMs must be a number >= 0 (got ${show(timeoutMs)})`);
-    this.#enter('poll');
-    try {
-      const clock = this.#ctx.clock;
-      this.#polledAt = clock.now();
-      await this.#reachSafePoint();
-      const deadline = clock.now() + timeoutMs;
-      let resetRetried = false;
-      for (;;) {
-        const resets = this.#resets;
-        const chunks = await this.#fetch(Math.max(0, deadline - clock.now()), this.#options.maxPollRecords);
-        const out: ConsumerRecord[] = [];
-        for (const chunk of chunks) {
-          if (chunk.cursor.epoch !== chunk.epoch || chunk.cursor.paused || chunk.cursor.revoked) continue;
-          const last = chunk.records[chunk.records.length - 1]!;
-          chunk.cursor.position = last.offset + 1;
-          for (const r of chunk.records) out.push(r);
-        }
-        if (out.length > 0) {
-          this.#holdsRecords = this.#member !== undefined;
-          this.#checkCaughtUp();
-        }
-        this.#polledAt = clock.now();
-        // A position found out of range was reset: fetch once more from there, even with no time left.
-        if (out.length === 0 && this.#resets !== resets && !resetRetried) {
-          resetRetried = true;
-          continue;
-        }
-        if (out.length > 0 || clock.now() >= deadline || this.#closing !== undefined) return out;
-      }
-    } finally {
-      this.#mode = undefined;
-    }
+    if (options === null || typeof options !== 'object') throw invalidArgument(`poll takes { timeoutMs?: number } (got ${show(options)})`);
+    return this.#delivery.poll(options.timeoutMs ?? 0);
   }
 
   /**
@@ -474,109 +462,13 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
    */
   async run(handlers: RunOptions): Promise<void> {
     this.#checkOpen();
-    const { eachMessage, eachBatch } = handlers ?? {};
-    if ((eachMessage === undefined) === (eachBatch === undefined)) {
-      throw invalidArgument('run takes exactly one of eachMessage and eachBatch');
-    }
-    const handler = eachMessage ?? eachBatch;
-    if (typeof handler !== 'function') throw invalidArgument(`run handlers must be functions (got ${show(handler)})`);
-    this.#enter('run');
-    await this.#fixPositions();
-    this.#runLoop = this.#loop(eachMessage, eachBatch);
-  }
-
-  async #loop(eachMessage: RunOptions['eachMessage'], eachBatch: RunOptions['eachBatch']): Promise<void> {
-    while (this.#closing === undefined) {
-      let failed = false;
-      try {
-        await this.#reachSafePoint();
-        const chunks = await this.#fetch(IDLE_WAIT_MS, this.#options.maxPollRecords);
-        for (const chunk of chunks) {
-          if (this.#closing !== undefined) break;
-          const ok = eachMessage !== undefined ? await this.#deliverEach(chunk, eachMessage) : await this.#deliverBatch(chunk, eachBatch!);
-          failed ||= !ok;
-        }
-      } catch (error) {
-        failed = true;
-        this.#report('fetch', error);
-      }
-      if (failed && this.#closing === undefined) await this.#sleep(this.#options.retryBackoffMs);
-    }
-  }
-
-  /** Hands records to `eachMessage` one by one; false when a handler threw. */
-  async #deliverEach(chunk: Chunk, eachMessage: NonNullable<RunOptions['eachMessage']>): Promise<boolean> {
-    const { cursor: state, epoch, records } = chunk;
-    for (let i = 0; i < records.length; i++) {
-      if (state.epoch !== epoch || state.paused || state.revoked || this.#closing !== undefined) return true;
-      const message = records[i]!;
-      try {
-        const r = eachMessage({ topic: state.topic, partition: state.partition, message });
-        if (isThenable(r)) await this.#handle(r);
-      } catch (error) {
-        this.#report(`eachMessage on ${state.topic}-${state.partition}`, error, { topic: state.topic, partition: state.partition, offset: message.offset });
-        return false;
-      }
-      if (state.epoch !== epoch) return true; // the handler seeked: its seek wins
-      state.position = message.offset + 1;
-      if (this.#caughtUp.length > 0) this.#checkCaughtUp();
-    }
-    return true;
-  }
-
-  async #deliverBatch(chunk: Chunk, eachBatch: NonNullable<RunOptions['eachBatch']>): Promise<boolean> {
-    const { cursor: state, epoch, records } = chunk;
-    if (state.epoch !== epoch || state.paused || state.revoked) return true;
-    try {
-      const r = eachBatch({ batch: { topic: state.topic, partition: state.partition, messages: records } });
-      if (isThenable(r)) await this.#handle(r);
-    } catch (error) {
-      this.#report(`eachBatch on ${state.topic}-${state.partition}`, error, { topic: state.topic, partition: state.partition, offset: records[0]!.offset });
-      return false;
-    }
-    if (state.epoch === epoch) {
-      state.position = records[records.length - 1]!.offset + 1;
-      this.#checkCaughtUp();
-    }
-    return true;
-  }
-
-  /** Awaits a handler's promise, visible to revocations that must wait for it. */
-  async #handle(r: PromiseLike<unknown>): Promise<void> {
-    const handling = Promise.resolve(r);
-    this.#handling = handling;
-    try {
-      await handling;
-    } finally {
-      this.#handling = undefined;
-      this.#polledAt = this.#ctx.clock.now();
-    }
+    await this.#delivery.run(handlers);
   }
 
   /** `for await (const record of consumer)`: each record is delivered as it is yielded. */
   async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord, void, undefined> {
     this.#checkOpen();
-    this.#enter('iterate');
-    try {
-      while (this.#closing === undefined) {
-        this.#polledAt = this.#ctx.clock.now();
-        await this.#reachSafePoint();
-        const chunks = await this.#fetch(IDLE_WAIT_MS, this.#options.maxPollRecords);
-        for (const { cursor: state, epoch, records } of chunks) {
-          for (const record of records) {
-            if (state.epoch !== epoch || state.paused || state.revoked || this.#closing !== undefined) break;
-            state.position = record.offset + 1;
-            if (this.#caughtUp.length > 0) this.#checkCaughtUp();
-            this.#holdsRecords = this.#member !== undefined;
-            yield record;
-            this.#polledAt = this.#ctx.clock.now();
-            await this.#reachSafePoint();
-          }
-        }
-      }
-    } finally {
-      this.#mode = undefined;
-    }
+    yield* this.#delivery.iterate();
   }
 
   /**
@@ -586,47 +478,38 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
    */
   async caughtUp(): Promise<void> {
     this.#checkOpen();
-    // In a group, first the assignment: a member in the middle of a rebalance holds too little.
-    await this.#member?.whenSettled();
-    const states = [...this.#assigned.values()].filter((s) => !s.paused);
-    if (states.length === 0) return;
-    const { partitions } = await this.#api.listOffsets({
-      partitions: states.map((s) => ({ topic: s.topic, partition: s.partition, timestamp: LATEST_TIMESTAMP })),
-    });
-    const targets = states.map((state, i) => ({ state, offset: partitions[i]!.offset }));
-    return new Promise<void>((resolve, reject) => {
-      this.#caughtUp.push({ targets, resolve, reject });
-      this.#checkCaughtUp();
-    });
-  }
-
-  #checkCaughtUp(): void {
-    if (this.#caughtUp.length === 0) return;
-    this.#caughtUp = this.#caughtUp.filter((w) => {
-      for (const { state, offset } of w.targets) {
-        const current = this.#assigned.get(tpKey(state.topic, state.partition));
-        if (current !== state || state.paused) continue;
-        if (state.position === undefined || state.position < offset) return true;
+    for (;;) {
+      // In a group, first the assignment: a member in the middle of a rebalance holds too little.
+      await this.#member?.whenSettled();
+      const moves = this.#moves;
+      const states = [...this.#assigned.values()].filter((s) => !s.paused);
+      if (states.length > 0) {
+        const { partitions } = await this.#api.listOffsets({
+          partitions: states.map((s) => ({ topic: s.topic, partition: s.partition, timestamp: LATEST_TIMESTAMP })),
+        });
+        await this.#caughtUp.wait(states.map((cursor, i) => ({ cursor, offset: partitions[i]!.offset })));
       }
-      w.resolve();
-      return false;
-    });
+      // A rebalance meanwhile moved partitions: caught up on what the member holds after it.
+      if (this.#moves === moves) return;
+    }
   }
 
-  /** Stops delivery (letting a running handler finish) and leaves. Safe to call twice. */
+  /**
+   * Stops delivery (letting a running handler finish), commits (with `autoCommit`) and leaves.
+   * Safe to call twice. Called from inside a `run` handler (before its first `await`), it does not
+   * wait for that handler — which is waiting for it — and the record being handled is not
+   * committed: it is delivered again to whoever gets the partition.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      this.#wake();
-      await this.#runLoop?.catch(() => undefined);
+      await this.#delivery.stop();
       if (this.#autoCommitTimer !== undefined) this.#ctx.clock.clearTimeout(this.#autoCommitTimer);
-      await this.#reachSafePoint();
       if (this.#options.groupId !== undefined && this.#options.autoCommit) {
         await this.#commitStates([...this.#assigned.values()].filter((s) => !s.revoked)).catch((error: unknown) => this.#report('commit on close', error));
       }
       await this.#member?.leave();
-      const waiters = this.#caughtUp;
-      this.#caughtUp = [];
-      for (const w of waiters) w.reject(closed('consumer'));
+      this.#unwatch();
+      this.#caughtUp.rejectAll(closed('consumer'));
       this.#onClose(this);
     })();
     return this.#closing;
@@ -634,25 +517,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   // -------------------------------------------------------------------------------------------
 
-  /** One fetch over the assigned, unpaused partitions; records grouped per partition. */
-  async #fetch(maxWaitMs: number, maxRecords: number): Promise<Chunk[]> {
-    const wakes = this.#wakes;
-    await this.#fixPositions();
-    if (this.#wakes !== wakes || this.#closing !== undefined) maxWaitMs = 0; // woken meanwhile: do not wait
-    const cursors = [...this.#assigned.values()].filter((c) => !c.paused && !c.revoked && !c.unverified && c.position !== undefined);
-    // One controller serves fetch after fetch until a wake aborts it.
-    this.#wakeup ??= new AbortController();
-    const first = cursors.length === 0 ? 0 : this.#rotate++ % cursors.length;
-    return fetchChunks(
-      this.#api,
-      cursors,
-      { maxWaitMs, maxRecords, first, signal: this.#wakeup.signal },
-      (c) => this.#assigned.get(tpKey(c.topic, c.partition)) === c,
-      (c, _error, logStart, logEnd) => {
-        resetOutOfRange(c, this.#options, logStart, logEnd);
-        this.#resets++;
-      },
-    );
+  /** Whether a cursor is still the one assigned for its partition. */
+  #isCurrent(cursor: PartitionCursor): boolean {
+    return this.#assigned.get(tpKey(cursor.topic, cursor.partition)) === cursor;
   }
 
   #fixPositions(lenient = false): Promise<void> {
@@ -676,37 +543,6 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     return state;
   }
 
-  #enter(mode: 'poll' | 'run' | 'iterate'): void {
-    if (this.#mode !== undefined) {
-      throw invalidArgument(`cannot ${mode === 'iterate' ? 'iterate' : mode} while the consumer is already in ${this.#mode} mode`);
-    }
-    this.#mode = mode;
-  }
-
-  /** Ends a waiting fetch early, so changes of assignment, position or pause take effect now. */
-  #wake(): void {
-    this.#wakes++;
-    this.#wakeup?.abort();
-    this.#wakeup = undefined;
-  }
-
-  /** Waits `ms` on the clock; a wake (seek, pause, close, …) ends the wait early. */
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const clock = this.#ctx.clock;
-      const timer = clock.setTimeout(() => this.#wake(), ms);
-      this.#wakeup ??= new AbortController();
-      this.#wakeup.signal.addEventListener(
-        'abort',
-        () => {
-          clock.clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
-    });
-  }
-
   /**
    * A failure no call of the application returns: emitted as `'error'`, and logged (once per
    * cause, then rate-limited) whether or not anyone listens.
@@ -725,12 +561,14 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   }
 }
 
+/** The partitions a call names: an array, checked before anything changes. */
+function partitionList(partitions: TopicPartition[], what: string): TopicPartition[] {
+  if (!Array.isArray(partitions)) throw invalidArgument(`${what} takes an array of { topic, partition } (got ${show(partitions)})`);
+  return partitions;
+}
+
 function checkTopicPartition(tp: TopicPartition, what: string): void {
   if (tp === null || typeof tp !== 'object' || typeof tp.topic !== 'string' || !Number.isInteger(tp.partition) || tp.partition < 0) {
     throw invalidArgument(`${what} takes { topic: string, partition: integer >= 0 } (got ${show(tp)})`);
   }
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
 }

@@ -10,6 +10,8 @@ export interface Chunk {
   cursor: PartitionCursor;
   epoch: number;
   records: ConsumerRecord[];
+  /** The partition's high watermark in the fetch response. */
+  highWatermark: number;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function fetchChunks(
     const p = response.partitions[i]!;
     const cursor = cursors[i]!;
     if (cursor.epoch !== epochs[i] || !isCurrent(cursor)) continue;
+    if (p.error === undefined) cursor.highWatermark = p.highWatermark;
     if (p.error !== undefined) {
       // A deleted topic or partition has nothing to read; only a bad position needs action.
       if (p.error.code === 'OFFSET_OUT_OF_RANGE') outOfRange(cursor, p.error, p.logStartOffset, p.highWatermark);
@@ -57,7 +60,7 @@ export async function fetchChunks(
     }
     if (records.length === 0) continue;
     budget -= records.length;
-    chunks.push({ cursor, epoch: cursor.epoch, records });
+    chunks.push({ cursor, epoch: cursor.epoch, records, highWatermark: p.highWatermark });
   }
   return chunks;
 }

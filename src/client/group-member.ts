@@ -61,9 +61,24 @@ export class GroupMember implements Membership {
   }
 
   /** Resolves once the member holds exactly its assignment (at once if it does now). */
-  whenSettled(): Promise<void> {
-    if (this.#stopped) return Promise.reject(closed('consumer'));
-    if (this.#settled) return Promise.resolve();
+  async whenSettled(): Promise<void> {
+    if (this.#stopped) throw closed('consumer');
+    if (this.#settled && this.#memberId !== undefined) {
+      // Settled as of the last heartbeat; the coordinator may know better (a member joined since).
+      const r = await this.#api.consumerGroupHeartbeat({
+        groupId: this.#options.groupId,
+        memberId: this.#memberId,
+        owned: this.#host.owned(),
+        polledAt: this.#host.polledAt(),
+        generation: this.#generation,
+        settled: true,
+        revoking: false,
+        maxWaitMs: 0,
+      });
+      if (r.error === undefined && r.settled && r.revoke.length === 0 && r.assign.length === 0 && this.#settled) return;
+      this.#settled = false;
+      this.#poke(); // the loop's next heartbeat meets the same answer and acts on it
+    }
     return new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 

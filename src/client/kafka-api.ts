@@ -12,6 +12,9 @@ import type { Clock } from '../clock.js';
 import type { KafkaliteError } from '../errors.js';
 import type { TopicPartition, TopicPartitionOffset } from '../types.js';
 
+/** What happened to a topic, as metadata watchers are told. */
+export type TopicChange = 'created' | 'grown' | 'altered' | 'deleted';
+
 /** ListOffsets' special timestamps, as in Kafka. */
 export const LATEST_TIMESTAMP = -1;
 export const EARLIEST_TIMESTAMP = -2;
@@ -118,10 +121,11 @@ export interface KafkaApi extends GroupApi {
   listOffsets(request: { partitions: ListOffsetsPartition[] }): Promise<ListOffsetsResponse>;
 
   /**
-   * Calls `listener` with a topic's name whenever its metadata changes (created, grown,
-   * deleted), so clients can drop what they cached. Returns the function that unsubscribes.
+   * Calls `listener` with a topic's name and what happened whenever its metadata changes
+   * (created, grown, configs altered, deleted), so clients can drop what they cached. Returns the
+   * function that unsubscribes.
    */
-  watchMetadata(listener: (topic: string) => void): () => void;
+  watchMetadata(listener: (topic: string, change: TopicChange) => void): () => void;
 }
 
 // ---------------------------------------------------------------------------------------------

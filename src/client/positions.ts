@@ -20,21 +20,33 @@ export interface PartitionCursor {
   committed: number | undefined;
   /** Bumped by every seek, reset and reassignment, so stale fetches and resets are dropped. */
   epoch: number;
-  /** Just assigned by `assign`, not yet known to exist: neither fetched nor reset until it is. */
+  /**
+   * Not known to exist — just assigned by `assign`, or its topic was deleted (until it is created
+   * again): neither fetched nor reset until it is.
+   */
   unverified: boolean;
+  /** The partition's high watermark in the last fetch response that had it; undefined before. */
+  highWatermark: number | undefined;
 }
 
 export interface PositionPolicy {
   groupId: string | undefined;
   autoOffsetReset: AutoOffsetReset;
+  /** Per topic, overrides `autoOffsetReset`. */
+  autoOffsetResetByTopic: Readonly<Record<string, AutoOffsetReset>>;
+}
+
+/** The reset policy of a topic: its own, else the consumer's. */
+export function resetPolicy(policy: PositionPolicy, topic: string): AutoOffsetReset {
+  return Object.hasOwn(policy.autoOffsetResetByTopic, topic) ? policy.autoOffsetResetByTopic[topic]! : policy.autoOffsetReset;
 }
 
 /** A cursor for a newly assigned partition: from the group's committed offset, else the reset policy. */
 export function newCursor(topic: string, partition: number, policy: PositionPolicy): PartitionCursor {
   // Without a group there is never a committed offset: 'none' starts at the end like 'latest'
   // (Kafka would throw NoOffsetForPartition, which a manual assignment could never avoid).
-  const reset = policy.groupId !== undefined ? 'committed' : policy.autoOffsetReset === 'earliest' ? 'earliest' : 'latest';
-  return { topic, partition, position: undefined, reset, paused: false, revoked: false, committed: undefined, epoch: 0, unverified: false };
+  const reset = policy.groupId !== undefined ? 'committed' : resetPolicy(policy, topic) === 'earliest' ? 'earliest' : 'latest';
+  return { topic, partition, position: undefined, reset, paused: false, revoked: false, committed: undefined, epoch: 0, unverified: false, highWatermark: undefined };
 }
 
 /**
@@ -59,8 +71,8 @@ export async function fixPositions(api: KafkaApi, cursors: Iterable<PartitionCur
         s.position = offset;
         s.committed = offset;
         s.reset = undefined;
-      } else if (policy.autoOffsetReset !== 'none') {
-        s.reset = policy.autoOffsetReset;
+      } else if (resetPolicy(policy, s.topic) !== 'none') {
+        s.reset = resetPolicy(policy, s.topic) as 'earliest' | 'latest';
       } else if (!lenient) {
         throw new KafkaliteError(
           'OFFSET_OUT_OF_RANGE',
@@ -89,10 +101,11 @@ export async function fixPositions(api: KafkaApi, cursors: Iterable<PartitionCur
 
 /** A fetch found the position outside the log: reset it per `autoOffsetReset` (`'none'` throws). */
 export function resetOutOfRange(cursor: PartitionCursor, policy: PositionPolicy, logStart: number, logEnd: number): void {
-  if (policy.autoOffsetReset === 'none') {
+  const reset = resetPolicy(policy, cursor.topic);
+  if (reset === 'none') {
     throw offsetOutOfRange(cursor.topic, cursor.partition, cursor.position ?? -1, logStart, logEnd);
   }
-  cursor.reset = policy.autoOffsetReset;
+  cursor.reset = reset;
   cursor.position = undefined;
   cursor.epoch++;
 }

@@ -1,13 +1,14 @@
 /**
- * KafkaJS' admin client on the in-process cluster: topics, partitions, offsets of topics and
- * groups, groups, cluster description. Validation and errors follow KafkaJS (its messages, Kafka's
- * protocol errors); nothing is retried, since nothing here can fail for a network reason.
+ * KafkaJS' admin client on the in-process cluster: topics and their configs, partitions, records,
+ * offsets of topics and groups, groups, cluster description. Validation and errors follow KafkaJS
+ * (its messages, Kafka's protocol errors); nothing is retried, since nothing here can fail for a
+ * network reason.
  */
 
-import type { Partition, TopicConfig } from '../index.js';
+import type { TopicConfig } from '../index.js';
 import type { ClientContext } from './client-context.js';
 import type { Cluster } from './cluster.js';
-import { ConfigResourceTypes, ConfigSource, EARLIEST_OFFSET, LATEST_OFFSET, NODE_ID } from './constants.js';
+import { ConfigResourceTypes, EARLIEST_OFFSET, LATEST_OFFSET, NODE_ID } from './constants.js';
 import {
   KafkaJSAggregateError,
   KafkaJSBrokerNotFound,
@@ -27,6 +28,7 @@ import {
   type ProtocolErrorInfo,
 } from './errors.js';
 import { describeGroup, listGroupIds } from './groups.js';
+import { describeTopicConfigs, parseConfigEntries, replacingChanges } from './topic-configs.js';
 import { adminEvents, Instrumentation } from './instrumentation.js';
 import type {
   AclEntry,
@@ -58,48 +60,9 @@ import type {
 
 type ValueOf<T> = T[keyof T];
 
-/** Topic configs kafkalite applies, by Kafka name, with Kafka's defaults. */
-const appliedConfigs: Record<string, { field: keyof TopicConfig; default: string }> = {
-  'cleanup.policy': { field: 'cleanupPolicy', default: 'delete' },
-  'max.message.bytes': { field: 'maxMessageBytes', default: '1048576' },
-  'retention.bytes': { field: 'retentionBytes', default: '-1' },
-  'retention.ms': { field: 'retentionMs', default: '604800000' },
-  'segment.bytes': { field: 'segmentBytes', default: '1073741824' },
-};
-
-/** Kafka topic configs that mean nothing in-process: accepted, and ignored. */
-const ignoredConfigs = new Set([
-  'compression.type',
-  'delete.retention.ms',
-  'file.delete.delay.ms',
-  'flush.messages',
-  'flush.ms',
-  'follower.replication.throttled.replicas',
-  'index.interval.bytes',
-  'leader.replication.throttled.replicas',
-  'local.retention.bytes',
-  'local.retention.ms',
-  'max.compaction.lag.ms',
-  'message.downconversion.enable',
-  'message.format.version',
-  'message.timestamp.after.max.ms',
-  'message.timestamp.before.max.ms',
-  'message.timestamp.difference.max.ms',
-  'message.timestamp.type',
-  'min.cleanable.dirty.ratio',
-  'min.compaction.lag.ms',
-  'min.insync.replicas',
-  'preallocate',
-  'remote.storage.enable',
-  'segment.index.bytes',
-  'segment.jitter.ms',
-  'segment.ms',
-  'unclean.leader.election.enable',
-]);
-
 /** A createTopics entry as kafkalite's topic config; throws Kafka's INVALID_CONFIG / INVALID_PARTITIONS. */
 function topicConfig({ numPartitions, replicationFactor, replicaAssignment, configEntries }: ITopicConfig): TopicConfig {
-  const config: TopicConfig = {};
+  const config: TopicConfig = parseConfigEntries(configEntries ?? []);
   const partitions = replicaAssignment !== undefined && replicaAssignment.length > 0 ? replicaAssignment.length : (numPartitions ?? -1);
   if (partitions !== -1) {
     if (!Number.isInteger(partitions) || partitions < 1) throw protocolError('INVALID_PARTITIONS');
@@ -107,22 +70,6 @@ function topicConfig({ numPartitions, replicationFactor, replicaAssignment, conf
   }
   if (replicationFactor !== undefined && replicationFactor !== -1 && !(Number.isInteger(replicationFactor) && replicationFactor >= 1)) {
     throw protocolError('INVALID_REPLICATION_FACTOR');
-  }
-  for (const { name, value } of configEntries ?? []) {
-    const applied = appliedConfigs[name];
-    if (applied === undefined) {
-      if (ignoredConfigs.has(name)) continue;
-      throw protocolError('INVALID_CONFIG');
-    }
-    if (applied.field === 'cleanupPolicy') {
-      const policies = value.split(',').map((p) => p.trim());
-      if (policies.length === 0 || policies.some((p) => p !== 'delete' && p !== 'compact')) throw protocolError('INVALID_CONFIG');
-      config.cleanupPolicy = policies.includes('compact') ? 'compact' : 'delete';
-    } else {
-      const n = Number(value);
-      if (value.trim() === '' || !Number.isSafeInteger(n)) throw protocolError('INVALID_CONFIG');
-      (config as Record<string, number>)[applied.field] = n;
-    }
   }
   return config;
 }
@@ -151,18 +98,18 @@ function checkTopic(topic: unknown): asserts topic is string {
   if (!topic || typeof topic !== 'string') throw new KafkaJSNonRetriableError(`Invalid topic ${String(topic)}`);
 }
 
-/** The first offset whose record has a timestamp at or after `timestamp`, else the log end. */
-async function offsetForTimestamp(partition: Partition, timestamp: number): Promise<number> {
-  let next = partition.logStartOffset;
-  for (;;) {
-    const records = await partition.read(next, { maxRecords: 1000 });
-    if (records.length === 0) return partition.logEndOffset;
-    const hit = records.find((r) => r.timestamp >= timestamp);
-    if (hit !== undefined) return hit.offset;
-    next = records[records.length - 1]!.offset + 1;
-  }
+/** One resource's answer in AlterConfigs. */
+interface AlteredResource {
+  errorCode: number;
+  errorMessage: string | null;
+  resourceType: number;
+  resourceName: string;
 }
 
+/**
+ * Concurrency: every method may be called at any time, awaited or not; each reads the cluster's
+ * state when it runs.
+ */
 export class LiteAdmin implements Admin {
   readonly events: AdminEvents = adminEvents;
   #ctx: ClientContext;
@@ -172,7 +119,7 @@ export class LiteAdmin implements Admin {
   constructor(ctx: ClientContext, _config: AdminConfig = {}) {
     this.#ctx = ctx;
     this.#logger = ctx.logger.namespace('Admin');
-    this.#instrumentation = new Instrumentation('admin', adminEvents, this.#logger);
+    this.#instrumentation = new Instrumentation('admin', adminEvents, this.#logger, ctx.now);
   }
 
   async connect(): Promise<void> {
@@ -287,20 +234,24 @@ export class LiteAdmin implements Admin {
 
   /**
    * Per partition, the first offset whose record's timestamp is at or after `timestamp` (Kafka's
-   * ListOffsets by time), else the high watermark; without a timestamp, the high watermark.
-   * kafkalite has no time index: the partition's records are read from the start.
+   * ListOffsets by time, `partition.offsetForTimestamp`), else the high watermark, as KafkaJS
+   * answers; without a timestamp, the high watermark. Kafka's sentinels `-1` (latest) and `-2`
+   * (earliest) mean the high and low watermarks.
    */
   async fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<SeekEntry[]> {
     checkTopic(topic);
     const cluster = await this.#cluster();
-    return kafkaJSErrors(async () => {
-      const out: SeekEntry[] = [];
-      for (const p of cluster.broker.topic(topic).partitions) {
-        const offset = timestamp == null ? p.logEndOffset : await offsetForTimestamp(p, timestamp);
-        out.push({ partition: p.id, offset: String(offset) });
-      }
-      return out;
-    });
+    return kafkaJSErrors(() =>
+      Promise.all(
+        cluster.broker.topic(topic).partitions.map(async (p) => {
+          let offset: number;
+          if (timestamp == null || Number(timestamp) === LATEST_OFFSET) offset = p.logEndOffset;
+          else if (Number(timestamp) === EARLIEST_OFFSET) offset = p.logStartOffset;
+          else offset = (await p.offsetForTimestamp(Number(timestamp))) ?? p.logEndOffset;
+          return { partition: p.id, offset: String(offset) };
+        }),
+      ),
+    );
   }
 
   /** Committed offsets (`'-1'` for none); without `topics`, every topic the group has offsets for. */
@@ -397,7 +348,7 @@ export class LiteAdmin implements Admin {
     }
   }
 
-  /** Topic configs kafkalite keeps (`cleanup.policy`, `max.message.bytes`, `retention.*`, `segment.bytes`); brokers have none. */
+  /** Topic configs by Kafka's names (see topic-configs.ts); brokers have none in-process. */
   async describeConfigs(configs: { resources: ResourceConfigQuery[]; includeSynonyms: boolean }): Promise<DescribeConfigResponse> {
     const { resources } = configs ?? ({} as { resources: ResourceConfigQuery[] });
     if (!resources || !Array.isArray(resources)) throw new KafkaJSNonRetriableError(`Invalid resources array ${String(resources)}`);
@@ -414,34 +365,52 @@ export class LiteAdmin implements Admin {
     return kafkaJSErrors(() => ({
       throttleTime: 0,
       resources: resources.map(({ type, name, configNames }) => {
-        let configEntries: ConfigEntries[] = [];
-        if (type === ConfigResourceTypes.TOPIC) {
-          const config = cluster.broker.topic(name).config;
-          configEntries = Object.entries(appliedConfigs).map(([configName, { field, default: fallback }]) => {
-            const configValue = String(config[field]);
-            const isDefault = configValue === fallback;
-            return {
-              configName,
-              configValue,
-              isDefault,
-              configSource: isDefault ? ConfigSource.DEFAULT_CONFIG : ConfigSource.TOPIC_CONFIG,
-              isSensitive: false,
-              readOnly: false,
-              configSynonyms: [],
-            };
-          });
-          if (configNames != null && configNames.length > 0) configEntries = configEntries.filter((e) => configNames.includes(e.configName));
-        }
+        const configEntries: ConfigEntries[] = type === ConfigResourceTypes.TOPIC ? describeTopicConfigs(cluster.broker.topic(name), configNames) : [];
         return { configEntries, errorCode: 0, errorMessage: '', resourceName: name, resourceType: type };
       }),
     }));
   }
 
-  async alterConfigs(configs: { validateOnly: boolean; resources: IResourceConfig[] }): Promise<unknown> {
-    const { resources } = configs ?? ({} as { resources: IResourceConfig[] });
+  /**
+   * Kafka's AlterConfigs (not the incremental one): a topic's configs become the entries given,
+   * and every config not given goes back to its default. Each topic changes whole or not at all;
+   * as KafkaJS, the call rejects with the first topic's error (`INVALID_CONFIG`,
+   * `UNKNOWN_TOPIC_OR_PARTITION`) after the others were applied. `validateOnly` checks without
+   * changing anything. Brokers have no configs in-process.
+   */
+  async alterConfigs(configs: { validateOnly: boolean; resources: IResourceConfig[] }): Promise<{ resources: AlteredResource[] }> {
+    const { resources, validateOnly = false } = configs ?? ({} as { resources: IResourceConfig[]; validateOnly: boolean });
     if (!resources || !Array.isArray(resources)) throw new KafkaJSNonRetriableError(`Invalid resources array ${String(resources)}`);
     if (resources.length === 0) throw new KafkaJSNonRetriableError('Resources array cannot be empty');
-    throw notSupported('admin.alterConfigs', "kafkalite cannot change a topic's config after it is created");
+    const types = Object.values(ConfigResourceTypes) as number[];
+    const invalidType = resources.find((r) => !types.includes(r?.type));
+    if (invalidType) throw new KafkaJSNonRetriableError(`Invalid resource type ${invalidType.type}: ${JSON.stringify(invalidType)}`);
+    const invalidName = resources.find((r) => !r.name || typeof r.name !== 'string');
+    if (invalidName) throw new KafkaJSNonRetriableError(`Invalid resource name ${String(invalidName.name)}: ${JSON.stringify(invalidName)}`);
+    const invalidConfigs = resources.find((r) => !Array.isArray(r.configEntries));
+    if (invalidConfigs) throw new KafkaJSNonRetriableError(`Invalid resource configEntries ${String(invalidConfigs.configEntries)}: ${JSON.stringify(invalidConfigs)}`);
+    const invalidValue = resources.find((r) => r.configEntries.some((e) => typeof e?.name !== 'string' || typeof e?.value !== 'string'));
+    if (invalidValue) throw new KafkaJSNonRetriableError(`Invalid resource config value: ${JSON.stringify(invalidValue)}`);
+    const notTopic = resources.find((r) => r.type !== ConfigResourceTypes.TOPIC);
+    if (notTopic) {
+      throw notSupported(`admin.alterConfigs of a resource of type ${notTopic.type} (${JSON.stringify(notTopic.name)})`, 'the in-process cluster has topic configs only, no broker configs');
+    }
+    const cluster = await this.#cluster();
+    let failure: unknown;
+    const altered: AlteredResource[] = [];
+    for (const { type, name, configEntries } of resources) {
+      try {
+        const topic = cluster.broker.topic(name);
+        const changes = replacingChanges(configEntries);
+        if (!validateOnly) await topic.alterConfig(changes);
+      } catch (error) {
+        failure ??= error;
+        continue;
+      }
+      altered.push({ errorCode: 0, errorMessage: null, resourceType: type, resourceName: name });
+    }
+    if (failure !== undefined) throw toKafkaJSError(failure);
+    return { resources: altered };
   }
 
   async listGroups(): Promise<{ groups: GroupOverview[] }> {
@@ -455,8 +424,11 @@ export class LiteAdmin implements Admin {
   }
 
   /**
-   * Kafka's answers for a group with members (`NON_EMPTY_GROUP`) or unknown (`GROUP_ID_NOT_FOUND`)
-   * are given; deleting an empty group's committed offsets is not supported yet.
+   * Kafka's DeleteGroups: an empty group (no members) is deleted with its committed offsets; a
+   * group with members is `NON_EMPTY_GROUP`, one Kafka does not know (neither members nor offsets)
+   * `GROUP_ID_NOT_FOUND`. As KafkaJS: resolves `[{ groupId, errorCode: 0 }]` when every group was
+   * deleted, else rejects with `KafkaJSDeleteGroupsError` listing the failed groups — after the
+   * others were deleted.
    */
   async deleteGroups(groupIds: string[]): Promise<DeleteGroupsResult[]> {
     if (!groupIds || !Array.isArray(groupIds)) throw new KafkaJSNonRetriableError(`Invalid groupIds array ${String(groupIds)}`);
@@ -464,25 +436,32 @@ export class LiteAdmin implements Admin {
     if (groupIds.length === 0) return [];
     const cluster = await this.#cluster();
     const errors: DeleteGroupsErrorEntry[] = [];
-    const deletable: string[] = [];
+    const deleted: DeleteGroupsResult[] = [];
     for (const groupId of groupIds) {
-      const { state, members } = await describeGroup(cluster, groupId);
-      const type = state === 'Dead' ? 'GROUP_ID_NOT_FOUND' : members.length > 0 ? 'NON_EMPTY_GROUP' : undefined;
-      if (type === undefined) deletable.push(groupId);
+      const { state } = await describeGroup(cluster, groupId);
+      let type: 'GROUP_ID_NOT_FOUND' | 'NON_EMPTY_GROUP' | undefined = state === 'Dead' ? 'GROUP_ID_NOT_FOUND' : undefined;
+      if (type === undefined) {
+        try {
+          await cluster.broker.group(groupId).delete();
+        } catch (error) {
+          if (!isCoreError(error, 'GROUP_NOT_EMPTY')) throw toKafkaJSError(error);
+          type = 'NON_EMPTY_GROUP'; // members (checked and refused in one step by the coordinator)
+        }
+      }
+      if (type === undefined) deleted.push({ groupId, errorCode: 0 });
       else errors.push({ groupId, errorCode: protocolErrorInfo(type).code, error: protocolError(type) });
     }
-    if (deletable.length > 0) {
-      throw notSupported(
-        `admin.deleteGroups (of ${deletable.map((g) => JSON.stringify(g)).join(', ')})`,
-        "kafkalite's public API cannot delete a group's committed offsets",
-      );
-    }
-    throw new KafkaJSDeleteGroupsError('Error in DeleteGroups', errors);
+    if (errors.length > 0) throw new KafkaJSDeleteGroupsError('Error in DeleteGroups', errors);
+    return deleted;
   }
 
   /**
-   * Succeeds when there is nothing to delete (every offset at or below the log start); moving a
-   * log start offset up is not supported yet.
+   * Kafka's DeleteRecords (`partition.deleteRecordsBefore`): each partition's log start moves up
+   * to its offset (`-1`: the high watermark), so earlier records are gone for every reader. An
+   * offset below the log start deletes nothing (KafkaJS warns); one past the high watermark, or
+   * negative, is Kafka's `OFFSET_OUT_OF_RANGE` for that partition, and a partition the topic does
+   * not have has no leader: those reject the call with `KafkaJSDeleteTopicRecordsError` (the
+   * others' records are deleted, as Kafka answers per partition).
    */
   async deleteTopicRecords(options: { topic: string; partitions: SeekEntry[] }): Promise<void> {
     const { topic, partitions } = options ?? ({} as { topic: string; partitions: SeekEntry[] });
@@ -490,30 +469,36 @@ export class LiteAdmin implements Admin {
     if (!partitions || partitions.length === 0) throw new KafkaJSNonRetriableError('Invalid partitions');
     const cluster = await this.#cluster();
     const t = await kafkaJSErrors(() => cluster.broker.topic(topic));
-    const errors: DeleteTopicRecordsErrorPartition[] = [];
-    const toDelete: number[] = [];
+    const missing: DeleteTopicRecordsErrorPartition[] = [];
     for (const { partition, offset } of partitions) {
       const p = t.partitions[partition];
       if (p === undefined) {
-        errors.push({ partition, offset, error: new KafkaJSBrokerNotFound('Could not find the leader for the partition', { retriable: false }) });
-        continue;
-      }
-      const target = Number(offset) === LATEST_OFFSET ? p.logEndOffset : Number(offset);
-      if (!Number.isSafeInteger(target) || target > p.logEndOffset || target < 0) {
-        errors.push({ partition, offset, error: protocolError('OFFSET_OUT_OF_RANGE') });
-      } else if (target < p.logStartOffset) {
+        missing.push({ partition, offset, error: new KafkaJSBrokerNotFound('Could not find the leader for the partition', { retriable: false }) });
+      } else if (Number(offset) < p.logStartOffset && Number(offset) !== LATEST_OFFSET) {
         this.#logger.warn(
           'The requested offset is before the earliest offset maintained on the partition - no records will be deleted from this partition',
           { topic, partition, offset },
         );
-      } else if (target > p.logStartOffset) {
-        toDelete.push(partition);
+      }
+    }
+    if (missing.length > 0) throw new KafkaJSDeleteTopicRecordsError({ topic, partitions: missing });
+    const errors: DeleteTopicRecordsErrorPartition[] = [];
+    for (const { partition, offset } of partitions) {
+      const p = t.partitions[partition]!;
+      const n = Number(offset);
+      const target = n === LATEST_OFFSET ? p.logEndOffset : n;
+      if (!Number.isSafeInteger(target) || target < 0 || target > p.logEndOffset) {
+        errors.push({ partition, offset, error: protocolError('OFFSET_OUT_OF_RANGE') });
+        continue;
+      }
+      try {
+        await p.deleteRecordsBefore(target);
+      } catch (error) {
+        if (isCoreError(error, 'OFFSET_OUT_OF_RANGE')) errors.push({ partition, offset, error: protocolError('OFFSET_OUT_OF_RANGE', error) });
+        else throw toKafkaJSError(error);
       }
     }
     if (errors.length > 0) throw new KafkaJSDeleteTopicRecordsError({ topic, partitions: errors });
-    if (toDelete.length > 0) {
-      throw notSupported('admin.deleteTopicRecords', "kafkalite's public API cannot move a partition's log start offset (delete records before an offset)");
-    }
   }
 
   async describeCluster(): Promise<{ brokers: Array<{ nodeId: number; host: string; port: number }>; controller: number | null; clusterId: string }> {

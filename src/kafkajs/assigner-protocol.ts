@@ -1,9 +1,16 @@
 /**
- * `AssignerProtocol`: Kafka's consumer protocol encodings, as KafkaJS exposes them.
+ * `AssignerProtocol`: Kafka's consumer protocol encodings (protocol type "consumer"), as KafkaJS
+ * exposes them — byte for byte what KafkaJS writes and reads:
  *   MemberMetadata:   int16 version, array<string> topics, bytes userData
  *   MemberAssignment: int16 version, array<{ string topic, array<int32> partitions }>, bytes userData
- * (an array is an int32 count then its items; a string an int16 length then UTF-8; bytes an int32
- * length, -1 for null, then the bytes).
+ * (an array is an int32 count then its items; a string an int16 length then UTF-8, -1 for null;
+ * bytes an int32 length, -1 for null, then the bytes). That is the subscription and assignment of
+ * Kafka's consumer protocol v0; later versions append fields (owned partitions, generation, rack),
+ * which decoding ignores, as KafkaJS' does.
+ *
+ * As in KafkaJS: `userData` left out is written as empty bytes, `null` as null (-1) and read back
+ * as `null`; a string `userData` is written as its UTF-8 bytes. Unlike KafkaJS, a buffer that ends
+ * before its `userData` decodes with empty `userData` instead of throwing a `RangeError`.
  */
 
 import type { Assignment, ISerializer, MemberAssignment, MemberMetadata } from './types.js';
@@ -25,17 +32,19 @@ class Writer {
     return this;
   }
 
-  string(s: string): this {
+  string(s: string | null): this {
+    if (s == null) return this.int16(-1);
     const bytes = Buffer.from(s, 'utf8');
     this.int16(bytes.length);
     this.#chunks.push(bytes);
     return this;
   }
 
-  bytes(b: Buffer | null | undefined): this {
+  bytes(b: Uint8Array | string | null): this {
     if (b == null) return this.int32(-1);
-    this.int32(b.length);
-    this.#chunks.push(b);
+    const bytes = typeof b === 'string' ? Buffer.from(b, 'utf8') : b instanceof Buffer ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    this.int32(bytes.length);
+    this.#chunks.push(bytes);
     return this;
   }
 
@@ -74,18 +83,18 @@ class Reader {
     return v;
   }
 
-  string(): string {
+  string(): string | null {
     const length = this.int16();
-    if (length < 0) return '';
+    if (length === -1) return null;
     const s = this.#b.toString('utf8', this.#at, this.#at + length);
     this.#at += length;
     return s;
   }
 
-  bytes(): Buffer {
+  bytes(): Buffer | null {
     if (!this.canRead(4)) return Buffer.alloc(0);
     const length = this.int32();
-    if (length < 0) return Buffer.alloc(0);
+    if (length === -1) return null;
     const b = Buffer.from(this.#b.subarray(this.#at, this.#at + length));
     this.#at += length;
     return b;
@@ -93,42 +102,46 @@ class Reader {
 
   array<T>(read: () => T): T[] {
     const n = this.int32();
+    if (n === -1) return [];
     const out: T[] = [];
     for (let i = 0; i < n; i++) out.push(read());
     return out;
   }
 }
 
+type UserData = Buffer | string | null | undefined;
+
 const MemberMetadataSerializer: ISerializer<MemberMetadata> = {
-  encode({ version, topics, userData }: { version: number; topics: string[]; userData?: Buffer }): Buffer {
+  encode({ version, topics, userData = Buffer.alloc(0) }: { version: number; topics: string[]; userData?: UserData }): Buffer {
     const w = new Writer().int16(version);
     w.array(topics, (t) => w.string(t));
-    return w.bytes(userData ?? Buffer.alloc(0)).buffer;
+    return w.bytes(userData).buffer;
   },
   decode(buffer: Buffer): MemberMetadata {
     const r = new Reader(buffer);
-    return { version: r.int16(), topics: r.array(() => r.string()), userData: r.bytes() };
+    return { version: r.int16(), topics: r.array(() => r.string()) as string[], userData: r.bytes() as Buffer };
   },
 };
 
 const MemberAssignmentSerializer: ISerializer<MemberAssignment> = {
-  encode({ version, assignment, userData }: { version: number; assignment: Assignment; userData?: Buffer }): Buffer {
+  encode({ version, assignment, userData = Buffer.alloc(0) }: { version: number; assignment: Assignment; userData?: UserData }): Buffer {
     const w = new Writer().int16(version);
     w.array(Object.keys(assignment), (topic) => {
       w.string(topic);
       w.array(assignment[topic] ?? [], (p) => w.int32(p));
     });
-    return w.bytes(userData ?? Buffer.alloc(0)).buffer;
+    return w.bytes(userData).buffer;
   },
+  /** `null` for a buffer too short to hold a version (what a member the leader left out gets). */
   decode(buffer: Buffer): MemberAssignment | null {
     const r = new Reader(buffer);
     if (!r.canRead(2)) return null;
     const version = r.int16();
     const assignment: Assignment = {};
-    for (const { topic, partitions } of r.array(() => ({ topic: r.string(), partitions: r.array(() => r.int32()) }))) {
+    for (const { topic, partitions } of r.array(() => ({ topic: r.string() as string, partitions: r.array(() => r.int32()) }))) {
       assignment[topic] = partitions;
     }
-    return { version, assignment, userData: r.bytes() };
+    return { version, assignment, userData: r.bytes() as Buffer };
   },
 };
 

@@ -1,8 +1,8 @@
 /**
- * `PartitionAssigners`: KafkaJS' only built-in assigner, round robin, which is also the default.
- * A consumer given it (or nothing) joins its group with kafkalite's `'roundrobin'` assignor, which
- * the in-process coordinator runs; the `assign` method here is KafkaJS' leader-side algorithm,
- * kept for code that calls it directly.
+ * `PartitionAssigners`: KafkaJS' only built-in assigner, round robin (protocol name
+ * `RoundRobinAssigner`), which is also the default: the partitions of the leader's subscribed
+ * topics, in topic order, dealt in turn to the member ids in sorted order. It runs as any custom
+ * assigner does, client-side in the group's leader (see assigner-adapter.ts).
  */
 
 import { AssignerProtocol } from './assigner-protocol.js';

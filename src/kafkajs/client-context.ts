@@ -12,4 +12,9 @@ export interface ClientContext {
   retry: RetryOptions | undefined;
   /** The cluster of the Kafka instance's `brokers` (resolved and checked as KafkaJS does on connect). */
   cluster(): Promise<Cluster>;
+  /**
+   * The time on the clock of the cluster reached last (a `ManualClock` of an attached broker
+   * drives KafkaJS clients too); `Date.now()` before any cluster was reached.
+   */
+  now(): number;
 }

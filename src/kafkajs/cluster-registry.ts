@@ -3,6 +3,14 @@
  * with the same list reaches the same cluster, so two modules of an application (or an
  * application and its test) meet, as they would on a real cluster. A cluster's broker is opened
  * on first use and lives until it is reset.
+ *
+ * One registry per process: it lives on `globalThis` under a `Symbol.for` key, so the ESM build
+ * (`import`) and the CommonJS build (`require`) of `kafkalite/kafkajs` — each bundling its own
+ * copy of this module — share it. Applications `require` it (NestJS ≤ 11, every CommonJS app)
+ * while their tests `import` it; with a registry per build they would sit on two clusters.
+ *
+ * Concurrency: single-threaded; a cluster being opened is kept as a promise, so concurrent first
+ * uses open one broker.
  */
 
 import { Broker } from '../index.js';
@@ -10,10 +18,21 @@ import { Cluster } from './cluster.js';
 import { KafkaJSConnectionError, KafkaJSNonRetriableError } from './errors.js';
 import type { Kafka } from './kafka.js';
 
-const clusters = new Map<string, Promise<Cluster>>();
+interface Registry {
+  /** Open (or opening) clusters by {@link clusterKey}. */
+  clusters: Map<string, Promise<Cluster>>;
+  /** How each Kafka instance resolves its `brokers` (a list, or KafkaJS' `BrokersFunction`). */
+  kafkaBrokers: WeakMap<object, () => Promise<string[]>>;
+}
 
-/** How each Kafka instance resolves its `brokers` (a list, or KafkaJS' `BrokersFunction`). */
-const kafkaBrokers = new WeakMap<object, () => Promise<string[]>>();
+/**
+ * The key of the process-wide registry. Versioned: a build whose `Cluster` has another shape
+ * (a future major version loaded beside this one) keeps a registry of its own.
+ */
+const REGISTRY_KEY = Symbol.for('kafkalite/kafkajs cluster registry v1');
+
+const global = globalThis as { [REGISTRY_KEY]?: Registry };
+const { clusters, kafkaBrokers } = (global[REGISTRY_KEY] ??= { clusters: new Map(), kafkaBrokers: new WeakMap() });
 
 /** A `brokers` list, or a `Kafka` instance (whose `brokers` are used). */
 export type ClusterTarget = readonly string[] | Kafka;

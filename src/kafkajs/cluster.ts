@@ -9,12 +9,14 @@ import { Broker } from '../index.js';
 import { NODE_ID } from './constants.js';
 import type { PartitionMetadata } from './types.js';
 
-/** What the adapter knows of a consumer it put in a group (kafkalite only knows its client id). */
+/** What the adapter knows of a KafkaJS consumer in a group, beyond kafkalite's group view. */
 export interface AdapterMember {
-  /** The KafkaJS `clientId` (kafkalite's member carries a unique one). */
   clientId: string;
   topics: string[];
+  /** The protocol (assigner name) the group chose in the member's last join. */
   protocol: string;
+  /** What the member's assigner put in its subscription for that protocol (KafkaJS' `memberMetadata`). */
+  metadata: Buffer | undefined;
 }
 
 export class Cluster {
@@ -24,7 +26,7 @@ export class Cluster {
   readonly clusterId: string;
   /** The registry opened the broker, so it may create topics as Kafka's auto-creation would. */
   readonly ownsBroker: boolean;
-  /** Consumers the adapter put in groups, by the unique client id they carry in kafkalite. */
+  /** KafkaJS consumers in groups, by member id. */
   readonly members = new Map<string, AdapterMember>();
 
   constructor(key: string, brokers: readonly string[], broker: Broker, ownsBroker: boolean) {

@@ -1,19 +1,25 @@
 /**
  * KafkaJS' consumer: `subscribe` (names and RegExps, `fromBeginning`) before `run`; `run` joins the
- * group (a {@link Runner} per session) and resolves once this member holds its partitions; `seek`,
- * `pause`, `resume` and `commitOffsets` need a running consumer, as in KafkaJS; a handler that keeps
- * failing crashes the consumer, which restarts unless told not to.
+ * group (a {@link Runner} per session) on Kafka's classic protocol, where the group's leader runs
+ * the `partitionAssigners` (KafkaJS' interface, created with the consumer as KafkaJS does), and
+ * resolves once this member holds its partitions; `seek`, `pause`, `resume` and `commitOffsets`
+ * need a running consumer, as in KafkaJS; a handler that keeps failing crashes the consumer, which
+ * restarts (after a wait on the cluster's clock) unless told not to.
  */
 
+import type { Clock, ClockTimer } from '../index.js';
+import { checkAssigner } from './assigner-adapter.js';
+import { AssignerCluster } from './assigner-cluster.js';
 import { PartitionAssigners } from './assigners.js';
 import type { ClientContext } from './client-context.js';
 import { EARLIEST_OFFSET, LATEST_OFFSET } from './constants.js';
-import { KafkaJSNonRetriableError, isCoreError, kafkaJSErrors, notSupported, protocolError } from './errors.js';
+import { KafkaJSNonRetriableError, isCoreError, kafkaJSErrors, protocolError } from './errors.js';
 import { describeGroup } from './groups.js';
 import { consumerEvents, Instrumentation } from './instrumentation.js';
 import { originalCause, resolveRetry, type ResolvedRetry } from './retry.js';
 import { Runner } from './runner.js';
 import type {
+  Assigner,
   Consumer,
   ConsumerConfig,
   ConsumerEventMap,
@@ -50,6 +56,10 @@ function checkTopicPartitions(list: { topic: string; partitions?: number[] }[]):
   }
 }
 
+/**
+ * Concurrency: every method may be called at any time, awaited or not; `run` creates its session
+ * at the call, so `seek` and `pause` may follow an un-awaited `run`.
+ */
 export class LiteConsumer implements Consumer {
   readonly events: ConsumerEvents = consumerEvents;
   #ctx: ClientContext;
@@ -61,7 +71,9 @@ export class LiteConsumer implements Consumer {
   #topics = new Map<string, { fromBeginning: boolean }>();
   #runner: Runner | undefined;
   #runConfig: ConsumerRunConfig = {};
-  #restartTimer: ReturnType<typeof setTimeout> | undefined;
+  #assigners: Assigner[];
+  #assignerCluster = new AssignerCluster();
+  #restartTimer: { clock: Clock; timer: ClockTimer } | undefined;
   #stopping: Promise<void> | undefined;
 
   constructor(ctx: ClientContext, config: ConsumerConfig) {
@@ -78,11 +90,22 @@ export class LiteConsumer implements Consumer {
     this.#groupId = config.groupId;
     this.#retry = resolveRetry(ctx.retry, config.retry ?? { retries: 5 });
     this.#logger = ctx.logger.namespace('Consumer');
-    this.#instrumentation = new Instrumentation('consumer', consumerEvents, this.#logger);
+    this.#instrumentation = new Instrumentation('consumer', consumerEvents, this.#logger, ctx.now);
+    // As KafkaJS: the assigners are made with the consumer, given its cluster, group and logger.
+    const factories: unknown = config.partitionAssigners ?? [PartitionAssigners.roundRobin];
+    if (!Array.isArray(factories) || factories.length === 0) {
+      throw new KafkaJSNonRetriableError(`partitionAssigners must be a non-empty array of assigner factories (got ${String(factories)})`);
+    }
+    this.#assigners = factories.map((create: unknown, index) => {
+      if (typeof create !== 'function') throw new KafkaJSNonRetriableError(`partitionAssigners[${index}] must be a function ({ cluster, groupId, logger }) => assigner (got ${typeof create})`);
+      const assigner: unknown = create({ cluster: this.#assignerCluster, groupId: config.groupId, logger: this.#logger });
+      checkAssigner(assigner, index);
+      return assigner;
+    });
   }
 
   async connect(): Promise<void> {
-    await this.#ctx.cluster();
+    this.#assignerCluster.attach(await this.#ctx.cluster());
     this.#instrumentation.emit(consumerEvents.CONNECT);
   }
 
@@ -114,8 +137,7 @@ export class LiteConsumer implements Consumer {
       if (runner.isFinished) stopped();
       else void runner.finished.then(stopped);
     }
-    clearTimeout(this.#restartTimer);
-    this.#restartTimer = undefined;
+    this.#clearRestart();
     this.#logger.info('Stopped', { groupId: this.#groupId });
   }
 
@@ -159,13 +181,6 @@ export class LiteConsumer implements Consumer {
       this.#logger.warn('consumer#run was called, but the consumer is already running', { groupId: this.#groupId });
       return;
     }
-    const assigners = this.#config.partitionAssigners ?? [PartitionAssigners.roundRobin];
-    if (assigners.some((a) => a !== PartitionAssigners.roundRobin)) {
-      throw notSupported(
-        'a custom partition assigner',
-        "kafkalite's coordinator runs the assignor itself, synchronously, and has only range, roundrobin and cooperative-sticky; use PartitionAssigners.roundRobin (the default)",
-      );
-    }
     this.#runConfig = config ?? {};
     await this.#start();
   }
@@ -180,6 +195,8 @@ export class LiteConsumer implements Consumer {
       groupId: this.#groupId,
       clientId: this.#ctx.clientId,
       topics: new Map(this.#topics),
+      assigners: this.#assigners,
+      assignerCluster: this.#assignerCluster,
       sessionTimeout: c.sessionTimeout ?? 30_000,
       rebalanceTimeout: c.rebalanceTimeout ?? 60_000,
       heartbeatInterval: c.heartbeatInterval ?? 3000,
@@ -230,10 +247,18 @@ export class LiteConsumer implements Consumer {
     if (!restart) return;
     const wait = (error as { retryTime?: number }).retryTime || end.retryTime || this.#retry.initialRetryTime;
     this.#logger.error(`Restarting the consumer in ${wait}ms`, { retryCount, retryTime: wait, groupId: this.#groupId });
-    this.#restartTimer = setTimeout(() => {
+    const clock = runner.clock;
+    this.#clearRestart();
+    const timer = clock.setTimeout(() => {
       this.#restartTimer = undefined;
       if (this.#runner === undefined) this.#start().catch((e: unknown) => this.#logger.error(`Restart failed: ${e instanceof Error ? e.message : String(e)}`));
     }, wait);
+    this.#restartTimer = { clock, timer };
+  }
+
+  #clearRestart(): void {
+    if (this.#restartTimer !== undefined) this.#restartTimer.clock.clearTimeout(this.#restartTimer.timer);
+    this.#restartTimer = undefined;
   }
 
   async commitOffsets(topicPartitions: TopicPartitionOffsetAndMetadata[] = []): Promise<void> {

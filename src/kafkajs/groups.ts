@@ -21,7 +21,7 @@ export async function describeGroup(cluster: Cluster, groupId: string): Promise<
     return { groupId, members: [], protocol: '', protocolType: '', state: 'Dead', errorCode: 0 };
   }
   const described: MemberDescription[] = members.map((m) => {
-    const known = cluster.members.get(m.clientId);
+    const known = cluster.members.get(m.memberId);
     const assignment: Assignment = {};
     for (const { topic, partition } of m.assignment) (assignment[topic] ??= []).push(partition);
     for (const list of Object.values(assignment)) list.sort((a, b) => a - b);
@@ -29,11 +29,11 @@ export async function describeGroup(cluster: Cluster, groupId: string): Promise<
       memberId: m.memberId,
       clientId: known?.clientId ?? m.clientId,
       clientHost: '/127.0.0.1',
-      memberMetadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics: known?.topics ?? Object.keys(assignment), userData: Buffer.alloc(0) }),
+      memberMetadata: known?.metadata ?? AssignerProtocol.MemberMetadata.encode({ version: 0, topics: known?.topics ?? Object.keys(assignment), userData: Buffer.alloc(0) }),
       memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment, userData: Buffer.alloc(0) }),
     };
   });
-  const leader = members[0] === undefined ? undefined : cluster.members.get(members[0].clientId);
+  const leader = members[0] === undefined ? undefined : cluster.members.get(members[0].memberId);
   return {
     groupId,
     members: described,

@@ -16,9 +16,12 @@ export class Instrumentation<Events extends { [K in keyof Events]: string }> {
   #names: Set<string>;
   #kind: string;
   #logger: Logger;
+  #now: () => number;
 
-  constructor(kind: 'consumer' | 'producer' | 'admin', events: Events, logger: Logger) {
+  /** `now` stamps events: the cluster's clock. */
+  constructor(kind: 'consumer' | 'producer' | 'admin', events: Events, logger: Logger, now: () => number) {
     this.events = events;
+    this.#now = now;
     this.#kind = kind;
     this.#names = new Set(Object.values(events) as string[]);
     this.#logger = logger;
@@ -27,7 +30,7 @@ export class Instrumentation<Events extends { [K in keyof Events]: string }> {
 
   emit(type: Events[keyof Events], payload: unknown = null): void {
     if (this.#emitter.listenerCount(type) === 0) return;
-    const event: InstrumentationEvent<unknown> = { id: String(nextId++), type, timestamp: Date.now(), payload };
+    const event: InstrumentationEvent<unknown> = { id: String(nextId++), type, timestamp: this.#now(), payload };
     this.#emitter.emit(type, event);
   }
 

@@ -5,6 +5,7 @@
 
 import type { ClientContext } from './client-context.js';
 import { clusterFor, registerKafka, resolveBrokers } from './cluster-registry.js';
+import type { Cluster } from './cluster.js';
 import { LiteAdmin } from './admin.js';
 import { LiteConsumer } from './consumer.js';
 import { createLogger } from './logger.js';
@@ -24,7 +25,14 @@ export class Kafka {
       resolved ??= resolveBrokers(brokers);
       return resolved;
     };
-    this.#ctx = { clientId, logger, retry, cluster: async () => clusterFor(await brokersOf()) };
+    let reached: Cluster | undefined;
+    this.#ctx = {
+      clientId,
+      logger,
+      retry,
+      cluster: async () => (reached = await clusterFor(await brokersOf())),
+      now: () => reached?.broker.clock.now() ?? Date.now(),
+    };
     registerKafka(this, brokersOf);
   }
 

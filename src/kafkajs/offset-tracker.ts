@@ -14,10 +14,17 @@ interface Entry {
   committed: number | undefined;
 }
 
+/** Concurrency: single-threaded state of one run session; its clock is the cluster's (`now`). */
 export class OffsetTracker {
   #entries = new Map<string, Entry>();
-  /** When offsets were last committed (for `autoCommitInterval`). */
-  lastCommit = Date.now();
+  #now: () => number;
+  /** When offsets were last committed (for `autoCommitInterval`), on the cluster's clock. */
+  lastCommit: number;
+
+  constructor(now: () => number) {
+    this.#now = now;
+    this.lastCommit = now();
+  }
 
   #entry(topic: string, partition: number): Entry {
     let e = this.#entries.get(tpKey(topic, partition));
@@ -71,7 +78,7 @@ export class OffsetTracker {
     for (const { topic, partitions } of topics) {
       for (const { partition, offset } of partitions) this.#entry(topic, partition).committed = Number(offset);
     }
-    this.lastCommit = Date.now();
+    this.lastCommit = this.#now();
   }
 
   /** A seek was committed: both offsets are where it points. */

@@ -2,8 +2,13 @@
  * What a running consumer has paused, with KafkaJS' rules: pausing a topic without `partitions`
  * pauses all of its partitions, also those assigned later; resuming some partitions of a paused
  * topic resumes just those; pausing and resuming apply to partitions whether or not they are
- * assigned yet.
+ * assigned yet. `applyTo` makes a kafkalite consumer's pauses match, on what it holds.
+ *
+ * Concurrency: single-threaded state; call `applyTo` after every change and every assignment.
  */
+
+import type { Consumer as CoreConsumer, TopicPartition } from '../index.js';
+import { tpKey } from '../types.js';
 
 interface TopicPauses {
   all: boolean;
@@ -11,6 +16,7 @@ interface TopicPauses {
   resumed: Set<number>;
 }
 
+/** See the file comment (concurrency included). */
 export class PauseState {
   #topics = new Map<string, TopicPauses>();
 
@@ -57,5 +63,29 @@ export class PauseState {
     const s = this.#topics.get(topic);
     if (s === undefined) return false;
     return (s.all && !s.resumed.has(partition)) || s.paused.has(partition);
+  }
+
+  /** The assigned partitions that are paused, per topic, partitions ascending. */
+  pausedOf(assignment: TopicPartition[]): { topic: string; partitions: number[] }[] {
+    const byTopic = new Map<string, number[]>();
+    for (const { topic, partition } of assignment) {
+      if (this.isPaused(topic, partition)) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+    }
+    return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }));
+  }
+
+  /** Pauses and resumes `core`'s assigned partitions so that they match this state. */
+  applyTo(core: CoreConsumer): void {
+    const paused = new Set(core.paused().map((tp) => tpKey(tp.topic, tp.partition)));
+    const pause: TopicPartition[] = [];
+    const resume: TopicPartition[] = [];
+    for (const tp of core.assignment()) {
+      const want = this.isPaused(tp.topic, tp.partition);
+      const has = paused.has(tpKey(tp.topic, tp.partition));
+      if (want && !has) pause.push(tp);
+      if (!want && has) resume.push(tp);
+    }
+    if (pause.length > 0) core.pause(pause);
+    if (resume.length > 0) core.resume(resume);
   }
 }

@@ -78,7 +78,7 @@ export class LiteProducer implements Producer {
     this.#ctx = ctx;
     this.#config = config;
     this.#logger = ctx.logger.namespace('Producer');
-    this.#instrumentation = new Instrumentation('producer', producerEvents, this.#logger);
+    this.#instrumentation = new Instrumentation('producer', producerEvents, this.#logger, ctx.now);
     this.#idempotent = config.idempotent ?? false;
     const retries = config.retry?.retries ?? ctx.retry?.retries;
     if (this.#idempotent && retries !== undefined && retries < 1) {

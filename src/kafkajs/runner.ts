@@ -1,8 +1,9 @@
 /**
- * One `consumer.run()` session: a member of the group (a kafkalite consumer in poll mode, without
- * auto-commit) and the loop that fetches, hands batches to `eachMessage` / `eachBatch`, resolves
- * and commits offsets, applies seeks and pauses, and retries a failing handler, as KafkaJS' runner
- * does.
+ * One `consumer.run()` session: a member of the group ({@link GroupSession}: a kafkalite consumer
+ * on Kafka's classic protocol, polled here) and the loop that fetches, hands batches to
+ * `eachMessage` / `eachBatch`, resolves and commits offsets, applies seeks and pauses, and retries
+ * a failing handler, as KafkaJS' runner does. Its time — retry backoff, commit intervals, heartbeat
+ * events, durations — is the cluster broker's clock.
  *
  * Positions: kafkalite moves a partition's position past every record a poll returns. KafkaJS
  * fetches from the resolved offset instead, so after each batch the position is moved back to the
@@ -14,35 +15,20 @@
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
-import type { ConsumerRecord, Consumer as CoreConsumer, TopicPartition as CoreTopicPartition } from '../index.js';
+import { SystemClock, type Clock, type ClockTimer, type ConsumerRecord, type Consumer as CoreConsumer, type TopicPartition as CoreTopicPartition } from '../index.js';
 import { tpKey } from '../types.js';
-import { ROUND_ROBIN_PROTOCOL } from './assigners.js';
+import type { AssignerCluster } from './assigner-cluster.js';
 import { LiteBatch } from './batch.js';
 import type { Cluster } from './cluster.js';
-import { EARLIEST_OFFSET, LATEST_OFFSET, NODE_ID } from './constants.js';
-import {
-  KafkaJSError,
-  KafkaJSNonRetriableError,
-  KafkaJSNumberOfRetriesExceeded,
-  KafkaJSProtocolError,
-  isCoreError,
-  kafkaJSErrors,
-  toKafkaJSError,
-} from './errors.js';
+import { NODE_ID } from './constants.js';
+import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, isCoreError, kafkaJSErrors, toKafkaJSError } from './errors.js';
+import { GroupSession } from './group-session.js';
 import { consumerEvents, type Instrumentation } from './instrumentation.js';
 import { OffsetTracker } from './offset-tracker.js';
 import { PauseState } from './pause-state.js';
+import { Seeks } from './seeks.js';
 import { isRetriable, retryTime, type ResolvedRetry } from './retry.js';
-import type {
-  ConsumerEvents,
-  EachBatchHandler,
-  EachMessageHandler,
-  IMemberAssignment,
-  Logger,
-  TopicOffsets,
-  TopicPartitions,
-} from './types.js';
+import type { Assigner, ConsumerEvents, EachBatchHandler, EachMessageHandler, Logger, TopicOffsets, TopicPartitions } from './types.js';
 
 export interface RunnerOptions {
   /** The cluster to join (resolved when the runner starts). */
@@ -51,6 +37,10 @@ export interface RunnerOptions {
   /** The KafkaJS clientId. */
   clientId: string;
   topics: ReadonlyMap<string, { fromBeginning: boolean }>;
+  /** The consumer's KafkaJS assigners, in preference order. */
+  assigners: readonly Assigner[];
+  /** The `cluster` the assigners were given: told which cluster the session reached. */
+  assignerCluster: AssignerCluster;
   sessionTimeout: number;
   rebalanceTimeout: number;
   heartbeatInterval: number;
@@ -72,26 +62,27 @@ export interface RunnerOptions {
 /** Which runner's handler is on the stack: `stop()` from inside a handler must not wait for it. */
 const handlerScope = new AsyncLocalStorage<Runner>();
 
-
+/**
+ * Concurrency: `start` once; `stop`, `seek`, `pause`, `resume` and `commitOffsets` may be called
+ * at any time (also from inside a handler, and before `start` resolved). One loop fetches and
+ * hands out batches, `partitionsConsumedConcurrently` partitions at a time.
+ */
 export class Runner {
   #o: RunnerOptions;
   #cluster: Cluster | undefined;
+  /** The system clock until the session reached its cluster, whose broker's clock it uses then. */
+  #clock: Clock = new SystemClock();
+  #session: GroupSession | undefined;
   #core: CoreConsumer | undefined;
-  /** The unique client id the member carries in kafkalite (KafkaJS' clientId plus a UUID). */
-  #coreClientId: string;
   #running = false;
-  #joined = false;
   #phase: 'idle' | 'poll' | 'process' = 'idle';
   #loop: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #pauses = new PauseState();
-  #seeks = new Map<string, { topic: string; partition: number; offset: string }>();
-  #offsets = new OffsetTracker();
-  #pending = new Set<Promise<void>>();
+  #seeks: Seeks;
+  #offsets: OffsetTracker;
   #failures = 0;
-  #lastHeartbeat = 0;
-  #rebalanceStarted: number | undefined;
   #wake: (() => void) | undefined;
   #end: { error?: Error; retryTime?: number } | undefined;
   #finished = false;
@@ -100,8 +91,14 @@ export class Runner {
 
   constructor(options: RunnerOptions) {
     this.#o = options;
-    this.#coreClientId = `${options.clientId}-${randomUUID()}`;
     this.#logger = options.logger.namespace('Runner');
+    this.#offsets = new OffsetTracker(() => this.#clock.now());
+    this.#seeks = new Seeks({ core: () => this.#core, offsets: this.#offsets, autoCommit: options.autoCommit, failed: (error) => this.#failed(error) });
+  }
+
+  /** The clock of the session's cluster (the system clock before it reached one). */
+  get clock(): Clock {
+    return this.#clock;
   }
 
   get running(): boolean {
@@ -120,48 +117,44 @@ export class Runner {
 
   /** This member's id in its group ('' before it joined). */
   get memberId(): string {
-    const member = this.#cluster?.broker.group(this.#o.groupId).members().find((m) => m.clientId === this.#coreClientId);
-    return member?.memberId ?? '';
+    return this.#session?.memberId ?? '';
   }
 
   /** Joins the group and starts consuming; resolves once this member holds its partitions, positions fixed. */
   async start(): Promise<void> {
     const o = this.#o;
-    const topics = [...o.topics.keys()];
-    const started = Date.now();
     const cluster = await kafkaJSErrors(() => o.cluster());
     if (this.#stopping !== undefined) return; // stopped before it started
     this.#cluster = cluster;
-    cluster.members.set(this.#coreClientId, { clientId: o.clientId, topics, protocol: ROUND_ROBIN_PROTOCOL });
-    const core = cluster.broker.consumer({
+    o.assignerCluster.attach(cluster);
+    const session = new GroupSession({
+      cluster,
       groupId: o.groupId,
-      clientId: this.#coreClientId,
-      // Positions without a committed offset are fixed here, per topic (KafkaJS' fromBeginning).
-      autoOffsetReset: 'none',
-      autoCommit: false,
-      sessionTimeoutMs: o.sessionTimeout,
-      maxPollIntervalMs: Math.max(o.rebalanceTimeout, 300_000),
-      maxPollRecords: 10_000,
-      assignor: 'roundrobin',
+      clientId: o.clientId,
+      topics: o.topics,
+      assigners: o.assigners,
+      sessionTimeout: o.sessionTimeout,
+      rebalanceTimeout: o.rebalanceTimeout,
+      heartbeatInterval: o.heartbeatInterval,
+      instrumentation: o.instrumentation,
+      logger: this.#logger,
+      onAssigned: (tps) => this.#onAssigned(tps),
+      onRevoked: (tps) => this.#onRevoked(tps),
     });
-    this.#core = core;
-    core.on('partitionsAssigned', (tps) => this.#onAssigned(tps));
-    core.on('partitionsRevoked', (tps) => this.#onRevoked(tps));
-    core.on('error', (error) => {
-      if (!isCoreError(error, 'CLOSED')) this.#logger.warn(`Group membership: ${error instanceof Error ? error.message : String(error)}`, { groupId: o.groupId });
-    });
+    this.#session = session;
+    this.#core = session.core;
+    this.#clock = session.clock;
+    this.#offsets.lastCommit = this.#clock.now();
     this.#running = true;
     try {
-      if (topics.length > 0) await core.subscribe(topics);
-      await this.#settle();
+      await session.join();
+      await this.#seeks.settle();
     } catch (error) {
       this.#running = false;
       await this.#closeCore();
       if (this.#stopping !== undefined) return; // stopped while joining
       throw toKafkaJSError(error);
     }
-    this.#joined = true;
-    this.#emitGroupJoin(started);
     if (o.eachMessage !== undefined || o.eachBatch !== undefined) this.#loop = this.#run();
   }
 
@@ -170,15 +163,7 @@ export class Runner {
     this.#stopping ??= (async () => {
       this.#running = false;
       this.#wake?.();
-      if (this.#phase === 'poll') {
-        // Nothing in flight: leave now, which ends the waiting fetch. kafkalite's close() wakes a
-        // poll only once its fetch waits (a wake while it still fixes positions is lost), so let
-        // the poll get there first.
-        await new Promise((resolve) => setImmediate(resolve));
-        await this.#closeCore();
-      } else if (this.#phase === 'idle') {
-        await this.#closeCore();
-      }
+      if (this.#phase !== 'process') await this.#closeCore(); // nothing in flight: leave now, which ends a waiting fetch
       if (handlerScope.getStore() === this) {
         // Called from a handler: it cannot wait for itself. The loop closes once the handler returns.
         void this.#loop?.catch(() => undefined).then(() => this.#closeCore());
@@ -197,9 +182,9 @@ export class Runner {
     const core = this.#core!;
     while (this.#running) {
       try {
-        await this.#applySeeks();
+        await this.#seeks.apply();
         if (!this.#running) break;
-        const started = Date.now();
+        const started = this.#clock.now();
         this.#emit(consumerEvents.FETCH_START, { nodeId: NODE_ID });
         let records: ConsumerRecord[];
         this.#phase = 'poll';
@@ -213,8 +198,8 @@ export class Runner {
           this.#abandon(); // records a closing poll returned are not handed out
           break;
         }
-        this.#emit(consumerEvents.FETCH, { numberOfBatches: 0, duration: Date.now() - started, nodeId: NODE_ID });
         const batches = this.#batches(records);
+        this.#emit(consumerEvents.FETCH, { numberOfBatches: batches.length, duration: this.#clock.now() - started, nodeId: NODE_ID });
         if (batches.length === 0) {
           await this.#heartbeat();
           continue;
@@ -223,11 +208,6 @@ export class Runner {
         this.#failures = 0;
       } catch (error) {
         if (!this.#running) break;
-        if (isCoreError(error, 'OFFSET_OUT_OF_RANGE') && error.topic !== undefined && error.partition !== undefined) {
-          // No committed offset, or the position fell out of the log: start per the topic's fromBeginning.
-          await this.#resetTo({ topic: error.topic, partition: error.partition }).catch((e: unknown) => this.#failed(e));
-          continue;
-        }
         if (isCoreError(error, 'CLOSED') || !this.#cluster!.isOpen()) {
           this.#abandon();
           break;
@@ -266,13 +246,7 @@ export class Runner {
     }
     return [...byPartition.values()].map((list) => {
       const { topic, partition } = list[0]!;
-      let highWatermark = list[list.length - 1]!.offset + 1;
-      try {
-        highWatermark = this.#cluster!.broker.topic(topic).partition(partition).logEndOffset;
-      } catch {
-        // the topic went away: the batch's own end stands in for the high watermark
-      }
-      return new LiteBatch(topic, partition, list, highWatermark);
+      return new LiteBatch(topic, partition, list, this.#highWatermark(topic, partition) ?? list[list.length - 1]!.offset + 1);
     });
   }
 
@@ -301,14 +275,14 @@ export class Runner {
   async #handleBatch(batch: LiteBatch): Promise<void> {
     const { topic, partition } = batch;
     try {
-      if (this.#pauses.isPaused(topic, partition) || this.#seeks.has(tpKey(topic, partition))) return;
+      if (this.#pauses.isPaused(topic, partition) || this.#seeks.has(topic, partition)) return;
       this.#offsets.baseline(topic, partition, Number(batch.fetchedOffset));
-      const started = Date.now();
+      const started = this.#clock.now();
       const info = batch.describe();
       this.#emit(consumerEvents.START_BATCH_PROCESS, info);
       if (this.#o.eachMessage !== undefined) await this.#eachMessage(batch, this.#o.eachMessage);
       else if (this.#o.eachBatch !== undefined) await this.#eachBatch(batch, this.#o.eachBatch);
-      this.#emit(consumerEvents.END_BATCH_PROCESS, { ...info, duration: Date.now() - started });
+      this.#emit(consumerEvents.END_BATCH_PROCESS, { ...info, duration: this.#clock.now() - started });
       await this.#autoCommit();
       await this.#heartbeat();
     } finally {
@@ -321,7 +295,7 @@ export class Runner {
     const pause = this.#pauser(topic, partition);
     const heartbeat = (): Promise<void> => this.#heartbeat();
     for (const message of batch.messages) {
-      if (!this.#running || this.#seeks.has(tpKey(topic, partition))) break;
+      if (!this.#running || this.#seeks.has(topic, partition)) break;
       try {
         await handlerScope.run(this, () => eachMessage({ topic, partition, message, heartbeat, pause }));
       } catch (error) {
@@ -350,7 +324,7 @@ export class Runner {
           commitOffsetsIfNecessary: (offsets) => (offsets ? this.#commit(offsets.topics) : this.#commitIfNecessary()),
           uncommittedOffsets: () => this.#offsets.uncommitted(),
           isRunning: () => this.#running,
-          isStale: () => this.#seeks.has(tpKey(topic, partition)),
+          isStale: () => this.#seeks.has(topic, partition),
         }),
       );
     } catch (error) {
@@ -366,7 +340,7 @@ export class Runner {
   /** After a batch: the next fetch of its partition starts at the resolved offset, as in KafkaJS. */
   #rewind(batch: LiteBatch): void {
     const { topic, partition } = batch;
-    if (this.#seeks.has(tpKey(topic, partition))) return; // the seek decides
+    if (this.#seeks.has(topic, partition)) return; // the seek decides
     const next = this.#offsets.resolved(topic, partition) ?? Number(batch.fetchedOffset);
     if (next === Number(batch.lastOffset()) + 1) return;
     try {
@@ -398,14 +372,16 @@ export class Runner {
     return false;
   }
 
+  /** Waits `ms` on the cluster's clock; `stop()` ends the wait early. */
   #sleep(ms: number): Promise<void> {
+    const clock = this.#clock;
     return new Promise((resolve) => {
       const done = (): void => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         this.#wake = undefined;
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const timer: ClockTimer = clock.setTimeout(done, ms);
       this.#wake = done;
     });
   }
@@ -424,7 +400,7 @@ export class Runner {
   /** Commits the resolved offsets when `autoCommitInterval` has passed or `autoCommitThreshold` is reached. */
   async #commitIfNecessary(): Promise<void> {
     const { autoCommitInterval, autoCommitThreshold } = this.#o;
-    const timeUp = autoCommitInterval != null && Date.now() >= this.#offsets.lastCommit + autoCommitInterval;
+    const timeUp = autoCommitInterval != null && this.#clock.now() >= this.#offsets.lastCommit + autoCommitInterval;
     const enough = autoCommitThreshold != null && this.#offsets.countResolved() >= autoCommitThreshold;
     if (timeUp || enough) await this.#commit();
   }
@@ -432,21 +408,14 @@ export class Runner {
   /** Commits the given offsets, or every resolved offset not committed yet. */
   async #commit(topics: TopicOffsets[] = this.#offsets.uncommitted().topics): Promise<void> {
     if (topics.length === 0) {
-      this.#offsets.lastCommit = Date.now();
+      this.#offsets.lastCommit = this.#clock.now();
       return;
     }
     const normalized = topics.map(({ topic, partitions }) => ({
       topic,
       partitions: partitions.map(({ partition, offset }) => ({ partition, offset: String(offset) })),
     }));
-    const offsets = normalized.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset }) => ({ topic, partition, offset: Number(offset) })));
-    await kafkaJSErrors(() => this.#core!.commit(offsets));
-    this.#emit(consumerEvents.COMMIT_OFFSETS, {
-      groupId: this.#o.groupId,
-      memberId: this.memberId,
-      groupGenerationId: this.#generation(),
-      topics: normalized,
-    });
+    await this.#session!.commit(normalized);
     this.#offsets.markCommitted(normalized);
   }
 
@@ -461,56 +430,7 @@ export class Runner {
 
   /** Moves a partition's next fetch to `offset` (a string; `-2` earliest, `-1` latest), as KafkaJS' seek. */
   seek(topic: string, partition: number, offset: string): void {
-    const entry = { topic, partition, offset };
-    this.#seeks.set(tpKey(topic, partition), entry);
-    if (this.#isAssigned(topic, partition)) this.#seekCore(entry);
-  }
-
-  #seekCore(entry: { topic: string; partition: number; offset: string }): void {
-    const { topic, partition } = entry;
-    const n = Number(entry.offset);
-    try {
-      if (n === EARLIEST_OFFSET || n === LATEST_OFFSET) {
-        // The log's start or end is looked up now, once: a record appended later is not skipped.
-        this.#track(
-          (async () => {
-            await this.#seekToSafely({ topic, partition }, n === EARLIEST_OFFSET);
-            const position = this.#position(topic, partition);
-            if (this.#seeks.get(tpKey(topic, partition)) === entry && position !== undefined) entry.offset = String(position);
-          })(),
-        );
-      } else {
-        this.#core?.seek({ topic, partition, offset: n });
-      }
-    } catch (error) {
-      this.#failed(error);
-    }
-  }
-
-  /** Before each fetch: seeks on assigned partitions take effect; with autoCommit the offset is committed, as KafkaJS does. */
-  async #applySeeks(): Promise<void> {
-    await this.#settle();
-    for (const [k, entry] of [...this.#seeks]) {
-      const { topic, partition } = entry;
-      if (!this.#isAssigned(topic, partition)) continue; // kept until the partition is assigned
-      this.#seeks.delete(k);
-      const n = Number(entry.offset);
-      let offset = n;
-      if (n === EARLIEST_OFFSET || n === LATEST_OFFSET) {
-        await this.#seekToSafely({ topic, partition }, n === EARLIEST_OFFSET);
-        const position = this.#position(topic, partition);
-        if (position === undefined) continue; // revoked meanwhile
-        offset = position;
-      } else {
-        this.#core!.seek({ topic, partition, offset: n });
-      }
-      if (this.#o.autoCommit) {
-        await kafkaJSErrors(() => this.#core!.commit([{ topic, partition, offset }]));
-        this.#offsets.seeked(topic, partition, offset);
-      } else {
-        this.#offsets.setNext(topic, partition, offset);
-      }
-    }
+    this.#seeks.seek(topic, partition, offset);
   }
 
   pause(topicPartitions: { topic: string; partitions?: number[] }[]): void {
@@ -525,11 +445,7 @@ export class Runner {
 
   /** Assigned partitions that are paused, per topic. */
   paused(): TopicPartitions[] {
-    const byTopic = new Map<string, number[]>();
-    for (const { topic, partition } of this.#assignment()) {
-      if (this.#pauses.isPaused(topic, partition)) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-    }
-    return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }));
+    return this.#pauses.pausedOf(this.#assignment());
   }
 
   #pauser(topic: string, partition: number): () => () => void {
@@ -544,17 +460,7 @@ export class Runner {
     const core = this.#core;
     if (core === undefined) return;
     try {
-      const paused = new Set(core.paused().map((tp) => tpKey(tp.topic, tp.partition)));
-      const pause: CoreTopicPartition[] = [];
-      const resume: CoreTopicPartition[] = [];
-      for (const tp of core.assignment()) {
-        const want = this.#pauses.isPaused(tp.topic, tp.partition);
-        const has = paused.has(tpKey(tp.topic, tp.partition));
-        if (want && !has) pause.push(tp);
-        if (!want && has) resume.push(tp);
-      }
-      if (pause.length > 0) core.pause(pause);
-      if (resume.length > 0) core.resume(resume);
+      this.#pauses.applyTo(core);
     } catch (error) {
       if (!isCoreError(error, 'CLOSED')) throw toKafkaJSError(error);
     }
@@ -565,119 +471,25 @@ export class Runner {
 
   #onAssigned(partitions: CoreTopicPartition[]): void {
     this.#syncPauses();
-    const unpositioned: CoreTopicPartition[] = [];
-    for (const tp of partitions) {
-      const seek = this.#seeks.get(tpKey(tp.topic, tp.partition));
-      if (seek !== undefined) this.#seekCore(seek);
-      else if (this.#position(tp.topic, tp.partition) === undefined) unpositioned.push(tp); // nothing committed
-    }
-    if (unpositioned.length > 0) {
-      this.#track(
-        (async () => {
-          for (const tp of unpositioned) await this.#resetTo(tp);
-        })(),
-      );
-    }
-    if (this.#joined) {
-      const started = this.#rebalanceStarted ?? Date.now();
-      this.#rebalanceStarted = undefined;
-      void this.#settle().then(() => this.#emitGroupJoin(started));
-    }
+    this.#seeks.onAssigned(partitions);
   }
 
   #onRevoked(partitions: CoreTopicPartition[]): void {
-    if (this.#rebalanceStarted === undefined && this.#running) {
-      this.#rebalanceStarted = Date.now();
-      this.#emit(consumerEvents.REBALANCING, { groupId: this.#o.groupId, memberId: this.memberId });
-    }
     for (const { topic, partition } of partitions) this.#offsets.forget(topic, partition);
-  }
-
-  #emitGroupJoin(started: number): void {
-    const members = this.#cluster!.broker.group(this.#o.groupId).members();
-    const memberId = this.memberId;
-    const leaderId = members[0]?.memberId ?? memberId;
-    const memberAssignment: IMemberAssignment = {};
-    for (const { topic, partition } of this.#assignment()) (memberAssignment[topic] ??= []).push(partition);
-    for (const list of Object.values(memberAssignment)) list.sort((a, b) => a - b);
-    const payload = {
-      duration: Date.now() - started,
-      groupId: this.#o.groupId,
-      isLeader: memberId === leaderId,
-      leaderId,
-      groupProtocol: ROUND_ROBIN_PROTOCOL,
-      memberId,
-      memberAssignment,
-    };
-    this.#emit(consumerEvents.GROUP_JOIN, payload);
-    this.#logger.info('Consumer has joined the group', payload);
-  }
-
-  /** Starts a partition without a committed offset at its log start or end, per its topic's `fromBeginning`. */
-  async #resetTo(first: CoreTopicPartition): Promise<void> {
-    let next: CoreTopicPartition | undefined = first;
-    // A reset fixes every pending position; one without a committed offset throws, naming its
-    // partition, which is then reset in turn.
-    for (let guard = 0; next !== undefined && guard < 100_000; guard++) {
-      const tp: CoreTopicPartition = next;
-      next = undefined;
-      try {
-        await this.#seekTo(tp, this.#o.topics.get(tp.topic)?.fromBeginning ?? false);
-      } catch (error) {
-        if (isCoreError(error, 'OFFSET_OUT_OF_RANGE') && error.topic !== undefined && error.partition !== undefined) {
-          next = { topic: error.topic, partition: error.partition };
-        } else if (!isCoreError(error, 'INVALID_ARGUMENT') && !isCoreError(error, 'CLOSED')) {
-          throw error; // (INVALID_ARGUMENT: no longer assigned)
-        }
-      }
-    }
-  }
-
-  /** `#seekTo`, resetting any other partition that turns out to have no committed offset. */
-  async #seekToSafely(tp: CoreTopicPartition, beginning: boolean): Promise<void> {
-    try {
-      await this.#seekTo(tp, beginning);
-    } catch (error) {
-      if (isCoreError(error, 'OFFSET_OUT_OF_RANGE') && error.topic !== undefined && error.partition !== undefined) {
-        await this.#resetTo({ topic: error.topic, partition: error.partition }); // fixes `tp` on the way
-      } else if (!isCoreError(error, 'INVALID_ARGUMENT') && !isCoreError(error, 'CLOSED')) {
-        throw error;
-      }
-    }
-  }
-
-  #seekTo(tp: CoreTopicPartition, beginning: boolean): Promise<void> {
-    const core = this.#core!;
-    return beginning ? core.seekToBeginning([tp]) : core.seekToEnd([tp]);
-  }
-
-  /** Waits for position resets in flight. */
-  async #settle(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
-  }
-
-  #track(work: Promise<void>): void {
-    const tracked = work.catch((error: unknown) => {
-      if (isCoreError(error, 'OFFSET_OUT_OF_RANGE') && error.topic !== undefined && error.partition !== undefined) {
-        return this.#resetTo({ topic: error.topic, partition: error.partition }).catch((e: unknown) => this.#failed(e));
-      }
-      this.#failed(error);
-    });
-    this.#pending.add(tracked);
-    void tracked.finally(() => this.#pending.delete(tracked));
   }
 
   // -------------------------------------------------------------------------------------------
 
   async #heartbeat(): Promise<void> {
-    const now = Date.now();
-    if (now < this.#lastHeartbeat + this.#o.heartbeatInterval) return;
-    this.#lastHeartbeat = now;
-    this.#emit(consumerEvents.HEARTBEAT, { groupId: this.#o.groupId, memberId: this.memberId, groupGenerationId: this.#generation() });
+    this.#session?.heartbeat();
   }
 
-  #generation(): number {
-    return this.#cluster?.broker.group(this.#o.groupId).generation ?? -1;
+  #highWatermark(topic: string, partition: number): number | undefined {
+    try {
+      return this.#core?.highWatermark({ topic, partition });
+    } catch {
+      return undefined; // revoked meanwhile
+    }
   }
 
   #assignment(): CoreTopicPartition[] {
@@ -685,18 +497,6 @@ export class Runner {
       return this.#core?.assignment() ?? [];
     } catch {
       return [];
-    }
-  }
-
-  #isAssigned(topic: string, partition: number): boolean {
-    return this.#assignment().some((tp) => tp.topic === topic && tp.partition === partition);
-  }
-
-  #position(topic: string, partition: number): number | undefined {
-    try {
-      return this.#core?.position({ topic, partition });
-    } catch {
-      return undefined;
     }
   }
 
@@ -712,8 +512,7 @@ export class Runner {
   #closeCore(): Promise<void> {
     this.#closing ??= (async () => {
       this.#running = false;
-      await this.#core?.close().catch(() => undefined);
-      this.#cluster?.members.delete(this.#coreClientId);
+      await this.#session?.close();
       this.#finished = true;
       for (const resolve of this.#onFinished.splice(0)) resolve();
     })();

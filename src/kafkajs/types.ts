@@ -270,7 +270,7 @@ export interface Producer extends Sender {
 
 export interface ConsumerConfig {
   groupId: string;
-  /** `PartitionAssigners.roundRobin` (the default) only. */
+  /** KafkaJS' assigner factories, in order of preference; run by the group's leader. Default: `[PartitionAssigners.roundRobin]`. */
   partitionAssigners?: PartitionAssigner[];
   /** Accepted, no effect: metadata is always current in-process. */
   metadataMaxAge?: number;
@@ -296,9 +296,27 @@ export interface ConsumerConfig {
   rackId?: string;
 }
 
-/** KafkaJS' view of the cluster, given to partition assigners. */
+/** KafkaJS' view of the cluster, given to partition assigners: the part of KafkaJS' `Cluster` they read. */
 export interface AssignerCluster {
+  /** The partitions of a topic; `[]` for a topic the cluster does not know. */
   findTopicPartitionMetadata(topic: string): PartitionMetadata[];
+  findLeaderForPartitions(topic: string, partitions: number[]): { [leader: string]: number[] };
+  getNodeIds(): number[];
+  isConnected(): boolean;
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  refreshMetadataIfNecessary(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  addMultipleTargetTopics(topics: string[]): Promise<void>;
+  metadata(): Promise<{
+    brokers: Array<{ nodeId: number; host: string; port: number }>;
+    topicMetadata: Array<{ topicErrorCode: number; topic: string; partitionMetadata: PartitionMetadata[] }>;
+  }>;
+  defaultOffset(config: { fromBeginning: boolean }): number;
+  fetchTopicsOffset(
+    topics: Array<{ topic: string; partitions: Array<{ partition: number }>; fromBeginning?: boolean; fromTimestamp?: number }>,
+  ): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>;
 }
 
 export type Assignment = { [topic: string]: number[] };

@@ -1,3 +1,4 @@
+import type { TopicChange } from '../client/kafka-api.js';
 import type { Clock } from '../clock.js';
 import { closed, invalidPartitions, invalidTopic, topicExists, unknownTopic } from '../errors.js';
 import type { Storage, StoredTopic } from '../storage/storage.js';
@@ -21,7 +22,7 @@ export class TopicRegistry {
   #pending = new Map<string, Promise<unknown>>();
   #storage: Storage;
   #clock: Clock;
-  #listeners = new Set<(topic: string) => void>();
+  #listeners = new Set<(topic: string, change: TopicChange) => void>();
   #deleteHooks: ((topic: string) => Promise<void>)[] = [];
   /** Topics the broker itself writes (`__consumer_offsets`): clients may read them, not change them. */
   #internal = new Set<string>();
@@ -56,7 +57,7 @@ export class TopicRegistry {
     return [...this.#topics.keys()];
   }
 
-  onChange(listener: (topic: string) => void): () => void {
+  onChange(listener: (topic: string, change: TopicChange) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -110,7 +111,7 @@ export class TopicRegistry {
     const stored: StoredTopic = { name, id: newTopicId(), partitions: config.partitions, config };
     await this.#storage.saveTopic(stored);
     const topic = this.#install(stored);
-    this.#changed(name);
+    this.#changed(name, 'created');
     return topic;
   }
 
@@ -134,7 +135,7 @@ export class TopicRegistry {
       const config = { ...topic.config, partitions: total };
       await this.#storage.saveTopic({ name: topic.name, id: topic.id, partitions: total, config });
       topic.grow(config, (id) => this.#partition(topic, id));
-      this.#changed(topic.name);
+      this.#changed(topic.name, 'grown');
     });
   }
 
@@ -152,7 +153,7 @@ export class TopicRegistry {
       const config = alterTopicConfig(topic.name, topic.config, changes);
       await this.#storage.saveTopic({ name: topic.name, id: topic.id, partitions: config.partitions, config });
       topic.reconfigure(config);
-      this.#changed(topic.name);
+      this.#changed(topic.name, 'altered');
     });
   }
 
@@ -171,7 +172,7 @@ export class TopicRegistry {
       await Promise.all(topic.partitions.map((p) => p.close(() => unknownTopic(name))));
       await this.#storage.deleteTopic(name);
       for (const hook of this.#deleteHooks) await hook(name);
-      this.#changed(name);
+      this.#changed(name, 'deleted');
     });
   }
 
@@ -203,8 +204,8 @@ export class TopicRegistry {
     return new PartitionState(topic.name, id, this.#storage.log(topic.name, id), () => topic.config, () => clock.now());
   }
 
-  #changed(name: string): void {
-    for (const listener of this.#listeners) listener(name);
+  #changed(name: string, change: TopicChange): void {
+    for (const listener of this.#listeners) listener(name, change);
   }
 
   #checkOpen(): void {

@@ -91,6 +91,40 @@ describe('Consumer assign and positions', () => {
   });
 });
 
+describe('Consumer autoOffsetResetByTopic', () => {
+  it('starts, and resets out-of-range positions, per topic', async () => {
+    const broker = await Broker.open();
+    await broker.createTopic('old', { partitions: 1 });
+    await broker.createTopic('new', { partitions: 1 });
+    const producer = broker.producer();
+    for (const topic of ['old', 'new']) await producer.send({ topic, messages: [{ value: `${topic}-0` }, { value: `${topic}-1` }] });
+    const c = broker.consumer({ groupId: 'g', autoOffsetReset: 'latest', autoOffsetResetByTopic: { old: 'earliest' } });
+    await c.subscribe(['old', 'new']);
+    expect(c.position({ topic: 'old', partition: 0 })).toBe(0);
+    expect(c.position({ topic: 'new', partition: 0 })).toBe(2);
+    await producer.send({ topic: 'old', messages: [{ value: 'old-2' }] });
+    await broker.topic('old').partition(0).deleteRecordsBefore(3);
+    expect(values(await c.poll())).toEqual([]); // old-0..2 are gone: the reset found the start (3)
+    expect(c.position({ topic: 'old', partition: 0 })).toBe(3);
+    await broker.close();
+  });
+
+  it("with 'none' for one topic, refuses only that topic's partitions", async () => {
+    const broker = await Broker.open();
+    await broker.createTopic('strict', { partitions: 1 });
+    const c = broker.consumer({ groupId: 'g', autoOffsetReset: 'earliest', autoOffsetResetByTopic: { strict: 'none' } });
+    await expectError(() => c.assign([{ topic: 'strict', partition: 0 }]), 'OFFSET_OUT_OF_RANGE', /strict-0/);
+    await broker.close();
+  });
+
+  it('refuses a bad policy, naming it', async () => {
+    const broker = await Broker.open();
+    await expectError(() => broker.consumer({ autoOffsetResetByTopic: { t: 'first' as never } }), 'INVALID_ARGUMENT', /autoOffsetResetByTopic\["t"\] .*"first"/);
+    await expectError(() => broker.consumer({ autoOffsetResetByTopic: ['t'] as never }), 'INVALID_ARGUMENT', /autoOffsetResetByTopic must be an object/);
+    await broker.close();
+  });
+});
+
 describe('Consumer poll', () => {
   it('returns at most maxPollRecords and continues where it stopped', async () => {
     const { broker, send } = await setup();
@@ -278,6 +312,25 @@ describe('Consumer run', () => {
     await broker.close();
   });
 
+  it('gives eachBatch, and highWatermark(), the high watermark of the fetch', async () => {
+    const { broker, send } = await setup(1);
+    await send(['a', 'b', 'c']);
+    const c = broker.consumer({ autoOffsetReset: 'earliest', maxPollRecords: 2 });
+    await c.assign(all(1));
+    expect(c.highWatermark({ topic: 't', partition: 0 })).toBeUndefined(); // no fetch yet
+    const batches: { offsets: number[]; highWatermark: number }[] = [];
+    await c.run({ eachBatch: ({ batch }) => void batches.push({ offsets: batch.messages.map((m) => m.offset), highWatermark: batch.highWatermark }) });
+    await c.caughtUp();
+    // maxPollRecords cut the first fetch short: its batch still says how far the log goes.
+    expect(batches).toEqual([
+      { offsets: [0, 1], highWatermark: 3 },
+      { offsets: [2], highWatermark: 3 },
+    ]);
+    expect(c.highWatermark({ topic: 't', partition: 0 })).toBe(3);
+    expect(() => c.highWatermark({ topic: 't', partition: 9 })).toThrow(/not assigned/);
+    await broker.close();
+  });
+
   it('lets a handler seek and pause', async () => {
     const { broker, send } = await setup();
     await send(['a', 'b', 'c', 'd']);
@@ -421,5 +474,65 @@ describe('Consumer caughtUp, for await and close', () => {
     await new Promise((r) => setImmediate(r));
     await broker.close();
     expect(await p).toEqual([]);
+  });
+});
+
+describe('Consumer edge cases from a hostile review', () => {
+  it('a deleted topic takes the positions with it: created again, its partitions start over by autoOffsetReset, not at the old offsets', async () => {
+    const { broker, send } = await setup();
+    await send(['a', 'b', 'c', 'd', 'e']);
+    const c = broker.consumer({ autoOffsetReset: 'earliest' });
+    await c.assign(all(1));
+    expect(values(await c.poll())).toEqual(['a', 'b', 'c', 'd', 'e']);
+    await broker.deleteTopic('t');
+    expect(await c.poll()).toEqual([]); // nothing to read, nothing thrown
+    expect(() => c.position({ topic: 't', partition: 0 })).toThrow(/not fixed yet/);
+    await broker.createTopic('t');
+    await broker.producer().send({ topic: 't', messages: ['n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'n6'].map((value) => ({ value })) });
+    // The old position (5) lies inside the new log: kept, it would skip n0..n4.
+    expect(values(await c.poll({ timeoutMs: 1000 }))).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'n6']);
+    await c.close();
+    await broker.close();
+  });
+
+  it('close() called inside a run handler resolves (it does not wait for the handler that waits for it); the record in hand is not committed', async () => {
+    const { broker, send } = await setup();
+    await send(['a', 'b', 'c']);
+    const c = broker.consumer({ groupId: 'g', autoOffsetReset: 'earliest' });
+    await c.subscribe('t');
+    const seen: string[] = [];
+    let closing: Promise<void> | undefined;
+    await c.run({
+      eachMessage: async ({ message }) => {
+        seen.push(text(message.value)!);
+        if (seen.length === 2) {
+          closing = c.close();
+          await closing;
+        }
+      },
+    });
+    await expect.poll(() => closing !== undefined).toBe(true);
+    await closing;
+    expect(seen).toEqual(['a', 'b']);
+    expect(await broker.group('g').committed({ topic: 't', partition: 0 })).toBe(1);
+    await broker.close();
+  });
+
+  it('after close, reads of its state are CLOSED; calls with a non-array change nothing and name the value', async () => {
+    const { broker } = await setup(2);
+    const c = broker.consumer();
+    await c.assign(all(2));
+    await expectError(() => c.pause(undefined as never), 'INVALID_ARGUMENT', /pause takes an array .*undefined/);
+    await expectError(() => c.resume('t' as never), 'INVALID_ARGUMENT', /resume takes an array .*"t"/);
+    await expectError(() => c.seekToBeginning(5 as never), 'INVALID_ARGUMENT', /seekToBeginning takes an array .*5/);
+    await expectError(() => c.poll(null as never), 'INVALID_ARGUMENT', /poll takes .*null/);
+    // One partition not assigned: nothing is paused.
+    await expectError(() => c.pause([{ topic: 't', partition: 0 }, { topic: 'u', partition: 0 }]), 'INVALID_ARGUMENT', /u-0 is not assigned/);
+    expect(c.paused()).toEqual([]);
+    await c.close();
+    for (const read of [() => c.assignment(), () => c.paused(), () => c.position({ topic: 't', partition: 0 }), () => c.highWatermark({ topic: 't', partition: 0 })]) {
+      await expectError(read, 'CLOSED');
+    }
+    await broker.close();
   });
 });

@@ -359,4 +359,47 @@ describe.each(['consumer', 'classic'] as const)('Consumer groups (%s protocol)',
     await expectError(() => old.commit([{ topic: 't', partition: 0, offset: 3 }]), 'NOT_IN_GROUP', /no longer holds t-0/);
     await broker.close();
   });
+
+  it("exposes the member id the coordinator gave, the same across rebalances, as the group's view shows it", async () => {
+    const { broker, member } = await setup(2);
+    const a = member({ clientId: 'app' });
+    expect(a.memberId).toBeUndefined(); // not joined yet
+    const joining = a.subscribe('t'); // not awaited: the id comes with the join
+    await joining;
+    const id = a.memberId;
+    expect(broker.group('g').members().map((m) => m.memberId)).toEqual([id]);
+    if (protocol === 'classic') expect(id).toMatch(/^app-[0-9a-f-]{36}$/); // Kafka's <clientId>-<uuid>
+    const b = member();
+    await b.subscribe('t');
+    await stable(broker);
+    expect(a.memberId).toBe(id); // a rebalance keeps it
+    expect(broker.group('g').members().map((m) => m.memberId).sort()).toEqual([id, b.memberId].sort());
+    await a.close();
+    expect(a.memberId).toBeUndefined();
+    await broker.close();
+  });
+});
+
+describe('caughtUp in a group (consumer protocol)', () => {
+  // On the classic protocol a JoinGroup goes out once the assignors' metadata is ready (they may be
+  // async), so a join issued just before may reach the coordinator after the probe, as on Kafka.
+  it('caughtUp() of a settled member asks the coordinator first: a member joining meanwhile (not awaited) is not missed', async () => {
+    groupProtocol = 'consumer';
+    const { broker, produce, member } = await setup(2);
+    const a = member();
+    const seen: string[] = [];
+    await a.subscribe('t');
+    await a.run({ eachMessage: ({ message }) => void seen.push(text(message.value)!) });
+    await produce(10);
+    const b = member();
+    const joining = b.subscribe('t');
+    await a.caughtUp();
+    // caughtUp waited for the rebalance b's join started: a holds its share only, and has read it.
+    expect(a.assignment()).toHaveLength(1);
+    const mine = a.assignment()[0]!.partition;
+    expect(await broker.topic('t').partition(mine).logEndOffset).toBeGreaterThan(0);
+    await joining;
+    await Promise.all([a.close(), b.close()]);
+    await broker.close();
+  });
 });

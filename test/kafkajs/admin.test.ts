@@ -180,15 +180,100 @@ describe('offsets', () => {
     ]);
   });
 
-  it('deleteTopicRecords succeeds when there is nothing to delete, and says what it cannot do', async () => {
-    await producer.send({ topic: 'records', messages: [{ value: 'a' }, { value: 'b' }] });
-    await admin.deleteTopicRecords({ topic: 'records', partitions: [{ partition: 0, offset: '0' }] });
-    await expect(admin.deleteTopicRecords({ topic: 'records', partitions: [{ partition: 0, offset: '1' }] })).rejects.toThrow(
-      /deleteTopicRecords is not supported by kafkalite\/kafkajs yet/,
-    );
-    await expect(admin.deleteTopicRecords({ topic: 'records', partitions: [{ partition: 7, offset: '1' }] })).rejects.toMatchObject({
+  it('deletes records before an offset with deleteTopicRecords (-1: the high watermark), as Kafka does', async () => {
+    await admin.createTopics({ topics: [{ topic: 'records', numPartitions: 2 }] });
+    await producer.send({ topic: 'records', messages: ['a', 'b', 'c', 'd'].map((value) => ({ value, partition: 0 })) });
+    await producer.send({ topic: 'records', messages: ['x', 'y'].map((value) => ({ value, partition: 1 })) });
+    await admin.deleteTopicRecords({ topic: 'records', partitions: [{ partition: 0, offset: '2' }, { partition: 1, offset: '-1' }] });
+    expect(await admin.fetchTopicOffsets('records')).toEqual([
+      { partition: 0, offset: '4', high: '4', low: '2' },
+      { partition: 1, offset: '2', high: '2', low: '2' },
+    ]);
+    // Records below the new log start are gone for every reader: a group starting from the beginning reads c, d.
+    const read: string[] = [];
+    const done = countdown(2);
+    const consumer = kafka.consumer({ groupId: 'after-delete' });
+    consumers.push(consumer);
+    await consumer.subscribe({ topic: 'records', fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void (read.push(message.value!.toString()), done.tick()) });
+    await done.done;
+    expect(read).toEqual(['c', 'd']);
+    // Below the log start: nothing to delete, nothing fails.
+    await admin.deleteTopicRecords({ topic: 'records', partitions: [{ partition: 0, offset: '1' }] });
+    expect((await admin.fetchTopicOffsets('records'))[0]!.low).toBe('2');
+  });
+
+  it('refuses, per partition, offsets past the high watermark and partitions that do not exist; deletes the rest', async () => {
+    await admin.createTopics({ topics: [{ topic: 'bounds', numPartitions: 2 }] });
+    await producer.send({ topic: 'bounds', messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 1 }] });
+    const error = await admin
+      .deleteTopicRecords({ topic: 'bounds', partitions: [{ partition: 0, offset: '5' }, { partition: 1, offset: '1' }] })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'KafkaJSDeleteTopicRecordsError' });
+    expect((error as { partitions: { partition: number; error: { type: string } }[] }).partitions.map((p) => [p.partition, p.error.type])).toEqual([[0, 'OFFSET_OUT_OF_RANGE']]);
+    expect((await admin.fetchTopicOffsets('bounds')).map((o) => o.low)).toEqual(['0', '1']); // partition 1 was deleted
+    await expect(admin.deleteTopicRecords({ topic: 'bounds', partitions: [{ partition: 7, offset: '1' }] })).rejects.toMatchObject({
       name: 'KafkaJSDeleteTopicRecordsError',
+      partitions: [{ partition: 7, error: { name: 'KafkaJSBrokerNotFound' } }],
     });
+    await expect(admin.deleteTopicRecords({ topic: 'nope', partitions: [{ partition: 0, offset: '1' }] })).rejects.toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+  });
+
+  it('finds offsets by timestamp after the log start moved, and takes Kafka\'s -1 / -2', async () => {
+    await producer.send({ topic: 'moved', messages: [1000, 2000, 3000].map((t) => ({ value: String(t), timestamp: String(t) })) });
+    await admin.deleteTopicRecords({ topic: 'moved', partitions: [{ partition: 0, offset: '2' }] });
+    expect(await admin.fetchTopicOffsetsByTimestamp('moved', 500)).toEqual([{ partition: 0, offset: '2' }]);
+    expect(await admin.fetchTopicOffsetsByTimestamp('moved', -1)).toEqual([{ partition: 0, offset: '3' }]);
+    expect(await admin.fetchTopicOffsetsByTimestamp('moved', -2)).toEqual([{ partition: 0, offset: '2' }]);
+  });
+});
+
+describe('topic configs', () => {
+  const entries = (resources: { configEntries: { configName: string; configValue: string; isDefault: boolean }[] }[]) =>
+    Object.fromEntries(resources[0]!.configEntries.map(({ configName, configValue, isDefault }) => [configName, `${configValue}${isDefault ? ' (default)' : ''}`]));
+  const configsOf = async (name: string) =>
+    entries((await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name }] })).resources);
+
+  it("describes a topic's configs by Kafka's names", async () => {
+    await admin.createTopics({ topics: [{ topic: 'configured', configEntries: [{ name: 'retention.ms', value: '60000' }, { name: 'cleanup.policy', value: 'compact' }] }] });
+    expect(await configsOf('configured')).toEqual({
+      'cleanup.policy': 'compact',
+      'max.message.bytes': '1048576 (default)',
+      'retention.bytes': '-1 (default)',
+      'retention.ms': '60000',
+      'segment.bytes': '1073741824 (default)',
+    });
+  });
+
+  it('alters configs as Kafka\'s AlterConfigs does: the entries given replace the rest, which go back to their defaults', async () => {
+    await admin.createTopics({ topics: [{ topic: 'altered', configEntries: [{ name: 'retention.ms', value: '60000' }] }] });
+    const result = await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: 'altered', configEntries: [{ name: 'max.message.bytes', value: '100' }, { name: 'min.insync.replicas', value: '2' }] }],
+    });
+    expect(result).toEqual({ resources: [{ errorCode: 0, errorMessage: null, resourceType: ConfigResourceTypes.TOPIC, resourceName: 'altered' }] });
+    expect(await configsOf('altered')).toMatchObject({ 'max.message.bytes': '100', 'retention.ms': '604800000 (default)' });
+    // In effect at once: a message larger than the topic's max.message.bytes is refused.
+    await expect(producer.send({ topic: 'altered', messages: [{ value: 'x'.repeat(200) }] })).rejects.toMatchObject({ type: 'MESSAGE_TOO_LARGE' });
+  });
+
+  it('checks without changing anything with validateOnly, and refuses bad configs, unknown topics and broker configs', async () => {
+    await admin.createTopics({ topics: [{ topic: 'checked', configEntries: [{ name: 'retention.ms', value: '60000' }] }] });
+    const alter = (name: string, configEntries: { name: string; value: string }[], validateOnly = false) =>
+      admin.alterConfigs({ validateOnly, resources: [{ type: ConfigResourceTypes.TOPIC, name, configEntries }] });
+    await alter('checked', [{ name: 'retention.ms', value: '1' }], true);
+    expect(await configsOf('checked')).toMatchObject({ 'retention.ms': '60000' });
+    await expect(alter('checked', [{ name: 'retention.ms', value: 'soon' }])).rejects.toMatchObject({ name: 'KafkaJSProtocolError', type: 'INVALID_CONFIG' });
+    await expect(alter('checked', [{ name: 'no.such.config', value: '1' }])).rejects.toMatchObject({ type: 'INVALID_CONFIG' });
+    await expect(alter('checked', [{ name: 'segment.bytes', value: '1' }])).rejects.toMatchObject({ type: 'INVALID_CONFIG' }); // below Kafka's minimum
+    expect(await configsOf('checked')).toMatchObject({ 'retention.ms': '60000' }); // a refused alter changes nothing
+    await expect(alter('nope', [])).rejects.toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    await expect(admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.BROKER, name: '0', configEntries: [] }] })).rejects.toThrow(
+      /admin.alterConfigs of a resource of type 4 \("0"\) is not supported by kafkalite\/kafkajs yet: the in-process cluster has topic configs only/,
+    );
+    await expect(admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'checked', configEntries: [{ name: 'retention.ms', value: 1 as never }] }] })).rejects.toThrow(
+      'Invalid resource config value',
+    );
   });
 });
 
@@ -223,18 +308,30 @@ describe('groups and cluster', () => {
     expect(await running.describeGroup()).toMatchObject({ groupId: 'live-group', state: 'Stable' });
   });
 
-  it("answers deleteGroups as Kafka does for groups it would not delete", async () => {
+  it('deletes an empty group and its committed offsets with deleteGroups', async () => {
+    await producer.send({ topic: 'done', messages: [{ value: 'a' }] });
+    await consumeAll('finished', 'done', 1);
+    expect(await admin.fetchOffsets({ groupId: 'finished' })).toEqual([{ topic: 'done', partitions: [{ partition: 0, offset: '1', metadata: null }] }]);
+    expect(await admin.deleteGroups(['finished'])).toEqual([{ groupId: 'finished', errorCode: 0 }]);
+    expect(await admin.fetchOffsets({ groupId: 'finished' })).toEqual([]);
+    expect((await admin.describeGroups(['finished'])).groups[0]!.state).toBe('Dead');
+    expect((await admin.listGroups()).groups).toEqual([]);
+  });
+
+  it("answers deleteGroups as Kafka does for groups it would not delete, deleting the others", async () => {
     await producer.send({ topic: 'g', messages: [{ value: 'a' }] });
+    await consumeAll('idle', 'g', 1);
     const running = kafka.consumer({ groupId: 'busy' });
     consumers.push(running);
     await running.subscribe({ topic: 'g' });
     await running.run({ eachMessage: async () => {} });
-    const error = await admin.deleteGroups(['busy', 'ghost']).catch((e: unknown) => e);
+    const error = await admin.deleteGroups(['busy', 'ghost', 'idle']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KafkaJSDeleteGroupsError);
     expect((error as KafkaJSDeleteGroupsError).groups.map(({ groupId, errorCode }) => ({ groupId, errorCode }))).toEqual([
       { groupId: 'busy', errorCode: 68 },
       { groupId: 'ghost', errorCode: 69 },
     ]);
+    expect((await admin.listGroups()).groups.map((g) => g.groupId)).toEqual(['busy']); // 'idle' was deleted
   });
 
   it('describes the cluster from the brokers list', async () => {
@@ -253,5 +350,26 @@ describe('groups and cluster', () => {
     await other.connect();
     await other.disconnect();
     expect(types).toEqual(['admin.connect', 'admin.disconnect']);
+  });
+});
+
+describe('not supported yet (docs/kafkajs.md)', () => {
+  it('refuses each remaining call with a KafkaJSNonRetriableError that says why', async () => {
+    const refusals = [
+      admin.createAcls({ acl: [{ resourceType: 2, resourceName: 't', resourcePatternType: 3, principal: 'User:a', host: '*', operation: 3, permissionType: 3 }] as never }),
+      admin.alterPartitionReassignments({ topics: [{ topic: 't', partitionAssignment: [{ partition: 0, replicas: [0] }] }] }),
+      admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.BROKER, name: '0', configEntries: [] }] }),
+      kafka.producer({ transactionalId: 'tx' }).transaction(),
+    ];
+    const reasons: string[] = [];
+    for (const refusal of refusals) {
+      const error = await refusal.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(KafkaJSNonRetriableError);
+      reasons.push((error as Error).message);
+    }
+    for (const reason of reasons) expect(reason).toMatch(/ is not supported by kafkalite\/kafkajs yet: \S.{10,}/);
   });
 });

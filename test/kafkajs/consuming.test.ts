@@ -304,6 +304,26 @@ describe('groups', () => {
     expect(joins.length).toBeGreaterThanOrEqual(2);
   });
 
+  it("fences commits as Kafka's classic protocol does: by generation, not by partition", async () => {
+    await createTopic('fenced', 2);
+    const a = consumer('fence-group');
+    const b = consumer('fence-group');
+    const owned = new Map<ReturnType<Kafka['consumer']>, number[]>();
+    for (const c of [a, b]) {
+      c.on(c.events.GROUP_JOIN, ({ payload }) => owned.set(c, payload.memberAssignment.fenced ?? []));
+      await c.subscribe({ topic: 'fenced' });
+    }
+    await a.run({ eachMessage: async () => {} });
+    await b.run({ eachMessage: async () => {} });
+    const rejoined = signal();
+    a.on(a.events.GROUP_JOIN, () => rejoined.resolve());
+    if (owned.get(a)!.length === 2) await rejoined.promise; // a still holds both: its rejoin is on the way
+    const [theirs] = owned.get(b)!;
+    await a.commitOffsets([{ topic: 'fenced', partition: theirs!, offset: '0' }]); // a partition a does not hold
+    const broker = await getBroker<Broker>(kafka);
+    expect(await broker.group('fence-group').committed({ topic: 'fenced', partition: theirs! })).toBe(0);
+  });
+
   it('emits the instrumentation events of a run', async () => {
     await producer.send({ topic: 'events', messages: values(2) });
     const c = consumer('events-group');

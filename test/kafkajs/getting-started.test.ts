@@ -4,7 +4,9 @@
  */
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { countdown } from './helpers.js';
-import { Kafka, closeAllClusters, resetCluster } from 'kafkalite/kafkajs';
+import { Broker, MemoryStorage } from 'kafkalite';
+import { Kafka, attachBroker, closeAllClusters, getBroker, resetCluster } from 'kafkalite/kafkajs';
+import { kafkajsDecodeBatch } from '../codec/kafkajs-oracle.js';
 
 const kafka = new Kafka({
   clientId: 'my-app',
@@ -112,6 +114,30 @@ describe('getting started', () => {
     expect(typeof pause).toBe('function');
     await consumer.disconnect();
     await producer.disconnect();
+  });
+
+  it("hands out a header key given several values as an array, as KafkaJS' decoder reads the same bytes", async () => {
+    const storage = new MemoryStorage();
+    const brokers = ['headers:9092'];
+    const own = new Kafka({ brokers, logLevel: 0 });
+    await attachBroker(own, await Broker.open({ storage }));
+    const producer = own.producer();
+    await producer.connect();
+    await producer.send({ topic: 'tagged', messages: [{ value: 'v', headers: { tag: ['a', Buffer.from('b')], one: 'x', none: [] } }] });
+    const consumer = own.consumer({ groupId: 'tagged' });
+    await consumer.subscribe({ topic: 'tagged', fromBeginning: true });
+    const got = countdown(1);
+    let headers: unknown;
+    await consumer.run({ eachMessage: async ({ message }) => void ((headers = message.headers), got.tick()) });
+    await got.done;
+    expect(headers).toEqual({ tag: [Buffer.from('a'), Buffer.from('b')], one: Buffer.from('x') });
+    const [batch] = await storage.log('tagged', 0).read(0, 1 << 20);
+    expect((await kafkajsDecodeBatch(batch!)).records[0]!.headers).toEqual(headers);
+    await consumer.disconnect();
+    await producer.disconnect();
+    const broker = await getBroker<Broker>(own);
+    await resetCluster(own);
+    await broker.close();
   });
 
   it('resumes a group at its committed offset after a restart', async () => {

@@ -23,6 +23,19 @@ describe('package: kafkalite/kafkajs', () => {
     });
   });
 
+  it('resolves without "exports" too (TypeScript node10, older bundlers) through kafkajs/package.json, to the same files', () => {
+    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { files: string[]; exports: Record<string, { require: { types: string; default: string }; import: { default: string } }> };
+    const stub = JSON.parse(readFileSync(new URL('kafkajs/package.json', root), 'utf8')) as { main: string; module: string; types: string };
+    expect(pkg.files).toContain('kafkajs/package.json');
+    const exported = pkg.exports['./kafkajs']!;
+    const fromStub = (file: string) => `./${new URL(file, new URL('kafkajs/', root)).pathname.slice(new URL(root).pathname.length)}`;
+    expect({ main: fromStub(stub.main), module: fromStub(stub.module), types: fromStub(stub.types) }).toEqual({
+      main: exported.require.default,
+      module: exported.import.default,
+      types: exported.require.types,
+    });
+  });
+
   it('exports every name of kafkajs from both builds', async () => {
     const esm = (await import(dist('kafkajs.js'))) as Record<string, unknown>;
     const cjs = require(dist('kafkajs.cjs')) as Record<string, unknown>;
@@ -40,6 +53,26 @@ describe('package: kafkalite/kafkajs', () => {
     expect(result).toMatchObject({ topicName: 'cjs', baseOffset: '0' });
     await producer.disconnect();
     await closeAllClusters();
+  });
+
+  it('shares one cluster registry between the ESM and the CommonJS build in one process', async () => {
+    const esm = (await import(dist('kafkajs.js'))) as typeof import('kafkalite/kafkajs');
+    const cjs = require(dist('kafkajs.cjs')) as typeof import('kafkalite/kafkajs');
+    expect(cjs.Kafka).not.toBe(esm.Kafka); // two copies of the code…
+    const brokers = ['both-builds:9092'];
+    const producer = new esm.Kafka({ brokers, logLevel: 0 }).producer();
+    await producer.connect();
+    await producer.send({ topic: 'shared', messages: [{ key: 'k', value: 'written by import()' }] });
+    await producer.disconnect();
+    // …one cluster: what the ESM build wrote, the CommonJS build reads.
+    const cjsKafka = new cjs.Kafka({ brokers, logLevel: 0 });
+    const admin = cjsKafka.admin();
+    expect(await admin.listTopics()).toEqual(['shared']);
+    expect(await admin.fetchTopicOffsets('shared')).toEqual([{ partition: 0, offset: '1', high: '1', low: '0' }]);
+    // Either build resets the cluster, also given a Kafka instance of the other one.
+    await esm.resetCluster(cjsKafka);
+    expect(await admin.listTopics()).toEqual([]);
+    await cjs.closeAllClusters();
   });
 
   it('declares its types on their own', () => {
