@@ -68,6 +68,11 @@ export interface Case {
   lacks?: string;
   /** Caps `--runs` for slow rows (the row name says so). */
   maxRuns?: number;
+  /**
+   * Latency rows: the rate (msgs/s) the pacer offers. A latency row is compared with the baseline
+   * row of the same rate.
+   */
+  rate?: number;
   /** Builds a fresh broker/log, producer and consumer for one run. */
   prepare(): Promise<Trial> | Trial;
 }

@@ -50,6 +50,8 @@ export interface RowResult {
   unavailable: string | undefined;
   messages: number;
   baseline: boolean;
+  /** Latency rows: the rate the pacer offered (msgs/s); compared with the baseline of the same rate. */
+  rate: number | undefined;
   /** Every measured run, in order (the warm-up run is not included). */
   runsMs: number[];
   medianMs: number;
@@ -146,6 +148,7 @@ function rowBase(scenario: string, c: Case): Omit<RowResult, 'runsMs' | 'medianM
     unavailable: undefined,
     messages: c.messages,
     baseline: c.baseline === true,
+    rate: c.rate,
   };
 }
 
@@ -224,13 +227,13 @@ function figure(r: RowResult): number | undefined {
 
 /**
  * Fills in `vsCeiling`: a row is divided by the baseline row of its own scenario and kind (the
- * disk baseline of file-storage, the EventEmitter of latency, the array of memory); throughput
- * rows of a scenario without one by the `ceiling` scenario's baseline.
+ * disk baseline of file-storage, the EventEmitter of latency at the same offered rate, the array
+ * of memory); throughput rows of a scenario without one by the `ceiling` scenario's baseline.
  */
 export function applyRatios(rows: RowResult[]): void {
   const global = rows.find((r) => r.baseline && r.scenario === 'ceiling' && r.kind === 'throughput');
   for (const r of rows) {
-    const own = rows.find((b) => b.baseline && b.scenario === r.scenario && b.kind === r.kind);
+    const own = rows.find((b) => b.baseline && b.scenario === r.scenario && b.kind === r.kind && b.rate === r.rate);
     const base = own ?? (r.kind === 'throughput' ? global : undefined);
     const value = figure(r);
     const baseValue = base === undefined ? undefined : figure(base);
@@ -271,15 +274,29 @@ function throughputTable(rows: RowResult[]): Table {
 
 function latencyTable(rows: RowResult[]): Table {
   return {
-    headers: ['scenario', 'row', 'offered msgs/s', 'p50 µs', 'p90 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'p99 min–max µs', 'p99 vs ceiling', 'from send: p50 / p99 / p99.9 µs'],
-    right: [false, false, true, true, true, true, true, true, true, true, true],
+    headers: [
+      'scenario',
+      'row',
+      'offered msgs/s',
+      'achieved msgs/s',
+      'p50 µs',
+      'p90 µs',
+      'p99 µs',
+      'p99.9 µs',
+      'max µs',
+      'p99 min–max µs',
+      'p99 vs ceiling',
+      'from send: p50 / p99 / p99.9 µs',
+    ],
+    right: [false, false, true, true, true, true, true, true, true, true, true, true],
     body: rows.map((r) => {
       const l = r.latency;
-      if (r.unavailable !== undefined || l === undefined) return [r.scenario, `${r.name} — NOT RUN: ${r.unavailable ?? 'no histogram'}`, 'n/a', '-', '-', '-', '-', '-', '-', '-', '-'];
+      if (r.unavailable !== undefined || l === undefined) return [r.scenario, `${r.name} — NOT RUN: ${r.unavailable ?? 'no histogram'}`, 'n/a', '-', '-', '-', '-', '-', '-', '-', '-', '-'];
       return [
         r.scenario,
         r.name,
         int.format(l.offeredPerSec),
+        int.format(r.msgsPerSec),
         micros(l.p50),
         micros(l.p90),
         micros(l.p99),
@@ -409,7 +426,7 @@ export function figures(rows: RowResult[]): Figure[] {
       target: '< 50 µs',
       measured:
         `${micros(lat.latency.p99)} µs from the intended send time (p50 ${micros(lat.latency.p50)}, p99.9 ${micros(lat.latency.p999)}, max ${micros(lat.latency.max)}); ` +
-        `${micros(lat.latency.fromSend.p99)} µs from the send call; the EventEmitter ceiling's p99 ${ceilingP99(rows)}`,
+        `${micros(lat.latency.fromSend.p99)} µs from the send call; the EventEmitter ceiling's p99 ${ceilingP99(rows, lat.rate)}`,
       met: lat.latency.p99 < 50,
     });
   }
@@ -419,8 +436,8 @@ export function figures(rows: RowResult[]): Figure[] {
   return out;
 }
 
-function ceilingP99(rows: RowResult[]): string {
-  const c = rows.find((r) => r.kind === 'latency' && r.baseline && r.latency !== undefined);
+function ceilingP99(rows: RowResult[], rate: number | undefined): string {
+  const c = rows.find((r) => r.kind === 'latency' && r.baseline && r.rate === rate && r.latency !== undefined);
   return c === undefined ? 'not measured' : `${micros(c.latency!.p99)} µs (${micros(c.latency!.fromSend.p99)} from the send call)`;
 }
 

@@ -297,6 +297,7 @@ export function redisLatencyCase(name: string, rate: number, messages: number): 
     name,
     messages,
     kind: 'latency',
+    rate,
     system: 'Redis Streams',
     durability: durabilityOf('no'),
     lacks: REDIS_LACKS,
