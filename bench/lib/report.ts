@@ -36,6 +36,10 @@ export interface MemorySummary {
   maxBytesPerMsg: number;
   /** Median RSS growth per message, when the row measured it. */
   rssBytesPerMsg: number | undefined;
+  /** Median bytes of record batches per message (the message's share of its batch), when the row measured them. */
+  logBytesPerMsg: number | undefined;
+  /** Median over the runs of retained bytes ÷ batch bytes: what the storage keeps beyond the batches themselves. */
+  retainedPerLogByte: number | undefined;
 }
 
 export interface RowResult {
@@ -190,11 +194,14 @@ function summariseLatency(samples: Sample[]): LatencySummary {
 function summariseMemory(samples: Sample[], messages: number): MemorySummary {
   const perMsg = samples.map((s) => (s.retainedBytes ?? NaN) / messages);
   const rss = samples.map((s) => s.rssBytes).filter((r): r is number => r !== undefined);
+  const withLog = samples.filter((s): s is Sample & { logBytes: number; retainedBytes: number } => s.logBytes !== undefined && s.retainedBytes !== undefined);
   return {
     bytesPerMsg: median(perMsg),
     minBytesPerMsg: Math.min(...perMsg),
     maxBytesPerMsg: Math.max(...perMsg),
     rssBytesPerMsg: rss.length > 0 ? median(rss) / messages : undefined,
+    logBytesPerMsg: withLog.length > 0 ? median(withLog.map((s) => s.logBytes)) / messages : undefined,
+    retainedPerLogByte: withLog.length > 0 ? median(withLog.map((s) => s.retainedBytes / s.logBytes)) : undefined,
   };
 }
 
@@ -312,11 +319,11 @@ function latencyTable(rows: RowResult[]): Table {
 
 function memoryTable(rows: RowResult[]): Table {
   return {
-    headers: ['scenario', 'row', 'msgs', 'bytes/msg (= MB per 1M)', 'min–max', 'RSS bytes/msg', 'vs ceiling'],
-    right: [false, false, true, true, true, true, true],
+    headers: ['scenario', 'row', 'msgs', 'bytes/msg (= MB per 1M)', 'min–max', 'RSS bytes/msg', 'batch bytes/msg', 'retained ÷ batch bytes', 'vs ceiling'],
+    right: [false, false, true, true, true, true, true, true, true],
     body: rows.map((r) => {
       const m = r.memory;
-      if (r.unavailable !== undefined || m === undefined) return [r.scenario, `${r.name} — NOT RUN: ${r.unavailable ?? 'no figure'}`, int.format(r.messages), 'n/a', '-', '-', '-'];
+      if (r.unavailable !== undefined || m === undefined) return [r.scenario, `${r.name} — NOT RUN: ${r.unavailable ?? 'no figure'}`, int.format(r.messages), 'n/a', '-', '-', '-', '-', '-'];
       return [
         r.scenario,
         r.name,
@@ -324,6 +331,8 @@ function memoryTable(rows: RowResult[]): Table {
         m.bytesPerMsg.toFixed(1),
         `${m.minBytesPerMsg.toFixed(0)}–${m.maxBytesPerMsg.toFixed(0)}`,
         m.rssBytesPerMsg === undefined ? '-' : m.rssBytesPerMsg.toFixed(1),
+        m.logBytesPerMsg === undefined ? '-' : m.logBytesPerMsg.toFixed(1),
+        m.retainedPerLogByte === undefined ? '-' : `${m.retainedPerLogByte.toFixed(2)}x`,
         ratio(r.vsCeiling),
       ];
     }),
