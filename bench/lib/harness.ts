@@ -25,6 +25,11 @@ export interface Sample {
   retainedBytes?: number;
   /** Process RSS growth over the run (memory rows), for reference. */
   rssBytes?: number;
+  /**
+   * Bytes of the record batches the log holds (kafkalite memory rows): what the retained heap is
+   * compared with (`retainedBytes / logBytes`, the storage's overhead over the bytes themselves).
+   */
+  logBytes?: number;
 }
 
 /** One prepared run of a case: `run` is timed, `prepare` and `finish` are not. */
@@ -68,6 +73,11 @@ export interface Case {
   lacks?: string;
   /** Caps `--runs` for slow rows (the row name says so). */
   maxRuns?: number;
+  /**
+   * Latency rows: the rate (msgs/s) the pacer offers. A latency row is compared with the baseline
+   * row of the same rate.
+   */
+  rate?: number;
   /** Builds a fresh broker/log, producer and consumer for one run. */
   prepare(): Promise<Trial> | Trial;
 }

@@ -36,6 +36,10 @@ export interface MemorySummary {
   maxBytesPerMsg: number;
   /** Median RSS growth per message, when the row measured it. */
   rssBytesPerMsg: number | undefined;
+  /** Median bytes of record batches per message (the message's share of its batch), when the row measured them. */
+  logBytesPerMsg: number | undefined;
+  /** Median over the runs of retained bytes ÷ batch bytes: what the storage keeps beyond the batches themselves. */
+  retainedPerLogByte: number | undefined;
 }
 
 export interface RowResult {
@@ -50,6 +54,8 @@ export interface RowResult {
   unavailable: string | undefined;
   messages: number;
   baseline: boolean;
+  /** Latency rows: the rate the pacer offered (msgs/s); compared with the baseline of the same rate. */
+  rate: number | undefined;
   /** Every measured run, in order (the warm-up run is not included). */
   runsMs: number[];
   medianMs: number;
@@ -146,6 +152,7 @@ function rowBase(scenario: string, c: Case): Omit<RowResult, 'runsMs' | 'medianM
     unavailable: undefined,
     messages: c.messages,
     baseline: c.baseline === true,
+    rate: c.rate,
   };
 }
 
@@ -187,11 +194,14 @@ function summariseLatency(samples: Sample[]): LatencySummary {
 function summariseMemory(samples: Sample[], messages: number): MemorySummary {
   const perMsg = samples.map((s) => (s.retainedBytes ?? NaN) / messages);
   const rss = samples.map((s) => s.rssBytes).filter((r): r is number => r !== undefined);
+  const withLog = samples.filter((s): s is Sample & { logBytes: number; retainedBytes: number } => s.logBytes !== undefined && s.retainedBytes !== undefined);
   return {
     bytesPerMsg: median(perMsg),
     minBytesPerMsg: Math.min(...perMsg),
     maxBytesPerMsg: Math.max(...perMsg),
     rssBytesPerMsg: rss.length > 0 ? median(rss) / messages : undefined,
+    logBytesPerMsg: withLog.length > 0 ? median(withLog.map((s) => s.logBytes)) / messages : undefined,
+    retainedPerLogByte: withLog.length > 0 ? median(withLog.map((s) => s.retainedBytes / s.logBytes)) : undefined,
   };
 }
 
@@ -224,13 +234,13 @@ function figure(r: RowResult): number | undefined {
 
 /**
  * Fills in `vsCeiling`: a row is divided by the baseline row of its own scenario and kind (the
- * disk baseline of file-storage, the EventEmitter of latency, the array of memory); throughput
- * rows of a scenario without one by the `ceiling` scenario's baseline.
+ * disk baseline of file-storage, the EventEmitter of latency at the same offered rate, the array
+ * of memory); throughput rows of a scenario without one by the `ceiling` scenario's baseline.
  */
 export function applyRatios(rows: RowResult[]): void {
   const global = rows.find((r) => r.baseline && r.scenario === 'ceiling' && r.kind === 'throughput');
   for (const r of rows) {
-    const own = rows.find((b) => b.baseline && b.scenario === r.scenario && b.kind === r.kind);
+    const own = rows.find((b) => b.baseline && b.scenario === r.scenario && b.kind === r.kind && b.rate === r.rate);
     const base = own ?? (r.kind === 'throughput' ? global : undefined);
     const value = figure(r);
     const baseValue = base === undefined ? undefined : figure(base);
@@ -271,15 +281,29 @@ function throughputTable(rows: RowResult[]): Table {
 
 function latencyTable(rows: RowResult[]): Table {
   return {
-    headers: ['scenario', 'row', 'offered msgs/s', 'p50 µs', 'p90 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'p99 min–max µs', 'p99 vs ceiling', 'from send: p50 / p99 / p99.9 µs'],
-    right: [false, false, true, true, true, true, true, true, true, true, true],
+    headers: [
+      'scenario',
+      'row',
+      'offered msgs/s',
+      'achieved msgs/s',
+      'p50 µs',
+      'p90 µs',
+      'p99 µs',
+      'p99.9 µs',
+      'max µs',
+      'p99 min–max µs',
+      'p99 vs ceiling',
+      'from send: p50 / p99 / p99.9 µs',
+    ],
+    right: [false, false, true, true, true, true, true, true, true, true, true, true],
     body: rows.map((r) => {
       const l = r.latency;
-      if (r.unavailable !== undefined || l === undefined) return [r.scenario, `${r.name} — NOT RUN: ${r.unavailable ?? 'no histogram'}`, 'n/a', '-', '-', '-', '-', '-', '-', '-', '-'];
+      if (r.unavailable !== undefined || l === undefined) return [r.scenario, `${r.name} — NOT RUN: ${r.unavailable ?? 'no histogram'}`, 'n/a', '-', '-', '-', '-', '-', '-', '-', '-', '-'];
       return [
         r.scenario,
         r.name,
         int.format(l.offeredPerSec),
+        int.format(r.msgsPerSec),
         micros(l.p50),
         micros(l.p90),
         micros(l.p99),
@@ -295,11 +319,11 @@ function latencyTable(rows: RowResult[]): Table {
 
 function memoryTable(rows: RowResult[]): Table {
   return {
-    headers: ['scenario', 'row', 'msgs', 'bytes/msg (= MB per 1M)', 'min–max', 'RSS bytes/msg', 'vs ceiling'],
-    right: [false, false, true, true, true, true, true],
+    headers: ['scenario', 'row', 'msgs', 'bytes/msg (= MB per 1M)', 'min–max', 'RSS bytes/msg', 'batch bytes/msg', 'retained ÷ batch bytes', 'vs ceiling'],
+    right: [false, false, true, true, true, true, true, true, true],
     body: rows.map((r) => {
       const m = r.memory;
-      if (r.unavailable !== undefined || m === undefined) return [r.scenario, `${r.name} — NOT RUN: ${r.unavailable ?? 'no figure'}`, int.format(r.messages), 'n/a', '-', '-', '-'];
+      if (r.unavailable !== undefined || m === undefined) return [r.scenario, `${r.name} — NOT RUN: ${r.unavailable ?? 'no figure'}`, int.format(r.messages), 'n/a', '-', '-', '-', '-', '-'];
       return [
         r.scenario,
         r.name,
@@ -307,6 +331,8 @@ function memoryTable(rows: RowResult[]): Table {
         m.bytesPerMsg.toFixed(1),
         `${m.minBytesPerMsg.toFixed(0)}–${m.maxBytesPerMsg.toFixed(0)}`,
         m.rssBytesPerMsg === undefined ? '-' : m.rssBytesPerMsg.toFixed(1),
+        m.logBytesPerMsg === undefined ? '-' : m.logBytesPerMsg.toFixed(1),
+        m.retainedPerLogByte === undefined ? '-' : `${m.retainedPerLogByte.toFixed(2)}x`,
         ratio(r.vsCeiling),
       ];
     }),
@@ -409,7 +435,7 @@ export function figures(rows: RowResult[]): Figure[] {
       target: '< 50 µs',
       measured:
         `${micros(lat.latency.p99)} µs from the intended send time (p50 ${micros(lat.latency.p50)}, p99.9 ${micros(lat.latency.p999)}, max ${micros(lat.latency.max)}); ` +
-        `${micros(lat.latency.fromSend.p99)} µs from the send call; the EventEmitter ceiling's p99 ${ceilingP99(rows)}`,
+        `${micros(lat.latency.fromSend.p99)} µs from the send call; the EventEmitter ceiling's p99 ${ceilingP99(rows, lat.rate)}`,
       met: lat.latency.p99 < 50,
     });
   }
@@ -440,8 +466,8 @@ export function figures(rows: RowResult[]): Figure[] {
   return out;
 }
 
-function ceilingP99(rows: RowResult[]): string {
-  const c = rows.find((r) => r.kind === 'latency' && r.baseline && r.latency !== undefined);
+function ceilingP99(rows: RowResult[], rate: number | undefined): string {
+  const c = rows.find((r) => r.kind === 'latency' && r.baseline && r.rate === rate && r.latency !== undefined);
   return c === undefined ? 'not measured' : `${micros(c.latency!.p99)} µs (${micros(c.latency!.fromSend.p99)} from the send call)`;
 }
 

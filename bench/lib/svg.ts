@@ -119,6 +119,8 @@ ${note}
 /** Latency CDF lines: x = latency (µs, log), y = share of messages at or below it, on a nines scale. */
 export function latencyChart(rows: RowResult[], caption: string, targetUs?: number): string {
   const lines = rows.filter((r) => r.kind === 'latency' && r.latency !== undefined && r.unavailable === undefined);
+  const rates = [...new Set(lines.map((r) => r.rate))];
+  const offered = rates.length === 1 && rates[0] !== undefined ? `${rates[0].toLocaleString('en-US')} msgs/s offered` : 'a fixed offered rate';
   const width = 900;
   const height = 520;
   const left = 70;
@@ -173,7 +175,7 @@ export function latencyChart(rows: RowResult[], caption: string, targetUs?: numb
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT}>
 <rect width="100%" height="100%" fill="#fff"/>
-<text x="8" y="20" font-size="15" font-weight="600">End-to-end latency CDF at a fixed offered rate (all runs merged)</text>
+<text x="8" y="20" font-size="15" font-weight="600">End-to-end latency CDF at ${esc(offered)} (all runs merged)</text>
 <text x="8" y="38" font-size="11" fill="#374151">${esc(caption)}</text>
 ${grid}
 <rect x="${left}" y="${top}" width="${plotW}" height="${plotH}" fill="none" stroke="#9ca3af"/>

@@ -9,11 +9,17 @@
  * - kafkalite `MemoryStorage`, 1000 messages per send (the log keeps RecordBatch v2 bytes).
  * - kafkalite `MemoryStorage`, one awaited send per message (one record batch each: 61 bytes of
  *   batch header per message).
+ *
+ *   Both kafkalite rows also read the log's record batches back after the measurement and report
+ *   their bytes per message (the message's share of its batch: record framing and the batch
+ *   header included) and the ratio retained bytes ÷ batch bytes: what `MemoryStorage` and the
+ *   broker keep per record beyond the RecordBatch bytes themselves (a Uint8Array and its backing
+ *   store per batch, the log's index arrays).
  * - Redis Streams: the server's `used_memory` growth (INFO memory).
  * - SQLite `:memory:` queue table: `page_count × page_size`.
  */
 
-import { Broker, type Message } from 'kafkalite';
+import { Broker, MemoryStorage, type Message } from 'kafkalite';
 import { VALUE_SIZE, collectGarbage, type Case, type Sample, type Scenario } from '../lib/harness.js';
 import { TOPIC, VALUE } from '../lib/kafkalite.js';
 import { redisMemoryCase } from '../lib/peers/redis.js';
@@ -46,9 +52,17 @@ async function settled(): Promise<{ js: number; rss: number }> {
   return { js: m.heapUsed + m.external, rss: m.rss };
 }
 
-function memoryCase(name: string, messages: number, fill: () => Promise<{ run(): Promise<void> | void; release(): Promise<void> | void }>, baseline = false): Case {
+interface Filled {
+  run(): Promise<void> | void;
+  /** Bytes of the record batches the log holds (kafkalite rows), read after the measurement. */
+  logBytes?(): number;
+  release(): Promise<void> | void;
+}
+
+function memoryCase(name: string, messages: number, fill: () => Promise<Filled>, baseline = false, id?: string): Case {
   return {
     name,
+    ...(id === undefined ? {} : { id }),
     messages,
     kind: 'memory',
     baseline,
@@ -61,8 +75,9 @@ function memoryCase(name: string, messages: number, fill: () => Promise<{ run():
         run: () => log.run(),
         async finish(): Promise<Sample> {
           const after = await settled();
+          const logBytes = log.logBytes?.();
           await log.release();
-          return { retainedBytes: after.js - before.js, rssBytes: after.rss - before.rss };
+          return { retainedBytes: after.js - before.js, rssBytes: after.rss - before.rss, ...(logBytes === undefined ? {} : { logBytes }) };
         },
       };
     },
@@ -90,27 +105,41 @@ function arrayCase(messages: number): Case {
   );
 }
 
-function kafkaliteCase(name: string, messages: number, perSend: number): Case {
-  return memoryCase(name, messages, async () => {
-    const broker = await Broker.open();
-    await broker.createTopic(TOPIC, { partitions: 1 });
-    const producer = broker.producer();
-    const batch: Message[] = Array.from({ length: perSend }, () => ({ value: VALUE }));
-    return {
-      async run() {
-        if (perSend === 1) {
-          for (let i = 0; i < messages; i++) await producer.send({ topic: TOPIC, messages: [{ value: VALUE }] });
-          return;
-        }
-        for (let sent = 0; sent < messages; sent += perSend) await producer.send({ topic: TOPIC, messages: batch.slice(0, Math.min(perSend, messages - sent)) });
-      },
-      async release() {
-        const end = broker.topic(TOPIC).partition(0).logEndOffset;
-        await broker.close();
-        if (end !== messages) throw new Error(`the log ends at ${end}, expected ${messages}`);
-      },
-    };
-  });
+function kafkaliteCase(name: string, messages: number, perSend: number, id?: string): Case {
+  return memoryCase(
+    name,
+    messages,
+    async () => {
+      const storage = new MemoryStorage();
+      const broker = await Broker.open({ storage });
+      await broker.createTopic(TOPIC, { partitions: 1 });
+      const producer = broker.producer();
+      const batch: Message[] = Array.from({ length: perSend }, () => ({ value: VALUE }));
+      return {
+        async run() {
+          if (perSend === 1) {
+            for (let i = 0; i < messages; i++) await producer.send({ topic: TOPIC, messages: [{ value: VALUE }] });
+            return;
+          }
+          for (let sent = 0; sent < messages; sent += perSend) await producer.send({ topic: TOPIC, messages: batch.slice(0, Math.min(perSend, messages - sent)) });
+        },
+        logBytes() {
+          const batches = storage.log(TOPIC, 0).read(0, Number.MAX_SAFE_INTEGER);
+          if (batches instanceof Promise) throw new Error('MemoryStorage.read returned a promise');
+          let bytes = 0;
+          for (const b of batches) bytes += b.byteLength;
+          return bytes;
+        },
+        async release() {
+          const end = broker.topic(TOPIC).partition(0).logEndOffset;
+          await broker.close();
+          if (end !== messages) throw new Error(`the log ends at ${end}, expected ${messages}`);
+        },
+      };
+    },
+    false,
+    id,
+  );
 }
 
 export const memory: Scenario = {
@@ -122,8 +151,8 @@ export const memory: Scenario = {
     const fmt = (n: number): string => n.toLocaleString('en-US');
     return [
       arrayCase(messages),
-      kafkaliteCase('kafkalite MemoryStorage, send×1000', messages, 1000),
-      kafkaliteCase(`kafkalite MemoryStorage, send×1 awaited (${fmt(single)} msgs)`, single, 1),
+      kafkaliteCase('kafkalite MemoryStorage, send×1000', messages, 1000, 'kafkalite-memory-retained'),
+      kafkaliteCase(`kafkalite MemoryStorage, send×1 awaited (${fmt(single)} msgs)`, single, 1, 'kafkalite-memory-retained-single'),
       redisMemoryCase(`Redis Streams, no persistence: server used_memory (${fmt(redis)} msgs)`, redis),
       sqliteMemoryCase('SQLite :memory: queue table: page_count × page_size', messages),
     ];

@@ -59,11 +59,13 @@ export function emitterThroughputCase(kind: EmitterKind, messages: number, liste
 }
 
 /** Latency at a fixed rate: the pacer emits, the listener records. */
-export function emitterLatencyCase(kind: EmitterKind, name: string, rate: number, messages: number, baseline: boolean): Case {
+export function emitterLatencyCase(kind: EmitterKind, name: string, rate: number, messages: number, baseline: boolean, id?: string): Case {
   return {
     name,
+    ...(id === undefined ? {} : { id }),
     messages,
     kind: 'latency',
+    rate,
     baseline,
     system: baseline ? 'ceiling' : kind,
     durability: 'none',

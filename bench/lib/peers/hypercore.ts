@@ -26,7 +26,7 @@ async function loadHypercore(): Promise<HypercoreClass> {
   try {
     return (await import('hypercore')).default;
   } catch (error) {
-    throw new Unavailable(`hypercore is not installed (npm ci): ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    throw new Unavailable(`hypercore is not installed in bench/node_modules (npm run bench installs it): ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
   }
 }
 

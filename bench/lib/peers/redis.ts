@@ -58,7 +58,7 @@ async function loadIoredis(): Promise<typeof import('ioredis').Redis> {
     const mod = await import('ioredis');
     return mod.Redis;
   } catch (error) {
-    throw new Unavailable(`ioredis is not installed (npm ci): ${error instanceof Error ? error.message : String(error)}`);
+    throw new Unavailable(`ioredis is not installed in bench/node_modules (npm run bench installs it): ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
@@ -297,6 +297,7 @@ export function redisLatencyCase(name: string, rate: number, messages: number): 
     name,
     messages,
     kind: 'latency',
+    rate,
     system: 'Redis Streams',
     durability: durabilityOf('no'),
     lacks: REDIS_LACKS,

@@ -10,7 +10,8 @@
  * `'interval'`/`'never'`) or `synchronous=FULL` (the WAL is fsynced at every commit: kafkalite's
  * `'always'`). SQLite has no group commit: each transaction pays its own fsync.
  *
- * better-sqlite3 is a native addon built from source by `npm ci`; if it is missing the rows say so.
+ * better-sqlite3 is a native addon, built from source when `npm run bench` installs the peers into
+ * bench/node_modules; if it is missing or unbuilt the rows say so.
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -44,7 +45,7 @@ function loadSqlite(): Promise<DatabaseConstructor> {
       const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
       throw new Unavailable(
         `better-sqlite3 is not installed or its native addon is not built (${message}); ` +
-          '`npm ci` builds it from source with node-gyp (python3, make, g++ and Node\'s headers: see .npmrc)',
+          '`npm run bench` installs it into bench/node_modules and builds it from source with node-gyp (python3, make, g++ and Node\'s headers: see bench/.npmrc)',
       );
     }
   })();
