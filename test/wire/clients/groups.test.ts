@@ -76,11 +76,11 @@ describe('consumer groups over the wire', () => {
     expect(broker.group('billing').members()).toHaveLength(0);
   });
 
-  it('kcat -G: two processes in one group split the partitions; each record is read once, by the owner of its partition', { timeout: 60_000 }, async () => {
+  it('kcat -G: three processes in one group split six partitions; each record is read once, by the owner of its partition', { timeout: 60_000 }, async () => {
     requireKcat();
     const { broker, listener } = await serve();
-    await broker.createTopic('events', { partitions: 4 });
-    const outputs: string[] = ['', ''];
+    await broker.createTopic('events', { partitions: 6 });
+    const outputs: string[] = ['', '', ''];
     const children = outputs.map((_, i) => {
       const child = spawn(KCAT, ['-b', listener.address, '-u', '-G', 'kcat-group', '-o', 'beginning', '-f', '%p|%o|%s\\n', '-X', 'session.timeout.ms=6000', 'events'], { stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.on('data', (d: Buffer) => (outputs[i] += d.toString('utf8')));
@@ -89,14 +89,14 @@ describe('consumer groups over the wire', () => {
     const linesOf = (out: string) => out.split('\n').filter((l) => l.length > 0);
     try {
       const group = broker.group('kcat-group');
-      await until('both kcat processes own two partitions each', () => group.state === 'Stable' && group.members().length === 2 && group.members().every((m) => m.assignment.length === 2));
+      await until('the three kcat processes own two partitions each', () => group.state === 'Stable' && group.members().length === 3 && group.members().every((m) => m.assignment.length === 2));
       const producer = broker.producer();
-      for (let i = 0; i < 40; i++) await producer.send({ topic: 'events', messages: [{ key: `k${i}`, value: `v${i}` }] });
-      await until('kcat members read all 40 records', () => outputs.flatMap(linesOf).length >= 40);
+      for (let i = 0; i < 60; i++) await producer.send({ topic: 'events', messages: [{ key: `k${i}`, value: `v${i}` }] });
+      await until('kcat members read all 60 records', () => outputs.flatMap(linesOf).length >= 60);
       await new Promise((r) => setTimeout(r, 200));
       const lines = outputs.flatMap(linesOf);
-      expect(lines).toHaveLength(40);
-      expect(new Set(lines.map((l) => l.split('|')[2])).size).toBe(40);
+      expect(lines).toHaveLength(60);
+      expect(new Set(lines.map((l) => l.split('|')[2])).size).toBe(60);
       // Each process read exactly the partitions the group assigned it.
       for (const [i, out] of outputs.entries()) {
         const read = new Set(linesOf(out).map((l) => Number(l.split('|')[0])));
@@ -109,7 +109,7 @@ describe('consumer groups over the wire', () => {
     }
     // kcat commits what it read when it closes, and leaves the group.
     await until('kcat left the group', () => broker.group('kcat-group').members().length === 0);
-    expect(await committedSum(broker, 'kcat-group', 'events', 4)).toBe(40);
+    expect(await committedSum(broker, 'kcat-group', 'events', 6)).toBe(60);
   });
 
   it('kafka-python subscribes in a group, reads and commits; the commit is what broker.group(id).committed reads', async () => {
