@@ -2,16 +2,37 @@ import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from '../../codec
 import { invalidArgument } from '../../errors.js';
 import type { PartitionLog, RetentionPolicy } from '../storage.js';
 
+/** Slabs start this small (a partition with a few records costs little) and double up to the largest. */
+const FIRST_SLAB_BYTES = 4096;
+const LARGEST_SLAB_BYTES = 1 << 20;
+
 /**
- * A partition log in memory: the appended batches, each kept as the one buffer it arrived in.
- * Retention drops whole batches from the front, so memory stays bounded when the topic says so.
+ * A partition log in memory, laid out as Kafka lays out a log on disk: the appended batch bytes go
+ * one after another into slabs (from 4 KiB, doubling up to 1 MiB), and where each batch lies — slab, position, length,
+ * base and last offset, max timestamp — is kept in typed arrays. A million retained batches are a
+ * few hundred heap objects, not a million, so the garbage collector has little to walk; reads hand
+ * out views into the slabs. Retention drops whole batches from the front and frees a slab once
+ * nothing in it is live.
  *
  * Concurrency: single-threaded and synchronous; every method completes before it returns.
  */
 export class MemoryLog implements PartitionLog {
-  #batches: Uint8Array[] = [];
-  #baseOffsets: number[] = [];
-  /** Index of the first live batch; dropped ones before it are cleared and compacted away lazily. */
+  /** Slabs by number, from `#firstSlab` on; freed ones are `undefined`. */
+  #slabs: (Uint8Array | undefined)[] = [];
+  #firstSlab = 0;
+  /** The slab being filled, its number, and how far. */
+  #fill: Uint8Array | undefined;
+  #fillNo = -1;
+  #fillUsed = 0;
+  #nextSlabBytes = FIRST_SLAB_BYTES;
+  // Per batch, index `#head` .. `#count - 1` live:
+  #slab = new Int32Array(64);
+  #pos = new Int32Array(64);
+  #len = new Int32Array(64);
+  #base = new Float64Array(64);
+  #last = new Float64Array(64);
+  #maxTs = new Float64Array(64);
+  #count = 0;
   #head = 0;
   #bytes = 0;
   #logStartOffset = 0;
@@ -30,36 +51,73 @@ export class MemoryLog implements PartitionLog {
     return this.#bytes;
   }
 
+  /** @internal Slabs still held (for tests: retention must free them). */
+  get slabsHeld(): number {
+    return this.#slabs.filter((x) => x !== undefined).length;
+  }
+
   append(batch: Uint8Array): void {
     const base = batchBaseOffset(batch);
     if (base !== this.#logEndOffset) {
       throw invalidArgument(`batch starts at offset ${base}, but the log ends at ${this.#logEndOffset}`);
     }
-    this.#batches.push(batch);
-    this.#baseOffsets.push(base);
-    this.#bytes += batch.length;
-    this.#logEndOffset = batchLastOffset(batch) + 1;
+    const last = batchLastOffset(batch);
+    if (this.#count === this.#slab.length) this.#grow();
+    const i = this.#count;
+    const length = batch.length;
+    if (this.#fill === undefined || this.#fillUsed + length > this.#fill.length) {
+      if (length > LARGEST_SLAB_BYTES >> 1) {
+        // A big batch gets a slab of its own (a copy: the caller's buffer may be a view of more).
+        this.#slab[i] = this.#addSlab(new Uint8Array(batch));
+        this.#pos[i] = 0;
+        this.#finishAppend(i, length, base, last, batch);
+        return;
+      }
+      this.#retireFill();
+      let size = this.#nextSlabBytes;
+      while (size < length) size *= 2;
+      this.#nextSlabBytes = Math.min(size * 2, LARGEST_SLAB_BYTES);
+      this.#fill = new Uint8Array(size);
+      this.#fillNo = this.#addSlab(this.#fill);
+      this.#fillUsed = 0;
+    }
+    this.#fill.set(batch, this.#fillUsed);
+    this.#slab[i] = this.#fillNo;
+    this.#pos[i] = this.#fillUsed;
+    this.#fillUsed += length;
+    this.#finishAppend(i, length, base, last, batch);
+  }
+
+  #finishAppend(i: number, length: number, base: number, last: number, batch: Uint8Array): void {
+    this.#len[i] = length;
+    this.#base[i] = base;
+    this.#last[i] = last;
+    this.#maxTs[i] = batchMaxTimestamp(batch);
+    this.#count++;
+    this.#bytes += length;
+    this.#logEndOffset = last + 1;
   }
 
   read(offset: number, maxBytes: number): Uint8Array[] {
-    if (offset >= this.#logEndOffset || this.#head === this.#batches.length) return [];
+    if (offset >= this.#logEndOffset || this.#head === this.#count) return [];
     let i = this.#find(Math.max(offset, this.#logStartOffset));
     const out: Uint8Array[] = [];
     let bytes = 0;
-    for (const n = this.#batches.length; i < n; i++) {
-      const batch = this.#batches[i]!;
-      if (out.length > 0 && bytes + batch.length > maxBytes) break;
-      out.push(batch);
-      bytes += batch.length;
+    for (const n = this.#count; i < n; i++) {
+      const length = this.#len[i]!;
+      if (out.length > 0 && bytes + length > maxBytes) break;
+      const pos = this.#pos[i]!;
+      out.push(this.#slabs[this.#slab[i]! - this.#firstSlab]!.subarray(pos, pos + length));
+      bytes += length;
     }
     return out;
   }
 
   /** The index of the last live batch whose base offset is at most `offset`. */
   #find(offset: number): number {
-    const bases = this.#baseOffsets;
+    const bases = this.#base;
     let lo = this.#head;
-    let hi = bases.length - 1;
+    let hi = this.#count - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
       if (bases[mid]! <= offset) lo = mid;
@@ -71,46 +129,83 @@ export class MemoryLog implements PartitionLog {
   deleteRecordsBefore(offset: number): void {
     if (offset <= this.#logStartOffset) return;
     this.#logStartOffset = Math.min(offset, this.#logEndOffset);
-    this.#dropBefore();
-  }
-
-  /** Drops batches that end before `logStartOffset`, and compacts the arrays now and then. */
-  #dropBefore(): void {
-    const n = this.#batches.length;
-    while (this.#head < n && batchLastOffset(this.#batches[this.#head]!) < this.#logStartOffset) {
-      this.#bytes -= this.#batches[this.#head]!.length;
-      this.#batches[this.#head] = EMPTY;
-      this.#head++;
-    }
-    if (this.#head > 1024 && this.#head * 2 > n) {
-      this.#batches = this.#batches.slice(this.#head);
-      this.#baseOffsets = this.#baseOffsets.slice(this.#head);
-      this.#head = 0;
-    }
+    while (this.#head < this.#count && this.#last[this.#head]! < this.#logStartOffset) this.#dropHead();
+    this.#compact();
   }
 
   applyRetention(policy: RetentionPolicy): number {
     const { retentionBytes, retentionMs, now } = policy;
-    const n = this.#batches.length;
-    while (this.#head < n) {
-      const batch = this.#batches[this.#head]!;
+    while (this.#head < this.#count) {
+      const h = this.#head;
       // As Kafka keeps its active segment, size retention keeps the newest batch.
-      const overSize = retentionBytes >= 0 && this.#head < n - 1 && this.#bytes - batch.length >= retentionBytes;
-      const expired = retentionMs >= 0 && batchMaxTimestamp(batch) < now - retentionMs;
+      const overSize = retentionBytes >= 0 && h < this.#count - 1 && this.#bytes - this.#len[h]! >= retentionBytes;
+      const expired = retentionMs >= 0 && this.#maxTs[h]! < now - retentionMs;
       if (!overSize && !expired) break;
-      this.#bytes -= batch.length;
-      this.#batches[this.#head] = EMPTY;
-      this.#head++;
+      this.#dropHead();
       // A start moved by deleteRecordsBefore inside the next batch stays where it is.
-      this.#logStartOffset = Math.max(this.#logStartOffset, this.#head < n ? this.#baseOffsets[this.#head]! : this.#logEndOffset);
+      this.#logStartOffset = Math.max(this.#logStartOffset, this.#head < this.#count ? this.#base[this.#head]! : this.#logEndOffset);
     }
-    this.#dropBefore();
+    while (this.#head < this.#count && this.#last[this.#head]! < this.#logStartOffset) this.#dropHead();
+    this.#compact();
     return this.#logStartOffset;
   }
 
   flush(): Promise<void> {
     return Promise.resolve();
   }
-}
 
-const EMPTY = new Uint8Array(0);
+  #addSlab(slab: Uint8Array): number {
+    return this.#slabs.push(slab) - 1 + this.#firstSlab;
+  }
+
+  /** Drops the first live batch; frees its slab once no live batch is left in it (the slab being filled stays). */
+  #dropHead(): void {
+    const h = this.#head;
+    this.#bytes -= this.#len[h]!;
+    this.#head++;
+    const slab = this.#slab[h]!;
+    const next = this.#head < this.#count ? this.#slab[this.#head]! : -1;
+    if (next !== slab && slab !== this.#fillNo) this.#freeSlab(slab);
+  }
+
+  /** The slab being filled is full: it is freed now if nothing in it is live any more. */
+  #retireFill(): void {
+    const no = this.#fillNo;
+    if (no < 0) return;
+    if (this.#head === this.#count || this.#slab[this.#head]! > no) this.#freeSlab(no);
+  }
+
+  #freeSlab(no: number): void {
+    this.#slabs[no - this.#firstSlab] = undefined;
+    let dead = 0;
+    while (dead < this.#slabs.length && this.#slabs[dead] === undefined) dead++;
+    if (dead > 64 && dead * 2 > this.#slabs.length) {
+      this.#slabs = this.#slabs.slice(dead);
+      this.#firstSlab += dead;
+    }
+  }
+
+  #grow(): void {
+    const n = this.#slab.length * 2;
+    const widen = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.#slab = widen(this.#slab, (k) => new Int32Array(k));
+    this.#pos = widen(this.#pos, (k) => new Int32Array(k));
+    this.#len = widen(this.#len, (k) => new Int32Array(k));
+    this.#base = widen(this.#base, (k) => new Float64Array(k));
+    this.#last = widen(this.#last, (k) => new Float64Array(k));
+    this.#maxTs = widen(this.#maxTs, (k) => new Float64Array(k));
+  }
+
+  /** Moves the live entries to the front now and then, so dropped ones do not pile up. */
+  #compact(): void {
+    const h = this.#head;
+    if (h <= 1024 || h * 2 <= this.#count) return;
+    for (const a of [this.#slab, this.#pos, this.#len, this.#base, this.#last, this.#maxTs]) a.copyWithin(0, h, this.#count);
+    this.#count -= h;
+    this.#head = 0;
+  }
+}
