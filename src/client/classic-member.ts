@@ -298,7 +298,12 @@ export class ClassicMember implements Membership {
         await this.#loseAll();
         return;
       default: {
-        const failure = new KafkaliteError('INVALID_ARGUMENT', `group ${show(this.#options.groupId)} refused this member: ${error}`);
+        const offered = this.#options.assignors.map((a) => a.name).join(', ');
+        const why =
+          error === 'INCONSISTENT_GROUP_PROTOCOL'
+            ? ` — no protocol in common: this member offers ${offered}, and the group's members none of them (or hold it on kafkalite's consumer protocol). Clients name their assignors differently (KafkaJS' round robin is "RoundRobinAssigner"): give every member one name in common.`
+            : '';
+        const failure = new KafkaliteError('INVALID_ARGUMENT', `group ${show(this.#options.groupId)} refused this member: ${error}${why}`, { cause: { groupError: error } });
         this.#needsJoin = true;
         this.#rejectWaiters(failure);
         this.#host.error(failure);

@@ -65,7 +65,7 @@ function topicConfig({ numPartitions, replicationFactor, replicaAssignment, conf
   const config: TopicConfig = parseConfigEntries(configEntries ?? []);
   const partitions = replicaAssignment !== undefined && replicaAssignment.length > 0 ? replicaAssignment.length : (numPartitions ?? -1);
   if (partitions !== -1) {
-    if (!Number.isInteger(partitions) || partitions < 1) throw protocolError('INVALID_PARTITIONS');
+    if (!Number.isInteger(partitions) || partitions < 1) throw protocolError('INVALID_PARTITIONS', new Error(`numPartitions must be an integer >= 1 (got ${JSON.stringify(partitions)})`));
     config.partitions = partitions;
   }
   if (replicationFactor !== undefined && replicationFactor !== -1 && !(Number.isInteger(replicationFactor) && replicationFactor >= 1)) {
@@ -202,7 +202,9 @@ export class LiteAdmin implements Admin {
       for (const { topic: name, count } of topicPartitions) {
         const topic = cluster.broker.topic(name);
         if (validateOnly) {
-          if (!Number.isInteger(count) || count <= topic.partitions.length) throw protocolError('INVALID_PARTITIONS');
+          if (!Number.isInteger(count) || count <= topic.partitions.length) {
+            throw protocolError('INVALID_PARTITIONS', new Error(`topic ${JSON.stringify(name)} has ${topic.partitions.length} partitions; count must be a larger integer (got ${JSON.stringify(count)})`));
+          }
         } else {
           await topic.addPartitions(count);
         }

@@ -34,8 +34,12 @@ const REGISTRY_KEY = Symbol.for('kafkalite/kafkajs cluster registry v1');
 const global = globalThis as { [REGISTRY_KEY]?: Registry };
 const { clusters, kafkaBrokers } = (global[REGISTRY_KEY] ??= { clusters: new Map(), kafkaBrokers: new WeakMap() });
 
-/** A `brokers` list, or a `Kafka` instance (whose `brokers` are used). */
-export type ClusterTarget = readonly string[] | Kafka;
+/**
+ * A `brokers` list, or a `Kafka` instance (whose `brokers` are used) — typed loosely, so that an
+ * application's instance typed by `kafkajs`' own declarations (a mocked module) is accepted too;
+ * anything that is not a kafkalite/kafkajs `Kafka` is refused at run time.
+ */
+export type ClusterTarget = readonly string[] | Kafka | { producer: unknown; consumer: unknown; admin: unknown };
 
 /** @internal Called by `Kafka`'s constructor. */
 export function registerKafka(kafka: Kafka, brokers: () => Promise<string[]>): void {
@@ -86,7 +90,8 @@ export async function clusterFor(brokers: readonly string[]): Promise<Cluster> {
   for (;;) {
     let pending = clusters.get(key);
     if (pending === undefined) {
-      const opening = Broker.open().then((broker) => new Cluster(key, brokers, broker, true));
+      // The layer reports what goes wrong through each Kafka's own logger (logLevel, logCreator).
+      const opening = Broker.open({ logger: 'silent' }).then((broker) => new Cluster(key, brokers, broker, true));
       pending = opening;
       clusters.set(key, opening);
       opening.catch(() => {

@@ -154,6 +154,9 @@ export class LiteConsumer implements Consumer {
         throw new KafkaJSNonRetriableError(`Invalid topic ${String(s)} (${typeof s}), the topic name has to be a String or a RegExp`);
       }
     }
+    // As KafkaJS, topics named by string are the subscription at once: a run() issued without
+    // awaiting this call joins with them.
+    for (const s of subscriptions) if (typeof s === 'string') this.#topics.set(s, { fromBeginning });
     const cluster = await this.#ctx.cluster();
     const existing = subscriptions.some((s) => s instanceof RegExp) ? cluster.broker.listTopics() : [];
     const names: string[] = [];

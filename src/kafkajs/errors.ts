@@ -305,6 +305,10 @@ export const protocolErrors = {
   INVALID_PARTITIONS: { code: 37, retriable: false, message: 'Number of partitions is invalid' },
   INVALID_REPLICATION_FACTOR: { code: 38, retriable: false, message: 'Replication-factor is invalid' },
   INVALID_CONFIG: { code: 40, retriable: false, message: 'Configuration is invalid' },
+  ILLEGAL_GENERATION: { code: 22, retriable: false, message: 'Specified group generation id is not valid' },
+  INCONSISTENT_GROUP_PROTOCOL: { code: 23, retriable: false, message: 'The group member\'s supported protocols are incompatible with those of existing members' },
+  INVALID_SESSION_TIMEOUT: { code: 26, retriable: false, message: 'The session timeout is not within an acceptable range' },
+  REBALANCE_IN_PROGRESS: { code: 27, retriable: false, message: 'The group is rebalancing, so a rejoin is needed' },
   NON_EMPTY_GROUP: { code: 68, retriable: false, message: 'The group is not empty' },
   GROUP_ID_NOT_FOUND: { code: 69, retriable: false, message: 'The group id was not found' },
 } as const;
@@ -370,6 +374,9 @@ export function toKafkaJSError(error: unknown): unknown {
   }
   const type = coreToProtocol[error.code];
   if (type !== undefined) return protocolError(type, error);
+  // The coordinator's own answer (a refused JoinGroup, say), when the core error carries it.
+  const answer = (error.cause as { groupError?: string } | undefined)?.groupError;
+  if (answer !== undefined && Object.hasOwn(protocolErrors, answer)) return protocolError(answer as ProtocolErrorType, error);
   if (error.code === 'CLOSED') {
     return new KafkaJSConnectionError(`Connection closed: ${error.message} (the in-process cluster was reset or closed)`, { cause: error });
   }

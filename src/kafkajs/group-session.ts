@@ -89,7 +89,21 @@ export class GroupSession {
 
   /** Joins the group; resolves once this member holds its partitions, positions fixed (GROUP_JOIN came first). */
   async join(): Promise<void> {
-    if (this.#o.topics.size > 0) await this.core.subscribe([...this.#o.topics.keys()]);
+    if (this.#o.topics.size === 0) return;
+    // A join the core keeps retrying (an assigner that throws, say) fails the join here at once: the
+    // runner crashes and restarts as KafkaJS' does, instead of waiting on a join that never ends.
+    let onError: (error: unknown) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => {
+      onError = (error) => {
+        if (!isCoreError(error, 'CLOSED')) reject(error);
+      };
+    });
+    this.core.on('error', onError);
+    try {
+      await Promise.race([this.core.subscribe([...this.#o.topics.keys()]), failed]);
+    } finally {
+      this.core.off('error', onError);
+    }
   }
 
   /** Commits offsets (KafkaJS' strings) and reports COMMIT_OFFSETS. */

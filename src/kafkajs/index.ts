@@ -7,54 +7,9 @@
  * cluster controls for tests: `resetCluster`, `closeAllClusters`, `getBroker`, `attachBroker`.
  */
 
-export { Kafka } from './kafka.js';
-export { Partitioners } from './partitioners.js';
-export { PartitionAssigners } from './assigners.js';
-export { AssignerProtocol } from './assigner-protocol.js';
-export {
-  AclOperationTypes,
-  AclPermissionTypes,
-  AclResourceTypes,
-  CompressionCodecs,
-  CompressionTypes,
-  ConfigResourceTypes,
-  ConfigSource,
-  ResourcePatternTypes,
-  logLevel,
-} from './constants.js';
-export {
-  KafkaJSAggregateError,
-  KafkaJSAlterPartitionReassignmentsError,
-  KafkaJSBrokerNotFound,
-  KafkaJSConnectionClosedError,
-  KafkaJSConnectionError,
-  KafkaJSCreateTopicError,
-  KafkaJSDeleteGroupsError,
-  KafkaJSDeleteTopicRecordsError,
-  KafkaJSError,
-  KafkaJSFetcherRebalanceError,
-  KafkaJSGroupCoordinatorNotFound,
-  KafkaJSInvalidLongError,
-  KafkaJSInvalidVarIntError,
-  KafkaJSInvariantViolation,
-  KafkaJSLockTimeout,
-  KafkaJSMemberIdRequired,
-  KafkaJSMetadataNotLoaded,
-  KafkaJSNoBrokerAvailableError,
-  KafkaJSNonRetriableError,
-  KafkaJSNotImplemented,
-  KafkaJSNumberOfRetriesExceeded,
-  KafkaJSOffsetOutOfRange,
-  KafkaJSPartialMessageError,
-  KafkaJSProtocolError,
-  KafkaJSRequestTimeoutError,
-  KafkaJSSASLAuthenticationError,
-  KafkaJSServerDoesNotSupportApiKey,
-  KafkaJSStaleTopicMetadataAssignment,
-  KafkaJSTimeout,
-  KafkaJSTopicMetadataNotLoaded,
-  KafkaJSUnsupportedMagicByteInMessageSet,
-} from './errors.js';
-export { attachBroker, closeAllClusters, getBroker, resetCluster } from './cluster-registry.js';
-export type { ClusterTarget } from './cluster-registry.js';
-export type * from './types.js';
+export * from './exports.js';
+
+// `import kafkajs from 'kafkajs'` works on KafkaJS (a CommonJS module); so it does here, also when
+// `kafkajs` is mocked with this module.
+import * as kafkajs from './exports.js';
+export default kafkajs;

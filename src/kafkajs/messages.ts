@@ -32,15 +32,21 @@ export function toCoreMessage(message: Message): CoreMessage {
   return out;
 }
 
+/**
+ * KafkaJS writes a null (or undefined) header value as Kafka's null; kafkalite's records have no
+ * null header value yet, so it is written as an empty value (read back as an empty Buffer), never as
+ * the text "null".
+ */
+const headerBytes = (v: unknown): string | Buffer => (v == null ? '' : asBytes(v));
+
 function toCoreHeaders(headers: IHeaders): NonNullable<CoreMessage['headers']> {
   const out: NonNullable<CoreMessage['headers']> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
     // KafkaJS writes an array as the same key once per element, as kafkalite does.
     if (Array.isArray(value)) {
-      if (value.length > 0) out[name] = value.map(asBytes);
+      if (value.length > 0) out[name] = value.map(headerBytes);
     } else {
-      out[name] = asBytes(value);
+      out[name] = headerBytes(value);
     }
   }
   return out;

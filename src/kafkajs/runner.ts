@@ -153,7 +153,11 @@ export class Runner {
       this.#running = false;
       await this.#closeCore();
       if (this.#stopping !== undefined) return; // stopped while joining
-      throw toKafkaJSError(error);
+      // As KafkaJS' runner: a failed join (a refusal, an assigner that throws) is a crash — logged,
+      // CRASH emitted, restarted if retriable — and run() resolves.
+      this.#end = { error: toKafkaJSError(error) as Error };
+      this.#o.onEnd(this.#end);
+      return;
     }
     if (o.eachMessage !== undefined || o.eachBatch !== undefined) this.#loop = this.#run();
   }

@@ -61,15 +61,19 @@ export function parseConfigEntries(entries: readonly IResourceConfigEntry[]): Pa
     const field = fieldOf.get(name);
     if (field === undefined) {
       if (ignoredConfigs.has(name)) continue;
-      throw protocolError('INVALID_CONFIG');
+      throw protocolError('INVALID_CONFIG', new Error(`unknown topic config ${JSON.stringify(name)}`));
     }
     if (field === 'cleanupPolicy') {
       const policies = value.split(',').map((p) => p.trim());
-      if (policies.length === 0 || policies.some((p) => p !== 'delete' && p !== 'compact')) throw protocolError('INVALID_CONFIG');
+      if (policies.length === 0 || policies.some((p) => p !== 'delete' && p !== 'compact')) {
+        throw protocolError('INVALID_CONFIG', new Error(`cleanup.policy must be delete, compact or both (got ${JSON.stringify(value)})`));
+      }
       config.cleanupPolicy = policies.includes('compact') ? 'compact' : 'delete';
     } else {
       const n = Number(value);
-      if (value.trim() === '' || !Number.isSafeInteger(n)) throw protocolError('INVALID_CONFIG');
+      if (typeof value !== 'string' || value.trim() === '' || !Number.isSafeInteger(n)) {
+        throw protocolError('INVALID_CONFIG', new Error(`${name} must be an integer (got ${JSON.stringify(value)})`));
+      }
       config[field] = n;
     }
   }

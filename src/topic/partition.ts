@@ -51,7 +51,11 @@ export class PartitionState implements Partition {
   /** Why the partition no longer serves (its broker closed, or its topic was deleted), as a fresh error. */
   #closed: (() => KafkaliteError) | undefined;
 
-  constructor(topic: string, id: number, log: PartitionLog, config: () => ResolvedTopicConfig, now: () => number) {
+  #checkDeletable: () => void;
+
+  /** `checkDeletable` throws when the topic's records may not be deleted (an internal topic). */
+  constructor(topic: string, id: number, log: PartitionLog, config: () => ResolvedTopicConfig, now: () => number, checkDeletable: () => void = () => undefined) {
+    this.#checkDeletable = checkDeletable;
     this.topic = topic;
     this.id = id;
     this.#log = log;
@@ -160,6 +164,7 @@ export class PartitionState implements Partition {
 
   async deleteRecordsBefore(offset: number): Promise<void> {
     if (this.#closed !== undefined) throw this.#closed();
+    this.#checkDeletable();
     const context = { topic: this.topic, partition: this.id };
     if (!Number.isSafeInteger(offset) || offset < 0) throw invalidArgument(`deleteRecordsBefore offset must be an integer >= 0 (got ${show(offset)})`, context);
     const hw = this.#highWatermark;

@@ -201,7 +201,9 @@ export class TopicRegistry {
 
   #partition(topic: TopicState, id: number): PartitionState {
     const clock = this.#clock;
-    return new PartitionState(topic.name, id, this.#storage.log(topic.name, id), () => topic.config, () => clock.now());
+    return new PartitionState(topic.name, id, this.#storage.log(topic.name, id), () => topic.config, () => clock.now(), () =>
+      this.checkNotInternal(topic.name, 'deleteRecordsBefore'),
+    );
   }
 
   #changed(name: string, change: TopicChange): void {

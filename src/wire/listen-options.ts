@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { TlsOptions } from 'node:tls';
+import { createSecureContext, type TlsOptions } from 'node:tls';
 import { invalidArgument, show } from '../errors.js';
 
 /** The SASL mechanisms the listener can require. */
@@ -62,8 +62,8 @@ export function resolveListenOptions(options: unknown): ResolvedListenOptions {
   const host = o.host ?? '127.0.0.1';
   if (typeof host !== 'string' || host.length === 0) throw invalidArgument(`host must be a non-empty string (got ${show(host)})`);
   const advertisedHost = o.advertisedHost ?? (WILDCARDS.has(host) ? hostname() : host);
-  if (typeof advertisedHost !== 'string' || advertisedHost.length === 0) {
-    throw invalidArgument(`advertisedHost must be a non-empty string (got ${show(advertisedHost)})`);
+  if (typeof advertisedHost !== 'string' || !/^[A-Za-z0-9._:[\]-]+$/.test(advertisedHost)) {
+    throw invalidArgument(`advertisedHost must be a host name or address clients can connect to (got ${show(advertisedHost)})`);
   }
   const maxRequestBytes = o.maxRequestBytes ?? 104_857_600;
   if (!Number.isInteger(maxRequestBytes) || (maxRequestBytes as number) < 64 || (maxRequestBytes as number) > 2 ** 31 - 1) {
@@ -77,6 +77,7 @@ export function resolveListenOptions(options: unknown): ResolvedListenOptions {
   if (tls !== undefined && (tls === null || typeof tls !== 'object' || Array.isArray(tls))) {
     throw invalidArgument(`tls must be an object of node:tls server options (got ${show(tls)})`);
   }
+  if (tls !== undefined) checkTls(tls as TlsOptions);
   return {
     port: port as number,
     host,
@@ -110,4 +111,17 @@ function resolveSasl(sasl: unknown): ResolvedListenOptions['sasl'] {
   }
   if (map.size === 0) throw invalidArgument('sasl.users is empty: nobody could log in');
   return { mechanism: mechanism as SaslMechanism, users: map };
+}
+
+/** A TLS listener needs its certificate: `key` and `cert` (or `pfx`, or an `SNICallback`), which must load. */
+function checkTls(tls: TlsOptions): void {
+  const has = (k: keyof TlsOptions): boolean => tls[k] !== undefined && tls[k] !== null;
+  if (!(has('key') && has('cert')) && !has('pfx') && !has('SNICallback')) {
+    throw invalidArgument(`tls needs the server's key and cert (or pfx): got only ${show(Object.keys(tls))}`);
+  }
+  try {
+    createSecureContext(tls);
+  } catch (cause) {
+    throw invalidArgument(`tls options do not load (key, cert, ca or pfx): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
 }

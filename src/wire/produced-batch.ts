@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { crc32c } from '../codec/crc32c.js';
 import { LOG_OVERHEAD, RECORD_BATCH_HEADER_SIZE, RECORD_BATCH_MAGIC } from '../codec/record-batch.js';
 import { KafkaErrorCode, type KafkaError } from './kafka-errors.js';
@@ -6,7 +7,10 @@ import { KafkaErrorCode, type KafkaError } from './kafka-errors.js';
 export const COMPRESSION_MASK = 0x07;
 export const TRANSACTIONAL_FLAG = 0x10;
 const CONTROL_FLAG = 0x20;
+const GZIP = 1;
 const ZSTD = 4;
+/** The most a gzip batch may inflate to when it is checked (a guard against zip bombs). */
+const MAX_INFLATED_BYTES = 64 << 20;
 
 /**
  * Checks the records of one partition of a Produce request the way Kafka's broker does before it
@@ -15,8 +19,9 @@ const ZSTD = 4;
  * known codec; and, for an uncompressed batch, every record well-formed with offset deltas
  * 0..n-1 and the header's `maxTimestamp` the records' largest. The bytes are stored exactly as
  * they came, so what is not checked here is what every later reader would trip over.
- * Returns why the batch is refused, or undefined. Compressed batches are checked down to their
- * header and CRC only (their records need the codec).
+ * Returns why the batch is refused, or undefined. A gzip batch is inflated (Node's zlib) and its
+ * records walked as an uncompressed one's; snappy, lz4 and zstd batches are checked down to their
+ * header and CRC only (their records need codecs kafkalite does not have yet).
  */
 export function checkProducedBatch(records: Uint8Array | null, apiVersion: number): KafkaError | undefined {
   if (records === null || records.length === 0) return invalid('a produce request must hold exactly one record batch (got none)');
@@ -42,11 +47,21 @@ export function checkProducedBatch(records: Uint8Array | null, apiVersion: numbe
   const recordCount = view.getInt32(57);
   if (recordCount < 1) return invalid(`a record batch needs at least one record (recordCount ${recordCount})`);
   if (lastOffsetDelta !== recordCount - 1) return invalid(`lastOffsetDelta ${lastOffsetDelta} does not match recordCount ${recordCount}`);
-  if (codec !== 0) return undefined;
   const baseTimestamp = readInt64(view, 27);
   const maxTimestamp = readInt64(view, 35);
-  const why = walkRecords(records, recordCount, baseTimestamp, maxTimestamp);
-  return why === undefined ? undefined : invalid(why);
+  if (codec === 0) {
+    const why = walkRecords(records, RECORD_BATCH_HEADER_SIZE, recordCount, baseTimestamp, maxTimestamp);
+    return why === undefined ? undefined : invalid(why);
+  }
+  if (codec !== GZIP) return undefined;
+  let inflated: Buffer;
+  try {
+    inflated = gunzipSync(records.subarray(RECORD_BATCH_HEADER_SIZE), { maxOutputLength: MAX_INFLATED_BYTES });
+  } catch (error) {
+    return corrupt(`the gzip batch does not inflate: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const why = walkRecords(inflated, 0, recordCount, baseTimestamp, maxTimestamp);
+  return why === undefined ? undefined : corrupt(`in the gzip batch: ${why}`);
 }
 
 const invalid = (message: string): KafkaError => ({ code: KafkaErrorCode.INVALID_RECORD, message });
@@ -60,9 +75,9 @@ function readInt64(view: DataView, at: number): number {
  * Walks every record of an uncompressed batch by its lengths (no copies); returns what is wrong
  * with the first bad one.
  */
-function walkRecords(b: Uint8Array, count: number, baseTimestamp: number, maxTimestamp: number): string | undefined {
+function walkRecords(b: Uint8Array, from: number, count: number, baseTimestamp: number, maxTimestamp: number): string | undefined {
   const end = b.length;
-  const r = { pos: RECORD_BATCH_HEADER_SIZE, ok: true };
+  const r = { pos: from, ok: true };
   let largest = -Infinity;
   for (let i = 0; i < count; i++) {
     const length = varint(b, r, end);

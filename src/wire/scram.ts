@@ -105,7 +105,9 @@ export class ScramExchange {
     const withoutProof = message.slice(0, proofAt);
     const attrs = attributes(message);
     if (attrs.get('c') !== Buffer.from(this.#gs2Header, 'utf8').toString('base64')) throw new Error('channel binding does not match');
-    if (attrs.get('r') !== this.#nonce) throw new Error('nonce does not match');
+    // Kafka's ScramSaslServer checks that the nonce ends with the server-first one (librdkafka 2.0
+    // sends its own nonce in front of it again); so does this.
+    if (!(attrs.get('r') ?? '').endsWith(this.#nonce)) throw new Error('nonce does not match');
     const proof = Buffer.from(attrs.get('p') ?? '', 'base64');
     const credential = this.#credential;
     const invalid = { ok: false as const, message: 'Authentication failed: Invalid user credentials' };

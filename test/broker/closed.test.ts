@@ -74,6 +74,7 @@ describe('the internal offsets topic', () => {
     await expectError(() => broker.topic('__consumer_offsets').addPartitions(3), 'INVALID_TOPIC', /addPartitions is refused/);
     await expectError(() => broker.topic('__consumer_offsets').alterConfig({ retentionMs: 1 }), 'INVALID_TOPIC', /alterConfig is refused/);
     await expectError(() => broker.producer().send({ topic: '__consumer_offsets', messages: [{ value: 'junk' }] }), 'INVALID_TOPIC', /producing to it is refused/);
+    await expectError(() => broker.topic('__consumer_offsets').partition(0).deleteRecordsBefore(1), 'INVALID_TOPIC', /deleteRecordsBefore is refused/);
     expect((await broker.topic('__consumer_offsets').partition(0).read(0)).length).toBe(1);
     expect(await broker.group('g').committed({ topic: 't', partition: 0 })).toBe(0);
     await broker.close();

@@ -229,6 +229,15 @@ describe('DeleteRecords and InitProducerId', () => {
     const past = await (await client()).request(ApiKey.DeleteRecords, 1, { timeoutMs: 1000, topics: [{ name: 't', partitions: [{ partitionIndex: 0, offset: 99 }] }] });
     expect(past.topics[0]!.partitions[0]!.errorCode).toBe(1);
     expect(broker.topic('t').partition(0).logStartOffset).toBe(3);
+    // The group offsets' topic is the broker's: deleting its records is refused (as Kafka refuses it).
+    const consumer = broker.consumer({ groupId: 'g', autoCommit: false });
+    await consumer.assign([{ topic: 't', partition: 0 }]);
+    await consumer.commit([{ topic: 't', partition: 0, offset: 4 }]);
+    await consumer.close();
+    const internal = await (await client()).request(ApiKey.DeleteRecords, 2, { timeoutMs: 1000, topics: [{ name: '__consumer_offsets', partitions: [{ partitionIndex: 0, offset: -1 }] }] });
+    expect(internal.topics[0]!.partitions[0]!.errorCode).toBe(17);
+    expect(broker.topic('__consumer_offsets').partition(0).logStartOffset).toBe(0);
+    expect(await broker.group('g').committed({ topic: 't', partition: 0 })).toBe(4);
   });
 
   it('InitProducerId hands out new ids with epoch 0, bumps the epoch of a known one, refuses transactional ids', async () => {

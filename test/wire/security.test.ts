@@ -6,6 +6,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { ApiKey } from '../../src/wire/protocol/index.js';
+import { Broker } from 'kafkalite';
+import { expectError } from '../helpers.js';
+import { kcat, requireKcat } from './clients/tools.js';
 import { serve } from './listener-helpers.js';
 import { WireClient } from './wire-client.js';
 
@@ -83,7 +86,29 @@ describe('SASL', () => {
   });
 });
 
+describe('SASL with librdkafka (kcat)', () => {
+  it.each(['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN'] as const)('%s: kcat logs in (librdkafka repeats its nonce in the final message, which Kafka accepts); a wrong password is refused', async (mechanism) => {
+    requireKcat();
+    const { listener } = await serve({}, { sasl: { mechanism: mechanism.toLowerCase() as 'plain', users } });
+    const login = (password: string, waitS: number) => kcat(['-b', listener.address, '-X', 'security.protocol=sasl_plaintext', '-X', `sasl.mechanism=${mechanism}`, '-X', 'sasl.username=alice', '-X', `sasl.password=${password}`, '-L', '-m', String(waitS)], { timeoutMs: 15_000 });
+    const ok = await login('wonderland', 5);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('topic "__consumer_offsets"');
+    const bad = await login('nope', 1);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/Authentication failed|SASL/i);
+  });
+});
+
 describe('TLS', () => {
+  it('refuses TLS options without a certificate, or that do not load, naming what is wrong', async () => {
+    const broker = await Broker.open({ logger: 'silent' });
+    await expectError(() => broker.listen({ port: 0, tls: {} }), 'INVALID_ARGUMENT', /tls needs the server's key and cert/);
+    await expectError(() => broker.listen({ port: 0, tls: { key: 'nope', cert: 'nope' } }), 'INVALID_ARGUMENT', /tls options do not load/);
+    await expectError(() => broker.listen({ port: 0, advertisedHost: 'a b' }), 'INVALID_ARGUMENT', /advertisedHost .*"a b"/);
+    await broker.close();
+  });
+
   it('serves KafkaJS over TLS, with and without SCRAM on top', async () => {
     const { broker, listener } = await serve({}, { tls: { key, cert } });
     await broker.createTopic('t');
