@@ -5,10 +5,18 @@ import type { PartitionLog, RetentionPolicy } from '../storage.js';
 /** Slabs start this small (a partition with a few records costs little) and double up to the largest. */
 const FIRST_SLAB_BYTES = 4096;
 const LARGEST_SLAB_BYTES = 1 << 20;
+/**
+ * A batch at least this big whose buffer holds little else (at most an eighth more: a producer's
+ * batches of many records, the wire's copies) is kept as it is, a slab of its own: copying it would
+ * cost more than the one heap object saves. Smaller ones (views of Node's 8 KiB Buffer pool, or of
+ * a larger buffer) are copied into slabs.
+ */
+const KEEP_AS_IS_BYTES = 4 << 10;
 
 /**
  * A partition log in memory, laid out as Kafka lays out a log on disk: the appended batch bytes go
- * one after another into slabs (from 4 KiB, doubling up to 1 MiB), and where each batch lies — slab, position, length,
+ * one after another into slabs (from 4 KiB, doubling up to 1 MiB; a batch of 4 KiB or more that
+ * (about) owns its buffer is kept as it is), and where each batch lies — slab, position, length,
  * base and last offset, max timestamp — is kept in typed arrays. A million retained batches are a
  * few hundred heap objects, not a million, so the garbage collector has little to walk; reads hand
  * out views into the slabs. Retention drops whole batches from the front and frees a slab once
@@ -65,6 +73,12 @@ export class MemoryLog implements PartitionLog {
     if (this.#count === this.#slab.length) this.#grow();
     const i = this.#count;
     const length = batch.length;
+    if (length >= KEEP_AS_IS_BYTES && batch.buffer.byteLength - length <= (length >>> 3) + 64) {
+      this.#slab[i] = this.#addSlab(batch);
+      this.#pos[i] = 0;
+      this.#finishAppend(i, length, base, last, batch);
+      return;
+    }
     if (this.#fill === undefined || this.#fillUsed + length > this.#fill.length) {
       if (length > LARGEST_SLAB_BYTES >> 1) {
         // A big batch gets a slab of its own (a copy: the caller's buffer may be a view of more).

@@ -44,7 +44,7 @@ describe('MemoryLog slabs', () => {
             const b = batch(end, o.records, o.valueSize, now - o.age);
             log.append(b);
             model.push(Buffer.from(b));
-            b.fill(0); // the log keeps its own copy
+            if (b.length < 4 << 10) b.fill(0); // a small batch is copied into a slab (a big one the caller gives up)
             end += o.records;
           } else if (o.kind === 'read') {
             const got = log.read(o.at, o.maxBytes);
