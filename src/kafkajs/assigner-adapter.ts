@@ -43,6 +43,8 @@ export interface AdapterContext {
   topics(): string[];
   /** The bytes the assigner's last `protocol()` made, for DescribeGroups. */
   onMetadata?(name: string, metadata: Buffer): void;
+  /** The bytes the assigner gave a member (this member leads), for DescribeGroups. */
+  onAssignment?(memberId: string, memberAssignment: Buffer): void;
   logger: Logger;
 }
 
@@ -75,7 +77,14 @@ export function toPartitionAssignor(assigner: Assigner, ctx: AdapterContext): Pa
           ctx.logger.warn(`Partition assigner "${name}" assigned to "${memberId}", who is not in the group; ignored`, { memberId });
           continue;
         }
-        const decoded = Buffer.isBuffer(memberAssignment) ? AssignerProtocol.MemberAssignment.decode(memberAssignment) : null;
+        if (memberAssignment != null && !(memberAssignment instanceof Uint8Array)) {
+          throw new KafkaJSNonRetriableError(
+            `partition assigner "${name}" gave ${memberId} a memberAssignment that is not bytes (got ${typeof memberAssignment}): encode it with AssignerProtocol.MemberAssignment.encode`,
+          );
+        }
+        const bytes = memberAssignment == null ? null : toBuffer(memberAssignment)!;
+        if (bytes !== null) ctx.onAssignment?.(memberId, bytes);
+        const decoded = bytes === null ? null : AssignerProtocol.MemberAssignment.decode(bytes);
         const partitions: TopicPartition[] = [];
         const subscribed = new Set(member.topics);
         for (const [topic, list] of Object.entries(decoded?.assignment ?? {})) {

@@ -28,6 +28,8 @@ export class Cluster {
   readonly ownsBroker: boolean;
   /** KafkaJS consumers in groups, by member id. */
   readonly members = new Map<string, AdapterMember>();
+  /** The assignment bytes a KafkaJS leader's assigner gave each member (DescribeGroups returns them as sent), by member id. */
+  readonly assignmentBytes = new Map<string, Buffer>();
 
   constructor(key: string, brokers: readonly string[], broker: Broker, ownsBroker: boolean) {
     this.key = key;

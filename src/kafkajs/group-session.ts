@@ -62,7 +62,12 @@ export class GroupSession {
       clientId: options.clientId,
       groupProtocol: 'classic',
       assignor: options.assigners.map((assigner) =>
-        toPartitionAssignor(assigner, { topics: () => subscribed, logger: options.logger, onMetadata: (name, bytes) => metadata.set(name, bytes) }),
+        toPartitionAssignor(assigner, {
+          topics: () => subscribed,
+          logger: options.logger,
+          onMetadata: (name, bytes) => metadata.set(name, bytes),
+          onAssignment: (memberId, bytes) => options.cluster.assignmentBytes.set(memberId, bytes),
+        }),
       ),
       // KafkaJS' fromBeginning, per subscription: where a partition without a committed offset
       // starts, and where one whose offset fell out of the log goes.
@@ -126,6 +131,7 @@ export class GroupSession {
     this.#closing ??= (async () => {
       await this.core.close().catch(() => undefined);
       this.#o.cluster.members.delete(this.#memberId);
+      this.#o.cluster.assignmentBytes.delete(this.#memberId);
     })();
     return this.#closing;
   }
@@ -142,7 +148,11 @@ export class GroupSession {
   /** A JoinGroup/SyncGroup round completed: KafkaJS' GROUP_JOIN, once positions are fixed. */
   #onGroupJoin(join: GroupJoin, topics: string[], metadata: ReadonlyMap<string, Buffer>): void {
     const members = this.#o.cluster.members;
-    if (this.#memberId !== join.memberId) members.delete(this.#memberId); // a removed member joined again under a new id
+    if (this.#memberId !== join.memberId) {
+      // A removed member joined again under a new id.
+      members.delete(this.#memberId);
+      this.#o.cluster.assignmentBytes.delete(this.#memberId);
+    }
     this.#memberId = join.memberId;
     this.#generationId = join.generationId;
     members.set(join.memberId, { clientId: this.#o.clientId, topics, protocol: join.protocol, metadata: metadata.get(join.protocol) });

@@ -30,7 +30,7 @@ export async function describeGroup(cluster: Cluster, groupId: string): Promise<
       clientId: known?.clientId ?? m.clientId,
       clientHost: '/127.0.0.1',
       memberMetadata: known?.metadata ?? AssignerProtocol.MemberMetadata.encode({ version: 0, topics: known?.topics ?? Object.keys(assignment), userData: Buffer.alloc(0) }),
-      memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment, userData: Buffer.alloc(0) }),
+      memberAssignment: leaderBytes(cluster.assignmentBytes.get(m.memberId), assignment) ?? AssignerProtocol.MemberAssignment.encode({ version: 0, assignment, userData: Buffer.alloc(0) }),
     };
   });
   const leader = members[0] === undefined ? undefined : cluster.members.get(members[0].memberId);
@@ -47,4 +47,12 @@ export async function describeGroup(cluster: Cluster, groupId: string): Promise<
 /** Groups Kafka would list: those with members, and those with committed offsets. */
 export async function listGroupIds(cluster: Cluster): Promise<string[]> {
   return cluster.broker.listGroups();
+}
+
+/** The bytes a KafkaJS leader gave the member, as Kafka returns them — if they still say what the member holds. */
+function leaderBytes(bytes: Buffer | undefined, holds: Assignment): Buffer | undefined {
+  if (bytes === undefined) return undefined;
+  const said = AssignerProtocol.MemberAssignment.decode(bytes)?.assignment ?? {};
+  const norm = (a: Assignment) => JSON.stringify(Object.keys(a).filter((t) => a[t]!.length > 0).sort().map((t) => [t, [...a[t]!].sort((x, y) => x - y)]));
+  return norm(said) === norm(holds) ? bytes : undefined;
 }

@@ -100,6 +100,45 @@ describe('kafkalite/kafkajs after a hostile review', () => {
     expect(error).toMatchObject({ type: 'INCONSISTENT_GROUP_PROTOCOL', code: 23 });
   });
 
+  it('an assigner whose memberAssignment is not bytes crashes the consumer, saying so (not an empty assignment)', async () => {
+    const k = client();
+    await k.admin().createTopics({ topics: [{ topic: 't' }] });
+    const plain: PartitionAssigner = () => ({
+      name: 'plain',
+      version: 0,
+      protocol: ({ topics }) => ({ name: 'plain', metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) }),
+      assign: async ({ members }) => members.map((m) => ({ memberId: m.memberId, memberAssignment: { t: [0] } as unknown as Buffer })),
+    });
+    const consumer = k.consumer({ groupId: 'g', partitionAssigners: [plain] });
+    open.push(consumer);
+    const crashed = new Promise<Error>((resolve) => consumer.on(consumer.events.CRASH, ({ payload }) => resolve(payload.error)));
+    await consumer.subscribe({ topic: 't' });
+    await consumer.run({ eachMessage: async () => undefined });
+    expect((await crashed).message).toMatch(/memberAssignment that is not bytes \(got object\)/);
+  });
+
+  it("describeGroups returns the leader's assignment bytes as its assigner made them (version, userData)", async () => {
+    const k = client();
+    await k.admin().createTopics({ topics: [{ topic: 't', numPartitions: 2 }] });
+    const versioned: PartitionAssigner = () => ({
+      name: 'versioned',
+      version: 3,
+      protocol: ({ topics }) => ({ name: 'versioned', metadata: AssignerProtocol.MemberMetadata.encode({ version: 3, topics, userData: Buffer.alloc(0) }) }),
+      assign: async ({ members }) =>
+        members.map((m) => ({ memberId: m.memberId, memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 3, assignment: { t: [0, 1] }, userData: Buffer.from('assigned-A') }) })),
+    });
+    const consumer = k.consumer({ groupId: 'described', partitionAssigners: [versioned] });
+    open.push(consumer);
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.subscribe({ topic: 't' });
+    await consumer.run({ eachMessage: async () => undefined });
+    await joined;
+    const { groups } = await k.admin().describeGroups(['described']);
+    const decoded = AssignerProtocol.MemberAssignment.decode(groups[0]!.members[0]!.memberAssignment);
+    expect(decoded).toMatchObject({ version: 3, assignment: { t: [0, 1] } });
+    expect(decoded!.userData.toString()).toBe('assigned-A');
+  });
+
   it('config and partition errors name the bad value in their cause', async () => {
     const admin = client().admin();
     // KafkaJS' errors keep Kafka's messages; the value is named down the cause chain (aggregate → topic → protocol → why).
