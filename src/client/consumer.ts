@@ -82,12 +82,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
    * name exists again, then start over from the group's offsets or `autoOffsetReset`, as new ones.
    */
   #topicChanged(topic: string, change: TopicChange): void {
-    if (change !== 'deleted' && change !== 'created') return;
-    let touched = false;
-    for (const cursor of this.#assigned.values()) {
-      if (cursor.topic !== topic) continue;
-      touched = true;
-      if (change === 'deleted') {
+    if (change === 'altered') return;
+    const cursors = [...this.#assigned.values()].filter((c) => c.topic === topic);
+    if (change === 'deleted') {
+      for (const cursor of cursors) {
         const fresh = newCursor(topic, cursor.partition, this.#options);
         cursor.position = undefined;
         cursor.reset = fresh.reset;
@@ -95,11 +93,22 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         cursor.highWatermark = undefined;
         cursor.unverified = true;
         cursor.epoch++;
-      } else {
-        cursor.unverified = false;
       }
+      if (cursors.length > 0) this.#delivery.wake();
+      return;
     }
-    if (touched) this.#delivery.wake();
+    // Created again (or grown): each waiting partition goes on once it exists; one the new topic
+    // does not have waits for it to grow.
+    for (const cursor of cursors.filter((c) => c.unverified)) {
+      this.#checkExist([cursor]).then(
+        () => {
+          if (!this.#isCurrent(cursor) || !cursor.unverified) return;
+          cursor.unverified = false;
+          this.#delivery.wake();
+        },
+        () => undefined,
+      );
+    }
   }
 
   /** The consumer's group, if it was created with one. */

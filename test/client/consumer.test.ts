@@ -495,6 +495,22 @@ describe('Consumer edge cases from a hostile review', () => {
     await broker.close();
   });
 
+  it('a partition the re-created topic does not have waits quietly until the topic grows to it', async () => {
+    const { broker, send } = await setup(2);
+    await send(['a'], 1);
+    const c = broker.consumer({ autoOffsetReset: 'earliest' });
+    await c.assign(all(2));
+    expect(values(await c.poll())).toEqual(['a']);
+    await broker.deleteTopic('t');
+    await broker.createTopic('t', { partitions: 1 });
+    expect(await c.poll({ timeoutMs: 50 })).toEqual([]); // t-1 does not exist (yet): no error, nothing
+    await broker.topic('t').addPartitions(2);
+    await broker.producer().send({ topic: 't', messages: [{ value: 'b', partition: 1 }] });
+    expect(values(await c.poll({ timeoutMs: 1000 }))).toEqual(['b']);
+    await c.close();
+    await broker.close();
+  });
+
   it('close() called inside a run handler resolves (it does not wait for the handler that waits for it); the record in hand is not committed', async () => {
     const { broker, send } = await setup();
     await send(['a', 'b', 'c']);
