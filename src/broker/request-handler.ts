@@ -1,4 +1,5 @@
-import type { Clock, ClockTimer } from '../clock.js';
+import type { Clock } from '../clock.js';
+import type { MaybePromise } from '../storage/storage.js';
 import {
   EARLIEST_TIMESTAMP,
   LATEST_TIMESTAMP,
@@ -112,41 +113,36 @@ export class RequestHandler implements KafkaApi {
     }
   }
 
-  async fetch(request: FetchRequest): Promise<FetchResponse> {
-    this.#checkOpen();
-    const first = await this.#read(request);
-    if (request.maxWaitMs <= 0 || worthReturning(first) || request.signal?.aborted) return first;
-    const woken = await this.#wait(request);
-    if (!woken || this.#closed) return first;
-    return this.#read(request);
+  fetch(request: FetchRequest): Promise<FetchResponse> {
+    try {
+      this.#checkOpen();
+      // Reads from memory finish at once: the hot path (a consumer woken by an append) then
+      // costs no promise beyond the one returned.
+      const first = this.#read(request);
+      return first instanceof Promise ? first.then((r) => this.#waitIfEmpty(request, r)) : this.#waitIfEmpty(request, first);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  /** Waits for an append to one of the partitions, the timeout or the signal; true when woken early. */
-  #wait(request: FetchRequest): Promise<boolean> {
+  /** Returns `first` if it is worth returning, else waits for an append (or the deadline) and reads again. */
+  #waitIfEmpty(request: FetchRequest, first: FetchResponse): Promise<FetchResponse> {
+    if (request.maxWaitMs <= 0 || worthReturning(first) || request.signal?.aborted) return Promise.resolve(first);
     const partitions: PartitionState[] = [];
     for (const { topic, partition, fetchOffset } of request.partitions) {
       const p = this.#topics.get(topic)?.partitions[partition];
       if (p === undefined) continue;
       // An append that landed while the first read was in flight: read again at once.
-      if (p.logEndOffset > fetchOffset && fetchOffset >= p.logStartOffset) return Promise.resolve(true);
+      if (p.logEndOffset > fetchOffset && fetchOffset >= p.logStartOffset) return Promise.resolve(this.#read(request));
       partitions.push(p);
     }
-    return new Promise<boolean>((resolve) => {
-      const finish = (early: boolean): void => {
-        for (const p of partitions) p.offAppend(wake);
-        this.clock.clearTimeout(timer);
-        request.signal?.removeEventListener('abort', wake);
-        resolve(early);
-      };
-      const wake = (): void => finish(true);
-      for (const p of partitions) p.onAppend(wake);
-      request.signal?.addEventListener('abort', wake, { once: true });
-      const timer: ClockTimer = this.clock.setTimeout(() => finish(false), request.maxWaitMs);
-    });
+    return this.#topics.appendWaits.wait(partitions, request.maxWaitMs, request.signal).then((woken) => (!woken || this.#closed ? first : this.#read(request)));
   }
 
-  async #read(request: FetchRequest): Promise<FetchResponse> {
+  /** Reads every partition of the request; at once when the logs answer at once. */
+  #read(request: FetchRequest): MaybePromise<FetchResponse> {
     const out: FetchPartitionResponse[] = [];
+    let pending: Promise<unknown>[] | undefined;
     for (const { topic, partition, fetchOffset, maxBytes } of request.partitions) {
       const t = this.#topics.get(topic);
       const p = t?.partitions[partition];
@@ -166,10 +162,15 @@ export class RequestHandler implements KafkaApi {
         out.push({ topic, partition, error, highWatermark, logStartOffset, batches: [] });
         continue;
       }
-      const batches = fetchOffset === highWatermark ? [] : await p.readBatches(fetchOffset, maxBytes);
-      out.push({ topic, partition, highWatermark, logStartOffset, batches });
+      const entry: FetchPartitionResponse = { topic, partition, highWatermark, logStartOffset, batches: [] };
+      out.push(entry);
+      if (fetchOffset === highWatermark) continue;
+      const batches = p.readBatches(fetchOffset, maxBytes);
+      if (batches instanceof Promise) (pending ??= []).push(batches.then((b) => (entry.batches = b)));
+      else entry.batches = batches;
     }
-    return { partitions: out };
+    const response: FetchResponse = { partitions: out };
+    return pending === undefined ? response : Promise.all(pending).then(() => response);
   }
 
   async listOffsets(request: { partitions: ListOffsetsPartition[] }): Promise<ListOffsetsResponse> {

@@ -68,7 +68,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       inGroup: () => this.#member !== undefined,
       fixPositions: () => this.#fixPositions(),
       outOfRange: (c, logStart, logEnd) => resetOutOfRange(c, this.#options, logStart, logEnd),
-      polled: (now) => this.#member?.polled(now),
+      polled: (now, previous) => this.#polled(now, previous),
       revoking: () => this.#revoking,
       progressed: () => this.#caughtUp.check(),
       report: (what, error, fields) => this.#report(what, error, fields),
@@ -487,6 +487,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
    */
   async caughtUp(): Promise<void> {
     this.#checkOpen();
+    // Calls made before this one and not awaited (a subscribe, a send) reach the broker first:
+    // they are all in-process work that ends within the current turn.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     for (;;) {
       // In a group, first the assignment: a member in the middle of a rebalance holds too little.
       await this.#member?.whenSettled();
@@ -531,8 +534,27 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     return this.#assigned.get(tpKey(cursor.topic, cursor.partition)) === cursor;
   }
 
-  #fixPositions(lenient = false): Promise<void> {
-    return fixPositions(this.#api, this.#assigned.values(), this.#options, lenient);
+  /**
+   * The application polled. Back after more than `maxPollIntervalMs`, the member is out of its
+   * group (the coordinator removes it; Java's consumer has left by then): what it holds is lost
+   * now, before this poll fetches — another member may hold it already. The membership then
+   * finds itself removed and joins again.
+   */
+  #polled(now: number, previous: number): void {
+    const member = this.#member;
+    if (member === undefined) return;
+    if (now > previous + this.#options.maxPollIntervalMs && this.#assigned.size > 0) {
+      void this.#revoke(() => this.assignment(), true).catch((error: unknown) => this.#report('losing partitions after a late poll', error));
+    }
+    member.polled(now);
+  }
+
+  /** Fixes the positions waiting for a reset; undefined at once when none waits (the fetch loop's usual case). */
+  #fixPositions(lenient = false): Promise<void> | undefined {
+    for (const c of this.#assigned.values()) {
+      if (c.reset !== undefined && !c.unverified) return fixPositions(this.#api, this.#assigned.values(), this.#options, lenient);
+    }
+    return undefined;
   }
 
   /** Rejects (with UNKNOWN_TOPIC / UNKNOWN_PARTITION) unless every partition exists. */

@@ -1,7 +1,7 @@
 import { invalidArgument, show } from '../errors.js';
 import type { ConsumerRecord } from '../types.js';
 import type { ClientContext } from './client-context.js';
-import { fetchChunks, type Chunk } from './fetcher.js';
+import { fetchChunks, type Chunk, type FetchHost } from './fetcher.js';
 import type { KafkaApi } from './kafka-api.js';
 import type { PartitionCursor } from './positions.js';
 
@@ -35,12 +35,12 @@ export interface DeliveryHost {
   isClosing(): boolean;
   /** Whether the consumer is a group member: records handed out then hold up revocations until the next poll. */
   inGroup(): boolean;
-  /** Fixes positions waiting for a reset (committed offsets, `autoOffsetReset`). */
-  fixPositions(): Promise<void>;
+  /** Fixes positions waiting for a reset (committed offsets, `autoOffsetReset`); undefined when none waits. */
+  fixPositions(): Promise<void> | undefined;
   /** A fetch found `cursor`'s position outside the log: reset it (or throw, for `'none'`). */
   outOfRange(cursor: PartitionCursor, logStart: number, logEnd: number): void;
-  /** The application is back for more at `now` (the membership hears of it). */
-  polled(now: number): void;
+  /** The application is back for more at `now`, having last polled at `previous` (the membership hears of it). */
+  polled(now: number, previous: number): void;
   /** The revocation in progress, if any: the safe point waits for it. */
   revoking(): Promise<void> | undefined;
   /** Positions moved: `caughtUp()` waiters may be done. */
@@ -92,6 +92,7 @@ export class Delivery {
   #safePoint: (() => void)[] = [];
   /** Waiting for the application's next poll. */
   #pollWaiters: (() => void)[] = [];
+  #fetchHost: FetchHost;
 
   constructor(api: KafkaApi, ctx: ClientContext, options: { maxPollRecords: number; retryBackoffMs: number }, host: DeliveryHost) {
     this.#api = api;
@@ -100,6 +101,13 @@ export class Delivery {
     this.#retryBackoffMs = options.retryBackoffMs;
     this.#host = host;
     this.#polledAt = ctx.clock.now();
+    this.#fetchHost = {
+      isCurrent: (c) => host.isCurrent(c),
+      outOfRange: (c, _error, logStart, logEnd) => {
+        host.outOfRange(c, logStart, logEnd);
+        this.#resets++;
+      },
+    };
   }
 
   /** When the application last polled or a handler returned; in `run` mode between handlers, now. */
@@ -148,16 +156,18 @@ export class Delivery {
     await this.reachSafePoint();
   }
 
-  /** The application is back for more: revocations waiting for it may proceed. */
-  async reachSafePoint(): Promise<void> {
+  /**
+   * The application is back for more: revocations waiting for it may proceed. Returns the
+   * revocation in progress to wait for, or undefined (the loop's usual case: no hop).
+   */
+  reachSafePoint(): Promise<void> | undefined {
     this.#holdsRecords = false;
+    const previous = this.polledAt;
     this.#polledAt = this.#ctx.clock.now();
-    this.#host.polled(this.#polledAt);
-    for (const resolve of this.#pollWaiters.splice(0)) resolve();
-    const waiting = this.#safePoint;
-    this.#safePoint = [];
-    for (const resolve of waiting) resolve();
-    await this.#host.revoking()?.catch(() => undefined);
+    this.#host.polled(this.#polledAt, previous);
+    if (this.#pollWaiters.length > 0) for (const resolve of this.#pollWaiters.splice(0)) resolve();
+    if (this.#safePoint.length > 0) for (const resolve of this.#safePoint.splice(0)) resolve();
+    return this.#host.revoking()?.catch(() => undefined);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -221,7 +231,8 @@ export class Delivery {
       try {
         for (const chunk of await this.#next(IDLE_WAIT_MS)) {
           if (this.#host.isClosing()) break;
-          const ok = eachMessage !== undefined ? await this.#deliverEach(chunk, eachMessage) : await this.#deliverBatch(chunk, eachBatch!);
+          let ok = eachMessage !== undefined ? this.#deliverEach(chunk, eachMessage, 0) : this.#deliverBatch(chunk, eachBatch!);
+          if (typeof ok !== 'boolean') ok = await ok;
           failed ||= !ok;
         }
       } catch (error) {
@@ -232,48 +243,66 @@ export class Delivery {
     }
   }
 
-  /** Hands records to `eachMessage` one by one; false when a handler threw. */
-  async #deliverEach(chunk: Chunk, eachMessage: NonNullable<RunOptions['eachMessage']>): Promise<boolean> {
+  /**
+   * Hands records to `eachMessage` one by one from index `from`; false when a handler threw.
+   * Synchronous while the handlers are: an async handler's promise is awaited before the next.
+   */
+  #deliverEach(chunk: Chunk, eachMessage: NonNullable<RunOptions['eachMessage']>, from: number): boolean | Promise<boolean> {
     const { cursor, records } = chunk;
-    for (let i = 0; i < records.length; i++) {
+    for (let i = from; i < records.length; i++) {
       if (!this.#isLive(chunk) || this.#host.isClosing()) return true;
       const message = records[i]!;
+      let r: unknown;
+      this.#invoking = true;
       try {
-        this.#invoking = true;
-        let r: unknown;
-        try {
-          r = eachMessage({ topic: cursor.topic, partition: cursor.partition, message });
-        } finally {
-          this.#invoking = false;
-        }
-        if (isThenable(r)) await this.#handle(r);
+        r = eachMessage({ topic: cursor.topic, partition: cursor.partition, message });
       } catch (error) {
-        this.#host.report(`eachMessage on ${cursor.topic}-${cursor.partition}`, error, { topic: cursor.topic, partition: cursor.partition, offset: message.offset });
-        return false;
+        return this.#handlerFailed('eachMessage', cursor, message.offset, error);
+      } finally {
+        this.#invoking = false;
       }
-      if (cursor.epoch !== chunk.epoch) return true; // the handler seeked: its seek wins
-      this.#delivered(chunk, i);
+      if (isThenable(r)) {
+        return this.#handle(r).then(
+          () => (this.#deliveredOne(chunk, i) ? this.#deliverEach(chunk, eachMessage, i + 1) : true),
+          (error: unknown) => this.#handlerFailed('eachMessage', cursor, message.offset, error),
+        );
+      }
+      if (!this.#deliveredOne(chunk, i)) return true;
     }
     return true;
   }
 
-  async #deliverBatch(chunk: Chunk, eachBatch: NonNullable<RunOptions['eachBatch']>): Promise<boolean> {
+  /** Record `i` of the chunk was handled: its position moves past it, unless the handler seeked (its seek wins: false). */
+  #deliveredOne(chunk: Chunk, i: number): boolean {
+    if (chunk.cursor.epoch !== chunk.epoch) return false;
+    this.#delivered(chunk, i);
+    return true;
+  }
+
+  #handlerFailed(what: string, cursor: PartitionCursor, offset: number, error: unknown): false {
+    this.#host.report(`${what} on ${cursor.topic}-${cursor.partition}`, error, { topic: cursor.topic, partition: cursor.partition, offset });
+    return false;
+  }
+
+  #deliverBatch(chunk: Chunk, eachBatch: NonNullable<RunOptions['eachBatch']>): boolean | Promise<boolean> {
     const { cursor, records, highWatermark } = chunk;
     if (!this.#isLive(chunk)) return true;
+    let r: unknown;
+    this.#invoking = true;
     try {
-      this.#invoking = true;
-      let r: unknown;
-      try {
-        r = eachBatch({ batch: { topic: cursor.topic, partition: cursor.partition, messages: records, highWatermark } });
-      } finally {
-        this.#invoking = false;
-      }
-      if (isThenable(r)) await this.#handle(r);
+      r = eachBatch({ batch: { topic: cursor.topic, partition: cursor.partition, messages: records, highWatermark } });
     } catch (error) {
-      this.#host.report(`eachBatch on ${cursor.topic}-${cursor.partition}`, error, { topic: cursor.topic, partition: cursor.partition, offset: records[0]!.offset });
-      return false;
+      return this.#handlerFailed('eachBatch', cursor, records[0]!.offset, error);
+    } finally {
+      this.#invoking = false;
     }
-    if (cursor.epoch === chunk.epoch) this.#delivered(chunk, records.length - 1);
+    if (isThenable(r)) {
+      return this.#handle(r).then(
+        () => (this.#deliveredOne(chunk, records.length - 1), true),
+        (error: unknown) => this.#handlerFailed('eachBatch', cursor, records[0]!.offset, error),
+      );
+    }
+    this.#deliveredOne(chunk, records.length - 1);
     return true;
   }
 
@@ -317,30 +346,30 @@ export class Delivery {
    * live ({@link #isLive}) in the same synchronous step that moves its position: a revocation
    * may come in any microtask between.
    */
-  async #next(maxWaitMs: number): Promise<Chunk[]> {
-    await this.reachSafePoint();
-    return this.#fetch(maxWaitMs);
+  #next(maxWaitMs: number): Promise<Chunk[]> {
+    const revoking = this.reachSafePoint();
+    return revoking === undefined ? this.#fetch(maxWaitMs) : revoking.then(() => this.#fetch(maxWaitMs));
   }
 
   /** One fetch over the assigned, unpaused partitions; records grouped per partition. */
-  async #fetch(maxWaitMs: number): Promise<Chunk[]> {
+  #fetch(maxWaitMs: number): Promise<Chunk[]> {
     const wakes = this.#wakes;
-    await this.#host.fixPositions();
+    try {
+      const fixing = this.#host.fixPositions();
+      return fixing === undefined ? this.#fetchFixed(maxWaitMs, wakes) : fixing.then(() => this.#fetchFixed(maxWaitMs, wakes));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #fetchFixed(maxWaitMs: number, wakes: number): Promise<Chunk[]> {
     if (this.#wakes !== wakes || this.#host.isClosing()) maxWaitMs = 0; // woken meanwhile: do not wait
-    const cursors = [...this.#host.cursors()].filter((c) => !c.paused && !c.revoked && !c.unverified && c.position !== undefined);
+    const cursors: PartitionCursor[] = [];
+    for (const c of this.#host.cursors()) if (!c.paused && !c.revoked && !c.unverified && c.position !== undefined) cursors.push(c);
     // One controller serves fetch after fetch until a wake aborts it.
     this.#wakeup ??= new AbortController();
     const first = cursors.length === 0 ? 0 : this.#rotate++ % cursors.length;
-    return fetchChunks(
-      this.#api,
-      cursors,
-      { maxWaitMs, maxRecords: this.#maxPollRecords, first, signal: this.#wakeup.signal },
-      (c) => this.#host.isCurrent(c),
-      (c, _error, logStart, logEnd) => {
-        this.#host.outOfRange(c, logStart, logEnd);
-        this.#resets++;
-      },
-    );
+    return fetchChunks(this.#api, cursors, { maxWaitMs, maxRecords: this.#maxPollRecords, first, signal: this.#wakeup.signal }, this.#fetchHost);
   }
 
   /** Whether a chunk may still be handed out: its cursor was not seeked, paused or revoked meanwhile. */

@@ -49,6 +49,7 @@ interface QueuedCall {
 }
 
 const encoder = new TextEncoder();
+const RESOLVED = Promise.resolve();
 let producers = 0;
 
 /**
@@ -72,7 +73,9 @@ export class Producer {
   #full: PendingBatch[] = [];
   #flushQueued = false;
   #lingerTimer: ClockTimer | undefined;
-  #inFlight = new Set<Promise<void>>();
+  /** Produce requests not answered yet, and `flush` calls waiting for them to be none. */
+  #inFlight = 0;
+  #drained: (() => void)[] = [];
   /** Calls waiting for metadata, and those behind them, in call order. */
   #queue: QueuedCall[] = [];
   #pumping = false;
@@ -107,7 +110,7 @@ export class Producer {
       const acc = this.#accumulator(record.topic);
       const send = newSend();
       if (this.#queue.length === 0 && acc.meta !== undefined) {
-        this.#write([acc], [record.messages], send);
+        this.#writeOne(acc, record.messages, send);
       } else {
         this.#queue.push({ topics: [{ topic: record.topic, messages: copyMessages(record.messages) }], send });
         this.#pump();
@@ -155,7 +158,7 @@ export class Producer {
     if (this.#closed) throw closed('producer');
     while (this.#pumping) await this.#pumped;
     this.#sendAll();
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    while (this.#inFlight > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));
   }
 
   /** Flushes, then refuses further sends with `CLOSED`. Safe to call twice. */
@@ -254,15 +257,23 @@ export class Producer {
     const partitions = accs.map((acc, i) => this.#partitionAll(acc, lists[i]!));
     let spilled = false;
     for (let i = 0; i < accs.length; i++) spilled = this.#append(accs[i]!, lists[i]!, partitions[i]!, send) || spilled;
-    if (spilled) {
-      // The call filled a batch and went on in another: send its open batches now, with the
-      // full ones, so that its records to each partition are appended in one request, side by
-      // side — another producer's records cannot land between them.
-      for (const acc of accs) {
-        for (const b of acc.open) if (b !== undefined && b.sends[b.sends.length - 1] === send) this.#close(acc, b);
-      }
-    }
+    if (spilled) for (const acc of accs) this.#closeOpenOf(acc, send);
     this.#schedule();
+  }
+
+  /** {@link #write} for one topic: `send`'s usual case, without the per-call arrays. */
+  #writeOne(acc: TopicAccumulator, messages: Message[], send: PendingSend): void {
+    if (this.#append(acc, messages, this.#partitionAll(acc, messages), send)) this.#closeOpenOf(acc, send);
+    this.#schedule();
+  }
+
+  /**
+   * The call filled a batch and went on in another: send its open batches now, with the full
+   * ones, so that its records to each partition are appended in one request, side by side —
+   * another producer's records cannot land between them.
+   */
+  #closeOpenOf(acc: TopicAccumulator, send: PendingSend): void {
+    for (const b of acc.open) if (b !== undefined && b.sends[b.sends.length - 1] === send) this.#close(acc, b);
   }
 
   /** Checks every message and picks its partition; throws before anything is queued. */
@@ -362,11 +373,8 @@ export class Producer {
     if (this.#full.length > 0 || this.#options.lingerMs === 0) {
       if (!this.#flushQueued) {
         this.#flushQueued = true;
-        queueMicrotask(() => {
-          this.#flushQueued = false;
-          if (this.#options.lingerMs === 0) this.#sendAll();
-          else this.#sendFull();
-        });
+        // A resolved promise's reaction, not queueMicrotask: no async resource is made per turn.
+        void RESOLVED.then(this.#endOfTurn);
       }
     }
     if (this.#options.lingerMs > 0 && this.#lingerTimer === undefined && this.#hasOpen()) {
@@ -376,6 +384,12 @@ export class Producer {
       }, this.#options.lingerMs);
     }
   }
+
+  readonly #endOfTurn = (): void => {
+    this.#flushQueued = false;
+    if (this.#options.lingerMs === 0) this.#sendAll();
+    else this.#sendFull();
+  };
 
   #hasOpen(): boolean {
     for (const acc of this.#accumulators.values()) for (const b of acc.open) if (b !== undefined) return true;
@@ -403,17 +417,23 @@ export class Producer {
       const b = batches[i]!;
       partitions[i] = { topic: b.topic, partition: b.partition, records: b.builder.build() };
     }
-    let request: Promise<void>;
+    this.#inFlight++;
     try {
-      request = this.#api.produce({ partitions }).then(
-        ({ baseOffsets }) => settle(batches, baseOffsets, undefined),
-        (error: unknown) => settle(batches, undefined, error),
+      void this.#api.produce({ partitions }).then(
+        ({ baseOffsets }) => this.#answered(batches, baseOffsets, undefined),
+        (error: unknown) => this.#answered(batches, undefined, error),
       );
     } catch (error) {
-      request = Promise.resolve(settle(batches, undefined, error));
+      this.#answered(batches, undefined, error);
     }
-    this.#inFlight.add(request);
-    void request.finally(() => this.#inFlight.delete(request));
+  }
+
+  #answered(batches: PendingBatch[], baseOffsets: number[] | undefined, error: unknown): void {
+    try {
+      settle(batches, baseOffsets, error);
+    } finally {
+      if (--this.#inFlight === 0 && this.#drained.length > 0) for (const resolve of this.#drained.splice(0)) resolve();
+    }
   }
 
   #checkOpen(): void {

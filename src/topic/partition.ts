@@ -2,6 +2,7 @@ import { batchLastOffset, batchMaxTimestamp, decodeRecordsInto, setBatchBaseOffs
 import { closed, invalidArgument, type KafkaliteError, offsetOutOfRange, show, unsupported } from '../errors.js';
 import type { MaybePromise, PartitionLog } from '../storage/storage.js';
 import type { ConsumerRecord, ResolvedTopicConfig } from '../types.js';
+import type { AppendListener, AppendSource } from './append-waits.js';
 
 /** One partition of a topic, as users see it: a read-only window on its log. */
 export interface Partition {
@@ -38,7 +39,7 @@ export const DEFAULT_FETCH_BYTES = 1_048_576;
  * the high watermark moves in the same order as each append completes. Reads may run at any time
  * and see only records below the high watermark.
  */
-export class PartitionState implements Partition {
+export class PartitionState implements Partition, AppendSource {
   readonly topic: string;
   readonly id: number;
   #log: PartitionLog;
@@ -47,7 +48,9 @@ export class PartitionState implements Partition {
   #highWatermark: number;
   /** The last pending durable append, so completions are applied in offset order. */
   #tail: Promise<void> | undefined;
-  #waiters = new Set<() => void>();
+  /** Readers waiting for the next append; swapped with `#spare` as they are woken (no allocation per append). */
+  #waiters: AppendListener[] = [];
+  #spare: AppendListener[] = [];
   /** Why the partition no longer serves (its broker closed, or its topic was deleted), as a fresh error. */
   #closed: (() => KafkaliteError) | undefined;
 
@@ -108,11 +111,7 @@ export class PartitionState implements Partition {
   #advance(end: number): void {
     this.#highWatermark = end;
     if (this.#config().retentionBytes >= 0) this.applyRetention();
-    if (this.#waiters.size > 0) {
-      const waiters = [...this.#waiters];
-      this.#waiters.clear();
-      for (const wake of waiters) wake();
-    }
+    if (this.#waiters.length > 0) this.#wakeAll();
   }
 
   /** Drops what the topic's retention no longer keeps; returns the new log start offset. */
@@ -122,14 +121,11 @@ export class PartitionState implements Partition {
   }
 
   /** Record batches from `offset` up to the high watermark, about `maxBytes` of them. */
-  async readBatches(offset: number, maxBytes: number): Promise<Uint8Array[]> {
+  readBatches(offset: number, maxBytes: number): MaybePromise<Uint8Array[]> {
     const hw = this.#highWatermark;
     if (offset >= hw) return [];
-    const batches = await this.#log.read(offset, maxBytes);
-    // A batch still being made durable lies beyond the high watermark: not visible yet.
-    let n = batches.length;
-    while (n > 0 && batchLastOffset(batches[n - 1]!) >= hw) n--;
-    return n === batches.length ? batches : batches.slice(0, n);
+    const batches = this.#log.read(offset, maxBytes);
+    return batches instanceof Promise ? batches.then((b) => visibleBelow(b, hw)) : visibleBelow(batches, hw);
   }
 
   async read(offset: number, options: { maxRecords?: number } = {}): Promise<ConsumerRecord[]> {
@@ -206,21 +202,35 @@ export class PartitionState implements Partition {
     }
   }
 
-  /** Calls `wake` once, the next time records become readable (or the partition closes). */
-  onAppend(wake: () => void): void {
-    this.#waiters.add(wake);
+  /** Calls `listener` once, the next time records become readable (or the partition closes). */
+  onAppend(listener: AppendListener): void {
+    this.#waiters.push(listener);
   }
 
-  offAppend(wake: () => void): void {
-    this.#waiters.delete(wake);
+  offAppend(listener: AppendListener): void {
+    const i = this.#waiters.indexOf(listener);
+    if (i >= 0) this.#waiters.splice(i, 1);
+  }
+
+  #wakeAll(): void {
+    const waiters = this.#waiters;
+    this.#waiters = this.#spare;
+    this.#spare = waiters;
+    for (let i = 0; i < waiters.length; i++) waiters[i]!.appended();
+    waiters.length = 0;
   }
 
   /** Waits for in-flight appends, then refuses new ones (and reads) with `reason` and wakes every waiting reader. */
   async close(reason: () => KafkaliteError = () => closed(`partition ${this.topic}-${this.id}`)): Promise<void> {
     this.#closed ??= reason;
     await this.#tail?.catch(() => undefined);
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    for (const wake of waiters) wake();
+    this.#wakeAll();
   }
+}
+
+/** The batches wholly below the high watermark: one still being made durable is not visible yet. */
+function visibleBelow(batches: Uint8Array[], hw: number): Uint8Array[] {
+  let n = batches.length;
+  while (n > 0 && batchLastOffset(batches[n - 1]!) >= hw) n--;
+  return n === batches.length ? batches : batches.slice(0, n);
 }

@@ -1,5 +1,6 @@
 import type { TopicChange } from '../client/kafka-api.js';
 import type { Clock } from '../clock.js';
+import { AppendWaits } from './append-waits.js';
 import { closed, invalidPartitions, invalidTopic, topicExists, unknownTopic } from '../errors.js';
 import type { Storage, StoredTopic } from '../storage/storage.js';
 import { isTopicId, newTopicId } from '../storage/topic-id.js';
@@ -27,10 +28,13 @@ export class TopicRegistry {
   /** Topics the broker itself writes (`__consumer_offsets`): clients may read them, not change them. */
   #internal = new Set<string>();
   #closed = false;
+  /** Fetches waiting for appends to these topics' partitions. */
+  readonly appendWaits: AppendWaits;
 
   constructor(storage: Storage, clock: Clock) {
     this.#storage = storage;
     this.#clock = clock;
+    this.appendWaits = new AppendWaits(clock);
   }
 
   /** Rebuilds topic states from what the storage already holds. */

@@ -1,5 +1,4 @@
 import type { FetchPartition, FetchPartitionResponse, FetchResponse as SeamFetchResponse } from '../../client/kafka-api.js';
-import type { ClockTimer } from '../../clock.js';
 import type { PartitionState } from '../../topic/partition.js';
 import { defineApi } from '../api-handler.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../kafka-errors.js';
@@ -111,20 +110,7 @@ function appended(ctx: WireContext, partitions: FetchPartition[], ms: number, si
     const p = ctx.topics.get(topic)?.partitions[partition];
     if (p !== undefined) states.push(p);
   }
-  const clock = ctx.api.clock;
-  return new Promise((resolve) => {
-    const finish = (woken: boolean): void => {
-      for (const p of states) p.offAppend(wake);
-      clock.clearTimeout(timer);
-      signal.removeEventListener('abort', stop);
-      resolve(woken);
-    };
-    const wake = (): void => finish(true);
-    const stop = (): void => finish(false);
-    for (const p of states) p.onAppend(wake);
-    signal.addEventListener('abort', stop, { once: true });
-    const timer: ClockTimer = clock.setTimeout(() => finish(false), ms);
-  });
+  return ctx.topics.appendWaits.wait(states, ms, signal);
 }
 
 /** Copies the seam's answer into the response slots, applying the partition and response byte limits. */
