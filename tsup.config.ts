@@ -10,6 +10,8 @@ export default defineConfig([
     clean: ['!cli.js', '!cli.js.map'],
     target: 'node20',
     treeshake: true,
+    // import.meta.url in the CommonJS build too (the optional native CRC-32C is loaded through it).
+    shims: true,
   },
   {
     // The `kafkalite` command (package.json `bin`): one ESM file with its shebang, no types.

@@ -40,13 +40,14 @@ import { batched } from './scenarios/batched.js';
 import { ceiling } from './scenarios/ceiling.js';
 import { fanOut } from './scenarios/fan-out.js';
 import { fileStorage } from './scenarios/file-storage.js';
+import { largeValues } from './scenarios/large-values.js';
 import { LATENCY_RATE, latency } from './scenarios/latency.js';
 import { memory } from './scenarios/memory.js';
 import { oneAtATime } from './scenarios/one-at-a-time.js';
 import { rebalance } from './scenarios/rebalance.js';
 import { wire } from './scenarios/wire.js';
 
-const SCENARIOS: Scenario[] = [ceiling, batched, oneAtATime, latency, fanOut, memory, rebalance, fileStorage, wire];
+const SCENARIOS: Scenario[] = [ceiling, batched, oneAtATime, latency, fanOut, memory, rebalance, fileStorage, largeValues, wire];
 const TRIAL_TIMEOUT_MS = 300_000;
 const SELF = fileURLToPath(import.meta.url);
 

@@ -1,9 +1,16 @@
 /**
  * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of Kafka's RecordBatch v2.
- * Slicing-by-16: sixteen 256-entry tables let the loop consume sixteen bytes per step. On
- * little-endian machines (all that Node ships for today) the bytes are loaded four at a time
- * through an Int32Array view, which is what makes JavaScript reach about 2 GB/s here.
+ *
+ * In JavaScript, slicing-by-16: sixteen 256-entry tables let the loop consume sixteen bytes per
+ * step. On little-endian machines (all that Node ships for today) the bytes are loaded four at a
+ * time through an Int32Array view, which is what makes JavaScript reach about 2 GB/s here.
+ *
+ * Large inputs go to the CPU's own CRC-32C instruction through `@node-rs/crc32` when that
+ * optional dependency is installed (about 4× faster on 16 KiB; the same on 100 B, where the
+ * native call's overhead eats the gain, so small inputs stay in JavaScript).
+ * `KAFKALITE_CRC32C=js` in the environment keeps everything in JavaScript.
  */
+import { createRequire } from 'node:module';
 
 const POLY = 0x82f63b78;
 const SLICES = 16;
@@ -25,11 +32,47 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** Below this many bytes, a view costs more than it saves. */
 const WORDS_FROM = 64;
 
+/** From this many bytes on, the native CRC-32C (when installed) is faster than the JavaScript one. */
+const NATIVE_FROM = 2048;
+
+type NativeCrc32c = (input: Buffer, initialState?: number) => number;
+
+/** The native CRC-32C: undefined until first needed, null when not installed (or turned off). */
+let native: NativeCrc32c | null | undefined;
+
+function loadNative(): NativeCrc32c | null {
+  native = null;
+  if (process.env['KAFKALITE_CRC32C'] === 'js') return null;
+  try {
+    const loaded = (createRequire(import.meta.url)('@node-rs/crc32') as { crc32c?: unknown }).crc32c;
+    if (typeof loaded === 'function') native = loaded as NativeCrc32c;
+  } catch {
+    // Not installed, or no prebuilt binary for this platform: JavaScript it is.
+  }
+  return native;
+}
+
+/** Which implementation checksums large inputs: `'native'` (`@node-rs/crc32`) or `'js'`. */
+export function crc32cImplementation(): 'native' | 'js' {
+  return (native === undefined ? loadNative() : native) === null ? 'js' : 'native';
+}
+
 /**
  * The CRC-32C of `bytes[start, end)`, as an unsigned 32-bit number. Pass a previous result as
  * `crc` to continue a checksum over several pieces.
  */
 export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0): number {
+  if (end - start >= NATIVE_FROM) {
+    const fast = native === undefined ? loadNative() : native;
+    if (fast !== null) {
+      const view = Buffer.isBuffer(bytes) ? bytes.subarray(start, end) : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start);
+      return fast(view, crc) >>> 0;
+    }
+  }
+  return crc32cJs(bytes, start, end, crc);
+}
+
+function crc32cJs(bytes: Uint8Array, start: number, end: number, crc: number): number {
   const t = TABLE;
   let c = ~crc;
   let i = start;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32c } from '../../src/codec/crc32c.js';
+import { execFileSync } from 'node:child_process';
+import { crc32c, crc32cImplementation } from '../../src/codec/crc32c.js';
 import { kafkajsCrc32c } from './kafkajs-oracle.js';
 
 /** Bit-at-a-time CRC-32C, straight from the definition: an independent reference. */
@@ -108,5 +109,35 @@ describe('crc32c', () => {
     const backing = randomBytes(100, 7);
     const view = Buffer.from(backing.buffer, 13, 50);
     expect(crc32c(view)).toBe(referenceCrc32c(backing.subarray(13, 63)));
+  });
+});
+
+describe('crc32c on large inputs (native @node-rs/crc32 when installed)', () => {
+  it('uses the native CRC-32C here (the optional dependency is installed for the tests)', () => {
+    expect(crc32cImplementation()).toBe('native');
+  });
+
+  it('agrees with the bit-at-a-time reference on large ranges at odd offsets, continued and not, Buffer and Uint8Array', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2048, max: 40_000 }), fc.integer({ min: 0, max: 63 }), fc.integer({ min: 0, max: 63 }), fc.integer(), (length, head, tail, seed) => {
+        const all = randomBytes(head + length + tail, seed);
+        const want = referenceCrc32c(all.subarray(head, head + length));
+        expect(crc32c(all, head, head + length)).toBe(want);
+        expect(crc32c(Buffer.from(all), head, head + length)).toBe(want);
+        const cut = head + (length >> 1);
+        expect(crc32c(all, cut, head + length, crc32c(all, head, cut))).toBe(want);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('KAFKALITE_CRC32C=js keeps large inputs in JavaScript, with the same results', () => {
+    const script = `
+      import { crc32c, crc32cImplementation } from ${JSON.stringify(new URL('../../src/codec/crc32c.ts', import.meta.url).href)};
+      const b = new Uint8Array(100000).map((_, i) => (i * 7919) & 255);
+      console.log(JSON.stringify([crc32cImplementation(), crc32c(b), crc32c(b, 5, 99999)]));`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, KAFKALITE_CRC32C: 'js' }, encoding: 'utf8' });
+    const b = new Uint8Array(100000).map((_, i) => (i * 7919) & 255);
+    expect(JSON.parse(out)).toEqual(['js', crc32c(b), crc32c(b, 5, 99999)]);
   });
 });
