@@ -41,6 +41,17 @@ export function writeAll(fs: FileSystem, fd: number, buffers: Uint8Array[], path
   });
 }
 
+/** {@link writeAll}, synchronously (the inline round of a lone durable append). */
+export function writeAllSync(fs: FileSystem, fd: number, buffers: Uint8Array[], path: string): void {
+  try {
+    for (const buffer of buffers) {
+      for (let at = 0; at < buffer.length; ) at += fs.writeSync(fd, buffer, at, buffer.length - at);
+    }
+  } catch (error) {
+    throw storageIo(`writing ${path}`, error);
+  }
+}
+
 /**
  * fsyncs a folder, making the entries of the files created or renamed in it durable (a file's own
  * fsync does not). Failing is STORAGE_IO: what depends on those entries must not be acknowledged.

@@ -22,11 +22,21 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
+/** Inline rounds allowed before the event loop gets a turn (each blocks it for one fsync). */
+const INLINE_ROUNDS_PER_TURN = 4;
+
 /**
  * A partition's log on disk: a folder of segments (see {@link LogSegment}), loaded by
  * {@link LogLoader}. Appends are staged in memory and written in rounds, one `writev` per
  * segment per round; with fsync `'always'` a round ends with one `fdatasync` that every append
  * of the round shares (group commit), and the appends resolve only then.
+ *
+ * A lone durable append — a round of one batch after a round of one batch, nothing else unsynced,
+ * no segment to roll — is written and fsynced inline, in the calling thread (SQLite's way): three
+ * thread-pool trips and event-loop turns cost more than the fsync itself on a fast disk. Appends
+ * that overlap still form rounds of several batches, which go the group-commit way; and at most
+ * {@link INLINE_ROUNDS_PER_TURN} inline rounds run before the event loop gets a turn, so timers
+ * and I/O are not starved by a producer awaiting each send.
  *
  * Concurrency: appends are taken synchronously in call order; one write round runs at a time;
  * reads see only batches whose round completed.
@@ -43,6 +53,10 @@ export class FileLog implements PartitionLog {
   #flushedEnd: number;
   /** Segments written since their last fsync. */
   #unsynced = new Set<LogSegment>();
+  /** The last round held one batch (a lone writer, so far). */
+  #lastRoundSingle = false;
+  /** Inline rounds since the event loop last had a turn. */
+  #inlineRounds = 0;
   #closed = false;
   /** A failed round whose bytes are still to be cut from the files (see #undoRound). */
   #pendingUndo: { size: number; dropped: LogSegment[] } | undefined;
@@ -116,8 +130,14 @@ export class FileLog implements PartitionLog {
         this.#waiters = [];
         const mark = { segments: this.#segments.count, size: this.#segments.active.size };
         try {
-          await this.#writeRound(batches);
-          if (this.#ctx.fsync === 'always') await this.#sync();
+          if (this.#mayWriteInline(batches)) {
+            this.#segments.active.appendAndSyncSync(batches);
+            this.#flushedEnd = this.#end;
+          } else {
+            await this.#writeRound(batches);
+            if (this.#ctx.fsync === 'always') await this.#sync();
+          }
+          this.#lastRoundSingle = batches.length === 1;
           for (const w of waiters) w.resolve();
         } catch (error) {
           // Nothing of this round (or queued after it) is acknowledged: take the log back to
@@ -134,6 +154,17 @@ export class FileLog implements PartitionLog {
     } finally {
       this.#draining = undefined;
     }
+  }
+
+  /** Whether this round is a lone durable append that may be written and fsynced inline (see the class comment). */
+  #mayWriteInline(batches: Uint8Array[]): boolean {
+    if (this.#ctx.fsync !== 'always' || batches.length !== 1 || !this.#lastRoundSingle) return false;
+    if (this.#unsynced.size > 0 || this.#dirDirty || this.#queue.length > 0) return false;
+    const seg = this.#segments.active;
+    if (seg.size > 0 && seg.size + batches[0]!.length > this.#ctx.segmentBytes()) return false;
+    if (this.#inlineRounds >= INLINE_ROUNDS_PER_TURN) return false;
+    if (this.#inlineRounds++ === 0) setImmediate(() => (this.#inlineRounds = 0));
+    return true;
   }
 
   /** Writes the round's batches, segment by segment: one writev per segment, rolling when one is full. */

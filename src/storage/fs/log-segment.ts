@@ -5,7 +5,7 @@ import type { ProblemLog } from '../../logger.js';
 import { storageCorrupt, storageIo } from '../../errors.js';
 import { BatchReader, type WalkStart } from './batch-reader.js';
 import type { FdCache } from './fd-cache.js';
-import { readOr, writeAll } from './file-io.js';
+import { readOr, writeAll, writeAllSync } from './file-io.js';
 import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, offsetFileStem, parsePartitionDirName, TIME_INDEX_SUFFIX } from './file-names.js';
 import type { FileSystem } from './file-system.js';
 import { OffsetIndex } from './offset-index.js';
@@ -181,6 +181,37 @@ export class LogSegment {
     const { entries, timeEntries } = this.#appended(batches);
     if (entries.length > 0) await this.#appendTo(this.indexPath, entries);
     if (timeEntries.length > 0) await this.#appendTo(this.timeIndexPath, timeEntries);
+  }
+
+  /**
+   * {@link append} and {@link sync} in the calling thread: the lone durable append's round, which
+   * would otherwise pay a thread-pool trip and an event-loop turn for each of its three steps.
+   */
+  appendAndSyncSync(batches: Uint8Array[]): void {
+    const fds = this.#ctx.fds;
+    const handle = fds.acquire(this.logPath);
+    try {
+      writeAllSync(this.#fs, handle.fd, batches, this.logPath);
+      const { entries, timeEntries } = this.#appended(batches);
+      if (entries.length > 0) this.#appendToSync(this.indexPath, entries);
+      if (timeEntries.length > 0) this.#appendToSync(this.timeIndexPath, timeEntries);
+      try {
+        this.#fs.fsyncSync(handle.fd);
+      } catch (error) {
+        throw storageIo(`fsync of ${this.logPath}`, error);
+      }
+    } finally {
+      fds.release(handle);
+    }
+  }
+
+  #appendToSync(path: string, chunks: Uint8Array[]): void {
+    const handle = this.#ctx.fds.acquire(path);
+    try {
+      writeAllSync(this.#fs, handle.fd, chunks, path);
+    } finally {
+      this.#ctx.fds.release(handle);
+    }
   }
 
   /** Moves size, end and timestamps past batches just written, and returns the index entries they earned. */
