@@ -33,6 +33,16 @@ describe('package', () => {
     expect(Object.keys(cjs).sort()).toEqual(Object.keys(esm).sort());
   });
 
+  it('exports serde from both builds, working', async () => {
+    const require = createRequire(import.meta.url);
+    type SerdeExport = { json<T>(): { serialize(v: T, c: unknown): string; deserialize(b: Buffer, c: unknown): T } };
+    for (const mod of [require(dist('index.cjs')), await import(dist('index.js'))] as { serde: SerdeExport }[]) {
+      const json = mod.serde.json<{ a: number }>();
+      const ctx = { topic: 't', isKey: false };
+      expect(json.deserialize(Buffer.from(json.serialize({ a: 1 }, ctx)), ctx)).toEqual({ a: 1 });
+    }
+  });
+
   it('declares no internals in its types', async () => {
     const { readFile } = await import('node:fs/promises');
     const dts = await readFile(dist('index.d.ts'), 'utf8');

@@ -6,6 +6,7 @@ import { validateTopicName } from '../topic/topic-config.js';
 import { tpKey, type Message, type RecordMetadata, type TopicMessages } from '../types.js';
 import type { ClientContext } from './client-context.js';
 import type { KafkaApi, ProducePartitionData, TopicMetadata } from './kafka-api.js';
+import { serializeMessages } from './message-serializer.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producer-options.js';
 
 /** A batch being filled for one partition, and the sends with records in it. */
@@ -43,9 +44,11 @@ interface TopicAccumulator {
 
 /** A call that must wait: for its topics' metadata, or behind another call that does. */
 interface QueuedCall {
-  /** The call's messages, checked and copied at the call. */
+  /** The call's messages, checked and copied at the call (or once `serialized`). */
   topics: TopicMessages[];
   send: PendingSend;
+  /** A serializer answered with a promise: settles once `topics` holds the call's bytes, checked. */
+  serialized?: Promise<void>;
 }
 
 const encoder = new TextEncoder();
@@ -63,8 +66,12 @@ let producers = 0;
  * that lookup is done — waits in a queue with copies of its bytes; calls behind it keep their
  * order. A call whose messages fail a check rejects and changes nothing (nor does it create its
  * topic).
+ *
+ * With `serializers`, keys and values are serialized first, at the call. A call whose serializers
+ * answer with a promise waits in the queue like a call waiting for metadata, so later calls still
+ * keep their order behind it.
  */
-export class Producer {
+export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
   #api: KafkaApi;
   #ctx: ClientContext;
   #options: ResolvedProducerOptions;
@@ -81,12 +88,12 @@ export class Producer {
   #closing: Promise<void> | undefined;
   /** Closed, flushed: `flush` is refused from now on (sends since `close` began). */
   #closed = false;
-  #onClose: (producer: Producer) => void;
+  #onClose: (producer: Producer<K, V>) => void;
   #spread: number;
 
   /** @internal created by `broker.producer()`. */
-  constructor(api: KafkaApi, ctx: ClientContext, options: ProducerOptions | undefined, onClose: (producer: Producer) => void) {
-    this.#options = resolveProducerOptions(options);
+  constructor(api: KafkaApi, ctx: ClientContext, options: ProducerOptions<K, V> | undefined, onClose: (producer: Producer<K, V>) => void) {
+    this.#options = resolveProducerOptions(options as ProducerOptions<unknown, unknown> | undefined);
     this.#api = api;
     this.#ctx = ctx;
     this.#onClose = onClose;
@@ -99,17 +106,19 @@ export class Producer {
   }
 
   /** Appends `messages` to `topic`; resolves once they are readable, one entry per partition written. */
-  send(record: TopicMessages): Promise<RecordMetadata[]> {
+  send(record: TopicMessages<K, V>): Promise<RecordMetadata[]> {
     try {
       this.#checkOpen();
       checkTopicMessages(record, 'send');
-      checkMessages(record.messages);
       const acc = this.#accumulator(record.topic);
+      const messages = this.#serialize(record);
+      if (messages instanceof Promise) return this.#queueSerialized([record.topic], [messages]);
+      checkMessages(messages);
       const send = newSend();
       if (this.#queue.length === 0 && acc.meta !== undefined) {
-        this.#write([acc], [record.messages], send);
+        this.#write([acc], [messages], send);
       } else {
-        this.#queue.push({ topics: [{ topic: record.topic, messages: copyMessages(record.messages) }], send });
+        this.#queue.push({ topics: [{ topic: record.topic, messages: copyMessages(messages) }], send });
         this.#pump();
       }
       return send.promise;
@@ -119,17 +128,22 @@ export class Producer {
   }
 
   /** Sends to several topics; checks every message of every topic before queuing any. */
-  sendBatch(batch: { topicMessages: TopicMessages[] }): Promise<RecordMetadata[]> {
+  sendBatch(batch: { topicMessages: TopicMessages<K, V>[] }): Promise<RecordMetadata[]> {
     try {
       this.#checkOpen();
       if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.topicMessages)) {
         throw invalidArgument(`sendBatch takes { topicMessages: [...] } (got ${show(batch)})`);
       }
-      const { topicMessages } = batch;
-      topicMessages.forEach((t, i) => {
-        checkTopicMessages(t, `sendBatch topicMessages[${i}]`);
-        checkMessages(t.messages);
-      });
+      batch.topicMessages.forEach((t, i) => checkTopicMessages(t, `sendBatch topicMessages[${i}]`));
+      const lists = batch.topicMessages.map((t) => this.#serialize(t));
+      if (lists.some((l) => l instanceof Promise)) {
+        return this.#queueSerialized(
+          batch.topicMessages.map((t) => t.topic),
+          lists,
+        );
+      }
+      const topicMessages = batch.topicMessages.map((t, i) => ({ topic: t.topic, messages: lists[i] as Message[] }));
+      topicMessages.forEach((t) => checkMessages(t.messages));
       if (topicMessages.length === 0) return Promise.resolve([]);
       const accs = topicMessages.map((t) => this.#accumulator(t.topic));
       const send = newSend();
@@ -147,6 +161,30 @@ export class Producer {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** The call's messages as bytes: as given without serializers, else serialized (maybe later). */
+  #serialize(record: TopicMessages<K, V>): Message[] | Promise<Message[]> {
+    const serializers = this.#options.serializers;
+    if (serializers === undefined) return record.messages as Message[];
+    return serializeMessages(record.topic, record.messages, serializers);
+  }
+
+  /**
+   * Queues a call some of whose serializers answered with a promise: it keeps its place in call
+   * order, and is written (or refused, changing nothing) once every serializer has answered.
+   */
+  #queueSerialized(topics: string[], lists: (Message[] | Promise<Message[]>)[]): Promise<RecordMetadata[]> {
+    for (const topic of topics) this.#accumulator(topic); // a bad topic name is refused at the call
+    const call: QueuedCall = { topics: [], send: newSend() };
+    call.serialized = Promise.all(lists).then((serialized) => {
+      serialized.forEach(checkMessages);
+      call.topics = serialized.map((messages, i) => ({ topic: topics[i]!, messages: copyMessages(messages) }));
+    });
+    call.serialized.catch(() => undefined); // handled in #drain, possibly after other calls' lookups
+    this.#queue.push(call);
+    this.#pump();
+    return call.send.promise;
   }
 
   /** Appends everything queued so far (and calls still waiting for their topic) and waits until it is readable. */
@@ -194,6 +232,7 @@ export class Producer {
       while (this.#queue.length > 0) {
         const call = this.#queue[0]!;
         try {
+          if (call.serialized !== undefined) await call.serialized;
           const accs = call.topics.map((t) => this.#accumulator(t.topic));
           // A topic may change again while it is looked up (grown, deleted): until all are known.
           while (accs.some((a) => a.meta === undefined)) await this.#lookUp(call, accs);
@@ -459,7 +498,7 @@ function settle(batches: PendingBatch[], baseOffsets: number[] | undefined, erro
   }
 }
 
-function checkTopicMessages(record: TopicMessages, where: string): void {
+function checkTopicMessages(record: TopicMessages<unknown, unknown>, where: string): void {
   if (record === null || typeof record !== 'object') throw invalidArgument(`${where} takes { topic, messages } (got ${show(record)})`);
   if (typeof record.topic !== 'string') throw invalidArgument(`${where}: topic must be a string (got ${show(record.topic)})`);
   if (!Array.isArray(record.messages) || record.messages.length === 0) {
