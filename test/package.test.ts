@@ -43,6 +43,24 @@ describe('package', () => {
     }
   });
 
+  it('loads the optional codec packages from both builds (a bundler require shim cannot)', async () => {
+    const require = createRequire(import.meta.url);
+    type Lite = { Broker: { open(): Promise<LiteBroker> } };
+    type LiteBroker = {
+      producer(o: object): { send(r: object): Promise<unknown> };
+      topic(t: string): { partition(p: number): { read(o: number): Promise<{ value: Buffer }[]> } };
+      close(): Promise<void>;
+    };
+    for (const mod of [require(dist('index.cjs')), await import(dist('index.js'))] as Lite[]) {
+      const broker = await mod.Broker.open();
+      for (const compression of ['snappy', 'lz4', 'zstd']) {
+        await broker.producer({ compression }).send({ topic: compression, messages: [{ value: `packed ${compression}` }] });
+        expect((await broker.topic(compression).partition(0).read(0))[0]!.value.toString()).toBe(`packed ${compression}`);
+      }
+      await broker.close();
+    }
+  });
+
   it('declares no internals in its types', async () => {
     const { readFile } = await import('node:fs/promises');
     const dts = await readFile(dist('index.d.ts'), 'utf8');

@@ -1,3 +1,4 @@
+import { COMPRESSION_CODECS, type CompressionCodec } from '../codec/compression.js';
 import { invalidArgument, show } from '../errors.js';
 import type { Serializer } from '../serde/serde.js';
 import type { Message } from '../types.js';
@@ -41,6 +42,14 @@ export interface ProducerOptions<K = string | Uint8Array, V = string | Uint8Arra
    * @default undefined (no serializers)
    */
   serializers?: { key?: Serializer<K>; value?: Serializer<V> };
+  /**
+   * Kafka's `compression.type`: each record batch's records are compressed with this codec, and
+   * stored and served so (consumers decode every codec). `'snappy'`, `'lz4'` and `'zstd'` need
+   * optional packages (see docs/schemas.md); a missing one rejects the send with `UNSUPPORTED`
+   * naming it.
+   * @default 'none'
+   */
+  compression?: CompressionCodec;
 }
 
 export type ResolvedProducerOptions = Required<Omit<ProducerOptions, 'serializers'>> & { serializers: Serializers | undefined };
@@ -51,6 +60,7 @@ export const defaultProducerOptions: ResolvedProducerOptions = {
   batchSize: 16_384,
   idempotent: false,
   serializers: undefined,
+  compression: 'none',
 };
 
 export function resolveProducerOptions(options: ProducerOptions<unknown, unknown> | undefined): ResolvedProducerOptions {
@@ -69,6 +79,9 @@ export function resolveProducerOptions(options: ProducerOptions<unknown, unknown
   if (!Number.isSafeInteger(lingerMs) || lingerMs < 0) throw invalidArgument(`lingerMs must be an integer >= 0 (got ${show(lingerMs)})`);
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw invalidArgument(`batchSize must be a positive integer (got ${show(batchSize)})`);
   if (typeof idempotent !== 'boolean') throw invalidArgument(`idempotent must be a boolean (got ${show(idempotent)})`);
+  if (!COMPRESSION_CODECS.includes(o.compression)) {
+    throw invalidArgument(`compression must be 'none', 'gzip', 'snappy', 'lz4' or 'zstd' (got ${show(o.compression)})`);
+  }
   o.serializers = checkSerdes(o.serializers, 'serializers', 'serialize');
   return o;
 }

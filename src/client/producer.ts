@@ -1,4 +1,5 @@
 import type { ClockTimer } from '../clock.js';
+import { compressBatch } from '../codec/compressed-batch.js';
 import { RECORD_BATCH_HEADER_SIZE, RecordBatchBuilder, singleRecordBatchSize } from '../codec/record-batch.js';
 import { closed, invalidArgument, invalidTopic, messageTooLarge, show, unknownPartition, unknownTopic } from '../errors.js';
 import { partitionForKeyBytes } from '../topic/partitioner.js';
@@ -89,6 +90,8 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
   /** Closed, flushed: `flush` is refused from now on (sends since `close` began). */
   #closed = false;
   #onClose: (producer: Producer<K, V>) => void;
+  /** Batches waiting for a codec that is still loading: later requests go out behind them. */
+  #compressing: Promise<void> | undefined;
   #spread: number;
 
   /** @internal created by `broker.producer()`. */
@@ -444,15 +447,58 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
     }
     let request: Promise<void>;
     try {
-      request = this.#api.produce({ partitions }).then(
-        ({ baseOffsets }) => settle(batches, baseOffsets, undefined),
-        (error: unknown) => settle(batches, undefined, error),
-      );
+      const compressing = this.#options.compression === 'none' ? undefined : this.#compress(partitions);
+      request =
+        compressing === undefined
+          ? this.#produce(partitions, batches)
+          : compressing.then(
+              () => this.#produce(partitions, batches),
+              (error: unknown) => settle(batches, undefined, error),
+            );
     } catch (error) {
       request = Promise.resolve(settle(batches, undefined, error));
     }
     this.#inFlight.add(request);
     void request.finally(() => this.#inFlight.delete(request));
+  }
+
+  #produce(partitions: ProducePartitionData[], batches: PendingBatch[]): Promise<void> {
+    try {
+      return this.#api.produce({ partitions }).then(
+        ({ baseOffsets }) => settle(batches, baseOffsets, undefined),
+        (error: unknown) => settle(batches, undefined, error),
+      );
+    } catch (error) {
+      return Promise.resolve(settle(batches, undefined, error));
+    }
+  }
+
+  /**
+   * Compresses the request's batches with the producer's codec, in place. Undefined when done at
+   * once; a promise while a codec loads — and for every request behind it, so that requests still
+   * reach the broker in order.
+   */
+  #compress(partitions: ProducePartitionData[]): Promise<void> | undefined {
+    const codec = this.#options.compression;
+    let pending: Promise<void>[] | undefined;
+    for (const p of partitions) {
+      const compressed = compressBatch(p.records as Buffer, codec);
+      if (compressed instanceof Promise) (pending ??= []).push(compressed.then((b) => void (p.records = b)));
+      else p.records = compressed;
+    }
+    const previous = this.#compressing;
+    if (pending === undefined && previous === undefined) return undefined;
+    const done = Promise.all([previous?.catch(() => undefined), ...(pending ?? [])]).then(() => undefined);
+    this.#compressing = done;
+    void done.then(
+      () => this.#release(done),
+      () => this.#release(done),
+    );
+    return done;
+  }
+
+  #release(compressing: Promise<void>): void {
+    if (this.#compressing === compressing) this.#compressing = undefined;
   }
 
   #checkOpen(): void {
