@@ -11,12 +11,6 @@ import { Broker, KafkaliteError, serde, type Serde } from 'kafkalite';
 
 type How = 'sync' | 'micro' | 'macro' | 'throw' | 'reject';
 
-interface Call {
-  how: How;
-  values: number;
-  partition: number;
-}
-
 const call = fc.record({
   how: fc.constantFrom<How>('sync', 'micro', 'macro', 'throw', 'reject'),
   values: fc.integer({ min: 1, max: 4 }),
