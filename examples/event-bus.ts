@@ -1,5 +1,6 @@
 /**
- * kafkalite as the event bus between two modules of one app, with typed JSON payloads.
+ * kafkalite as the event bus between two modules of one app, with typed JSON payloads: the
+ * producers and the consumer are typed by their serdes, so events go in and come out as objects.
  *
  * `orders` publishes OrderPlaced events keyed by customer (so one customer's events stay in
  * order on one partition); `billing` consumes them, charges, and publishes PaymentTaken. Neither
@@ -8,34 +9,35 @@
  * Run it: `npm run demo`.
  */
 import { pathToFileURL } from 'node:url';
-import { Broker, type ConsumerRecord, type Producer } from 'kafkalite';
+import { Broker, serde } from 'kafkalite';
 
 // ---- the contract between the modules: topic names and event types --------------------------
 
-interface Events {
-  'orders.placed': { orderId: string; customer: string; amountCents: number };
-  'payments.taken': { orderId: string; customer: string; amountCents: number; receipt: string };
+interface OrderPlaced {
+  orderId: string;
+  customer: string;
+  amountCents: number;
 }
-type TopicName = keyof Events;
-
-/** Sends one typed event as JSON, keyed so that a key's events keep their order. */
-function publish<T extends TopicName>(producer: Producer, topic: T, key: string, event: Events[T]) {
-  return producer.send({ topic, messages: [{ key, value: JSON.stringify(event) }] });
+interface PaymentTaken extends OrderPlaced {
+  receipt: string;
 }
 
-function read<T extends TopicName>(_topic: T, record: ConsumerRecord): Events[T] {
-  return JSON.parse(record.value!.toString('utf8')) as Events[T];
-}
+/** Each topic with the serde of its events: both modules type their clients by it. */
+const topics = {
+  ordersPlaced: { name: 'orders.placed', events: serde.json<OrderPlaced>() },
+  paymentsTaken: { name: 'payments.taken', events: serde.json<PaymentTaken>() },
+};
 
 // ---- module 1: orders ------------------------------------------------------------------------
 
 function ordersModule(broker: Broker) {
-  const producer = broker.producer();
+  // Keys are customer ids (so one customer's events keep their order on one partition).
+  const producer = broker.producer({ serializers: { key: serde.string(), value: topics.ordersPlaced.events } });
   let next = 1;
   return {
     placeOrder: async (customer: string, amountCents: number) => {
       const orderId = `o-${next++}`;
-      await publish(producer, 'orders.placed', customer, { orderId, customer, amountCents });
+      await producer.send({ topic: topics.ordersPlaced.name, messages: [{ key: customer, value: { orderId, customer, amountCents } }] });
       return orderId;
     },
   };
@@ -44,17 +46,18 @@ function ordersModule(broker: Broker) {
 // ---- module 2: billing -----------------------------------------------------------------------
 
 async function billingModule(broker: Broker, log: (line: string) => void) {
-  const producer = broker.producer();
-  const consumer = broker.consumer({ autoOffsetReset: 'earliest' });
-  const topic = broker.topic('orders.placed');
+  const producer = broker.producer({ serializers: { key: serde.string(), value: topics.paymentsTaken.events } });
+  const consumer = broker.consumer({ autoOffsetReset: 'earliest', deserializers: { value: topics.ordersPlaced.events } });
+  const topic = broker.topic(topics.ordersPlaced.name);
   await consumer.assign(topic.partitions.map((p) => ({ topic: topic.name, partition: p.id })));
   let totalCents = 0;
   await consumer.run({
     eachMessage: async ({ partition, message }) => {
-      const order = read('orders.placed', message);
+      const order = message.value; // an OrderPlaced, typed by the deserializer
+      if (order === null) return; // a tombstone: nothing to charge
       totalCents += order.amountCents;
       const receipt = `r-${partition}-${message.offset}`;
-      await publish(producer, 'payments.taken', order.customer, { ...order, receipt });
+      await producer.send({ topic: topics.paymentsTaken.name, messages: [{ key: order.customer, value: { ...order, receipt } }] });
       log(`billing: charged ${order.customer} ${(order.amountCents / 100).toFixed(2)} for ${order.orderId} (${receipt})`);
     },
   });
@@ -65,8 +68,8 @@ async function billingModule(broker: Broker, log: (line: string) => void) {
 
 export async function main(log: (line: string) => void = console.log): Promise<{ charged: number; payments: number }> {
   const broker = await Broker.open(); // in memory by default
-  await broker.createTopic('orders.placed', { partitions: 3 });
-  await broker.createTopic('payments.taken', { partitions: 3 });
+  await broker.createTopic(topics.ordersPlaced.name, { partitions: 3 });
+  await broker.createTopic(topics.paymentsTaken.name, { partitions: 3 });
 
   const billing = await billingModule(broker, log);
   const orders = ordersModule(broker);
@@ -76,7 +79,7 @@ export async function main(log: (line: string) => void = console.log): Promise<{
   }
 
   await billing.consumer.caughtUp(); // every order handled: no sleeps needed
-  const payments = broker.topic('payments.taken').partitions.reduce((n, p) => n + p.logEndOffset, 0);
+  const payments = broker.topic(topics.paymentsTaken.name).partitions.reduce((n, p) => n + p.logEndOffset, 0);
   log(`done: ${payments} payments, ${(billing.total() / 100).toFixed(2)} charged in all`);
   await broker.close();
   return { charged: billing.total(), payments };

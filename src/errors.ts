@@ -22,6 +22,7 @@ export const ErrorCodes = [
   'STORAGE_CORRUPT',
   'STORAGE_IO',
   'UNSUPPORTED',
+  'DESERIALIZATION_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];
@@ -138,6 +139,21 @@ export const storageCorrupt = (file: string, position: number, why: string, cont
   new KafkaliteError('STORAGE_CORRUPT', `${file} is damaged at byte ${position}: ${why}`, context);
 
 export const unsupported = (what: string, why: string): KafkaliteError => new KafkaliteError('UNSUPPORTED', `${what} is not supported: ${why}`);
+
+/** A serializer threw, rejected or gave something other than bytes: the whole `send` is refused. */
+export const serializationFailed = (topic: string, what: string, cause: unknown): KafkaliteError =>
+  new KafkaliteError('INVALID_ARGUMENT', `cannot serialize ${what} for topic ${show(topic)}: ${cause instanceof Error ? cause.message : show(cause)}`, {
+    topic,
+    cause,
+  });
+
+/** A deserializer threw or rejected on the record at `offset`. */
+export const deserializationFailed = (topic: string, partition: number, offset: number, isKey: boolean, cause: unknown): KafkaliteError =>
+  new KafkaliteError(
+    'DESERIALIZATION_FAILED',
+    `cannot deserialize the ${isKey ? 'key' : 'value'} of the record at offset ${offset} of ${tp(topic, partition)}: ${cause instanceof Error ? cause.message : show(cause)}`,
+    { topic, partition, offset, cause },
+  );
 
 export const storageIo = (what: string, cause: unknown): KafkaliteError =>
   new KafkaliteError('STORAGE_IO', `${what} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {

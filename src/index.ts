@@ -17,6 +17,8 @@ export type { AssignorName, AutoOffsetReset, ConsumerOptions } from './client/co
 export type { AssignorFunction } from './client/kafka-api.js';
 export type { AssignorMember, MemberShare, PartitionAssignor } from './client/partition-assignor.js';
 export type { GroupJoin } from './client/classic-member.js';
+export { serde } from './serde/index.js';
+export type { Deserializer, Serde, SerdeContext, Serializer } from './serde/index.js';
 export { ErrorCodes, KafkaliteError } from './errors.js';
 export type { KafkaliteErrorOptions } from './errors.js';
 export type { ConsumerGroup, GroupLag } from './group/consumer-group.js';

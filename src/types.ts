@@ -1,9 +1,12 @@
 /** Shapes shared by every layer. Names follow Kafka and KafkaJS. */
 
-/** What a producer sends. `value: null` is a tombstone. */
-export interface Message {
-  key?: string | Uint8Array | null;
-  value: string | Uint8Array | null;
+/**
+ * What a producer sends. `value: null` is a tombstone. `K` and `V` are what the producer's
+ * `serializers` take; without them, bytes or strings (UTF-8).
+ */
+export interface Message<K = string | Uint8Array, V = string | Uint8Array> {
+  key?: K | null;
+  value: V | null;
   /** A key given an array is written once per element, in order (Kafka allows repeated header keys). */
   headers?: Record<string, string | Uint8Array | (string | Uint8Array)[]>;
   /** Milliseconds since the epoch; defaults to the broker clock's `now()` at `send`. */
@@ -12,13 +15,16 @@ export interface Message {
   partition?: number;
 }
 
-/** What a consumer receives; `key`, `value` and header values are its own copies. */
-export interface ConsumerRecord {
+/**
+ * What a consumer receives; `key`, `value` and header values are its own copies. `K` and `V` are
+ * what the consumer's `deserializers` give; without them, the bytes.
+ */
+export interface ConsumerRecord<K = Buffer, V = Buffer> {
   topic: string;
   partition: number;
   offset: number;
-  key: Buffer | null;
-  value: Buffer | null;
+  key: K | null;
+  value: V | null;
   /** A key that occurs more than once in the record reads as an array, in record order. */
   headers: Record<string, Buffer | Buffer[]>;
   timestamp: number;
@@ -43,9 +49,9 @@ export interface RecordMetadata {
   baseOffset: number;
 }
 
-export interface TopicMessages {
+export interface TopicMessages<K = string | Uint8Array, V = string | Uint8Array> {
   topic: string;
-  messages: Message[];
+  messages: Message<K, V>[];
 }
 
 export type CleanupPolicy = 'delete' | 'compact';

@@ -18,6 +18,7 @@ import {
   type ErrorCode,
   type Message,
   type Producer,
+  type ProducerOptions,
 } from 'kafkalite';
 
 interface Ctx {
@@ -68,7 +69,7 @@ const cases: Case[] = [
   { what: 'partition.read, maxRecords 0', call: (c) => c.broker.topic('t').partition(0).read(0, { maxRecords: 0 }), code: 'INVALID_ARGUMENT', names: '(got 0)' },
   // Producer
   { what: 'producer, lingerMs -5', call: (c) => c.broker.producer({ lingerMs: -5 }), code: 'INVALID_ARGUMENT', names: '(got -5)' },
-  { what: 'producer, unknown option', call: (c) => c.broker.producer(any({ acks: -1 })), code: 'INVALID_ARGUMENT', names: '"acks"' },
+  { what: 'producer, unknown option', call: (c) => c.broker.producer(any<ProducerOptions>({ acks: -1 })), code: 'INVALID_ARGUMENT', names: '"acks"' },
   { what: 'send, no messages', call: (c) => c.producer.send({ topic: 't', messages: [] }), code: 'INVALID_ARGUMENT', names: 'non-empty array' },
   { what: 'send, not an object', call: (c) => c.producer.send(any('t')), code: 'INVALID_ARGUMENT', names: '"t"' },
   { what: 'send, bad topic name', call: (c) => c.producer.send({ topic: 'bad topic', messages: [{ value: 'v' }] }), code: 'INVALID_TOPIC', names: '"bad topic"' },

@@ -32,8 +32,9 @@ export class Broker {
   #topics: TopicRegistry;
   #api: RequestHandler;
   #groups: GroupCoordinator;
-  #producers = new Set<Producer>();
-  #consumers = new Set<Consumer>();
+  /** Typed or not, the broker only closes them. */
+  #producers = new Set<{ close(): Promise<void> }>();
+  #consumers = new Set<{ close(): Promise<void> }>();
   #retentionTimer: ClockTimer | undefined;
   #closing: Promise<void> | undefined;
   #ctx: ClientContext;
@@ -96,16 +97,18 @@ export class Broker {
     await this.#topics.delete(name);
   }
 
-  producer(options?: ProducerOptions): Producer {
+  /** A producer; with `serializers`, typed by them (`send` takes their types). */
+  producer<K = string | Uint8Array, V = string | Uint8Array>(options?: ProducerOptions<K, V>): Producer<K, V> {
     this.#checkOpen();
-    const producer = new Producer(this.#api, this.#ctx, options, (p) => this.#producers.delete(p));
+    const producer = new Producer<K, V>(this.#api, this.#ctx, options, (p) => this.#producers.delete(p));
     this.#producers.add(producer);
     return producer;
   }
 
-  consumer(options?: ConsumerOptions): Consumer {
+  /** A consumer; with `deserializers`, typed by them (records carry their types). */
+  consumer<K = Buffer, V = Buffer>(options?: ConsumerOptions<K, V>): Consumer<K, V> {
     this.#checkOpen();
-    const consumer = new Consumer(this.#api, this.#ctx, options, (c) => this.#consumers.delete(c));
+    const consumer = new Consumer<K, V>(this.#api, this.#ctx, options, (c) => this.#consumers.delete(c));
     this.#consumers.add(consumer);
     return consumer;
   }

@@ -1,11 +1,15 @@
 import { invalidArgument, show } from '../errors.js';
+import type { Deserializer } from '../serde/serde.js';
+import type { Deserializers } from './record-deserializer.js';
+import { checkSerdes } from './serde-options.js';
 import type { AssignorFunction } from './kafka-api.js';
 import { classicAssignors, type PartitionAssignor } from './partition-assignor.js';
 
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
 export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
 
-export interface ConsumerOptions {
+/** `K` and `V`: what records carry as keys and values — the deserializers' types, else Buffers. */
+export interface ConsumerOptions<K = Buffer, V = Buffer> {
   /** The consumer group; needed by `subscribe` and `commit`, not by `assign`. @default undefined */
   groupId?: string;
   /** Names the consumer in its group's member list. @default 'kafkalite' */
@@ -53,9 +57,21 @@ export interface ConsumerOptions {
   groupProtocol?: 'consumer' | 'classic';
   /** After a `run` handler throws, wait this long before delivering the record again. @default 100 */
   retryBackoffMs?: number;
+  /**
+   * Turn record keys and values into the application's types before delivery. Either may be left
+   * out: that side stays a Buffer. `null` keys and tombstones are never passed to a deserializer.
+   * One that throws or rejects is `DESERIALIZATION_FAILED` (with topic, partition, offset): `poll`
+   * and `for await` throw it, `run` reports it as `'error'` and tries the record again after
+   * `retryBackoffMs`; the position stays on that record (`seek` past it to skip it).
+   * @default undefined (no deserializers)
+   */
+  deserializers?: { key?: Deserializer<K>; value?: Deserializer<V> };
 }
 
-export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, 'groupId'>> & { groupId: string | undefined };
+export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, 'groupId' | 'deserializers'>> & {
+  groupId: string | undefined;
+  deserializers: Deserializers | undefined;
+};
 
 export const defaultConsumerOptions: ResolvedConsumerOptions = {
   groupId: undefined,
@@ -70,9 +86,10 @@ export const defaultConsumerOptions: ResolvedConsumerOptions = {
   assignor: 'range',
   groupProtocol: 'consumer',
   retryBackoffMs: 100,
+  deserializers: undefined,
 };
 
-export function resolveConsumerOptions(options: ConsumerOptions | undefined): ResolvedConsumerOptions {
+export function resolveConsumerOptions(options: ConsumerOptions<unknown, unknown> | undefined): ResolvedConsumerOptions {
   const o = { ...defaultConsumerOptions };
   if (options !== undefined) {
     if (options === null || typeof options !== 'object') throw invalidArgument(`consumer options must be an object (got ${show(options)})`);
@@ -113,5 +130,6 @@ export function resolveConsumerOptions(options: ConsumerOptions | undefined): Re
     const hint = typeof o.assignor === 'object' && o.assignor !== null ? " (PartitionAssignor objects and lists need groupProtocol: 'classic')" : '';
     throw invalidArgument(`assignor must be 'range', 'roundrobin', 'cooperative-sticky' or a function (got ${show(o.assignor)})${hint}`);
   }
+  o.deserializers = checkSerdes(o.deserializers, 'deserializers', 'deserialize');
   return o;
 }

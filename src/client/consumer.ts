@@ -34,7 +34,7 @@ export interface ConsumerEvents {
  * is active, is refused with `INVALID_ARGUMENT`. `seek`, `pause`, `resume` and `assign` may be
  * called at any time, also from inside a handler; records fetched before them are dropped.
  */
-export class Consumer extends EventEmitter<ConsumerEvents> {
+export class Consumer<K = Buffer, V = Buffer> extends EventEmitter<ConsumerEvents> {
   #api: KafkaApi;
   #ctx: ClientContext;
   #options: ResolvedConsumerOptions;
@@ -42,7 +42,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   #delivery: Delivery;
   #caughtUp = new CaughtUpWaiters((c) => this.#isCurrent(c));
   #closing: Promise<void> | undefined;
-  #onClose: (consumer: Consumer) => void;
+  #onClose: (consumer: Consumer<K, V>) => void;
   #member: Membership | undefined;
   #revoking: Promise<void> | undefined;
   #autoCommitTimer: ReturnType<ClientContext['clock']['setTimeout']> | undefined;
@@ -55,9 +55,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   #moves = 0;
 
   /** @internal created by `broker.consumer()`. */
-  constructor(api: KafkaApi, ctx: ClientContext, options: ConsumerOptions | undefined, onClose: (consumer: Consumer) => void) {
+  constructor(api: KafkaApi, ctx: ClientContext, options: ConsumerOptions<K, V> | undefined, onClose: (consumer: Consumer<K, V>) => void) {
     super();
-    this.#options = resolveConsumerOptions(options);
+    this.#options = resolveConsumerOptions(options as ConsumerOptions<unknown, unknown> | undefined);
     this.#api = api;
     this.#ctx = ctx;
     this.#onClose = onClose;
@@ -457,10 +457,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
    * Returns the records there are (at most `maxPollRecords`), or waits up to `timeoutMs` for the
    * first one and returns `[]` if none came. Positions move past every record returned.
    */
-  async poll(options: { timeoutMs?: number } = {}): Promise<ConsumerRecord[]> {
+  async poll(options: { timeoutMs?: number } = {}): Promise<ConsumerRecord<K, V>[]> {
     this.#checkOpen();
     if (options === null || typeof options !== 'object') throw invalidArgument(`poll takes { timeoutMs?: number } (got ${show(options)})`);
-    return this.#delivery.poll(options.timeoutMs ?? 0);
+    // The delivery loop moves records as it fetched them; with deserializers they carry K and V.
+    return (await this.#delivery.poll(options.timeoutMs ?? 0)) as ConsumerRecord<unknown, unknown>[] as ConsumerRecord<K, V>[];
   }
 
   /**
@@ -469,15 +470,15 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
    * delivered again after `retryBackoffMs`; the error is emitted as `'error'`. Resolves once
    * running, with positions fixed.
    */
-  async run(handlers: RunOptions): Promise<void> {
+  async run(handlers: RunOptions<K, V>): Promise<void> {
     this.#checkOpen();
-    await this.#delivery.run(handlers);
+    await this.#delivery.run(handlers as RunOptions<unknown, unknown> as RunOptions);
   }
 
   /** `for await (const record of consumer)`: each record is delivered as it is yielded. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord, void, undefined> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord<K, V>, void, undefined> {
     this.#checkOpen();
-    yield* this.#delivery.iterate();
+    yield* this.#delivery.iterate() as AsyncGenerator<ConsumerRecord<unknown, unknown>, void, undefined> as AsyncGenerator<ConsumerRecord<K, V>, void, undefined>;
   }
 
   /**

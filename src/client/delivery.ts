@@ -4,26 +4,27 @@ import type { ClientContext } from './client-context.js';
 import { fetchChunks, type Chunk, type FetchHost } from './fetcher.js';
 import type { KafkaApi } from './kafka-api.js';
 import type { PartitionCursor } from './positions.js';
+import { deserializeChunks, type Deserializers } from './record-deserializer.js';
 
-export interface EachMessagePayload {
+export interface EachMessagePayload<K = Buffer, V = Buffer> {
   topic: string;
   partition: number;
-  message: ConsumerRecord;
+  message: ConsumerRecord<K, V>;
 }
 
-export interface EachBatchPayload {
+export interface EachBatchPayload<K = Buffer, V = Buffer> {
   batch: {
     topic: string;
     partition: number;
-    messages: ConsumerRecord[];
+    messages: ConsumerRecord<K, V>[];
     /** The partition's high watermark (the offset its next record gets) when these records were fetched. */
     highWatermark: number;
   };
 }
 
-export interface RunOptions {
-  eachMessage?: (payload: EachMessagePayload) => unknown;
-  eachBatch?: (payload: EachBatchPayload) => unknown;
+export interface RunOptions<K = Buffer, V = Buffer> {
+  eachMessage?: (payload: EachMessagePayload<K, V>) => unknown;
+  eachBatch?: (payload: EachBatchPayload<K, V>) => unknown;
 }
 
 /** What the delivery loop asks of the consumer it delivers for. */
@@ -64,6 +65,11 @@ const IDLE_WAIT_MS = 1000;
  * so one that comes before the fetch is out is not lost. A chunk whose cursor changed meanwhile
  * (seek, pause, revocation: its epoch or flags moved) is dropped.
  *
+ * With deserializers, a record that cannot be deserialized ends its chunk (`chunk.failure`): the
+ * records before it are delivered, then `poll` and `for await` throw its `DESERIALIZATION_FAILED`
+ * and `run` reports it like a failing handler (retried after `retryBackoffMs`); the position stays
+ * on it either way, so it is never skipped silently.
+ *
  * Concurrency: one mode at a time — a second `poll`, `poll` during `run`, or iterating while
  * polling is `INVALID_ARGUMENT`. `wake()` may be called at any time, from anywhere.
  */
@@ -72,6 +78,7 @@ export class Delivery {
   #ctx: ClientContext;
   #maxPollRecords: number;
   #retryBackoffMs: number;
+  #deserializers: Deserializers | undefined;
   #host: DeliveryHost;
   #mode: 'poll' | 'run' | 'iterate' | undefined;
   #wakeup: AbortController | undefined;
@@ -94,11 +101,17 @@ export class Delivery {
   #pollWaiters: (() => void)[] = [];
   #fetchHost: FetchHost;
 
-  constructor(api: KafkaApi, ctx: ClientContext, options: { maxPollRecords: number; retryBackoffMs: number }, host: DeliveryHost) {
+  constructor(
+    api: KafkaApi,
+    ctx: ClientContext,
+    options: { maxPollRecords: number; retryBackoffMs: number; deserializers: Deserializers | undefined },
+    host: DeliveryHost,
+  ) {
     this.#api = api;
     this.#ctx = ctx;
     this.#maxPollRecords = options.maxPollRecords;
     this.#retryBackoffMs = options.retryBackoffMs;
+    this.#deserializers = options.deserializers;
     this.#host = host;
     this.#polledAt = ctx.clock.now();
     this.#fetchHost = {
@@ -188,8 +201,13 @@ export class Delivery {
       for (;;) {
         const resets = this.#resets;
         const out: ConsumerRecord[] = [];
-        for (const chunk of await this.#fetch(Math.max(0, deadline - clock.now()))) {
-          if (!this.#isLive(chunk)) continue;
+        const chunks = await this.#fetch(Math.max(0, deadline - clock.now()));
+        // A record that cannot be deserialized, with nothing before it to hand out first: raised
+        // now, before any position moves (the others' records come again with the next poll).
+        const failed = this.#deserializers === undefined ? undefined : chunks.find((c) => c.failure !== undefined && c.records.length === 0 && this.#isLive(c));
+        if (failed !== undefined) throw failed.failure;
+        for (const chunk of chunks) {
+          if (!this.#isLive(chunk) || chunk.records.length === 0) continue;
           this.#delivered(chunk, chunk.records.length - 1);
           for (const r of chunk.records) out.push(r);
         }
@@ -269,7 +287,16 @@ export class Delivery {
       }
       if (!this.#deliveredOne(chunk, i)) return true;
     }
-    return true;
+    return this.#reportFailure(chunk);
+  }
+
+  /** After a chunk's good records: its record that could not be deserialized fails the round, like a handler that threw. */
+  #reportFailure(chunk: Chunk): boolean {
+    const failure = chunk.failure;
+    if (failure === undefined || !this.#isLive(chunk) || this.#host.isClosing()) return true;
+    const { topic, partition } = chunk.cursor;
+    this.#host.report(`deserializing ${topic}-${partition}`, failure, { topic, partition, offset: failure.offset });
+    return false;
   }
 
   /** Record `i` of the chunk was handled: its position moves past it, unless the handler seeked (its seek wins: false). */
@@ -287,6 +314,7 @@ export class Delivery {
   #deliverBatch(chunk: Chunk, eachBatch: NonNullable<RunOptions['eachBatch']>): boolean | Promise<boolean> {
     const { cursor, records, highWatermark } = chunk;
     if (!this.#isLive(chunk)) return true;
+    if (records.length === 0) return this.#reportFailure(chunk);
     let r: unknown;
     this.#invoking = true;
     try {
@@ -298,12 +326,17 @@ export class Delivery {
     }
     if (isThenable(r)) {
       return this.#handle(r).then(
-        () => (this.#deliveredOne(chunk, records.length - 1), true),
+        () => this.#batchHandled(chunk),
         (error: unknown) => this.#handlerFailed('eachBatch', cursor, records[0]!.offset, error),
       );
     }
-    this.#deliveredOne(chunk, records.length - 1);
-    return true;
+    return this.#batchHandled(chunk);
+  }
+
+  /** The chunk's batch was handled: positions move past it (unless the handler seeked), then a record that could not be deserialized fails the round. */
+  #batchHandled(chunk: Chunk): boolean {
+    if (!this.#deliveredOne(chunk, chunk.records.length - 1)) return true;
+    return this.#reportFailure(chunk);
   }
 
   /** Awaits a handler's promise, visible to revocations that must wait for it. */
@@ -331,6 +364,7 @@ export class Delivery {
             yield chunk.records[i]!;
             await this.reachSafePoint();
           }
+          if (chunk.failure !== undefined && this.#isLive(chunk) && !this.#host.isClosing()) throw chunk.failure;
         }
       }
     } finally {
@@ -369,7 +403,9 @@ export class Delivery {
     // One controller serves fetch after fetch until a wake aborts it.
     this.#wakeup ??= new AbortController();
     const first = cursors.length === 0 ? 0 : this.#rotate++ % cursors.length;
-    return fetchChunks(this.#api, cursors, { maxWaitMs, maxRecords: this.#maxPollRecords, first, signal: this.#wakeup.signal }, this.#fetchHost);
+    const fetched = fetchChunks(this.#api, cursors, { maxWaitMs, maxRecords: this.#maxPollRecords, first, signal: this.#wakeup.signal }, this.#fetchHost);
+    const deserializers = this.#deserializers;
+    return deserializers === undefined ? fetched : fetched.then((chunks) => deserializeChunks(chunks, deserializers));
   }
 
   /** Whether a chunk may still be handed out: its cursor was not seeked, paused or revoked meanwhile. */

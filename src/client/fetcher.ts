@@ -12,6 +12,8 @@ export interface Chunk {
   records: ConsumerRecord[];
   /** The partition's high watermark in the fetch response. */
   highWatermark: number;
+  /** With deserializers: the record right after `records` could not be deserialized (see record-deserializer.ts). */
+  failure?: KafkaliteError;
 }
 
 /** What the fetcher asks of the consumer it fetches for. */

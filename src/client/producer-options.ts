@@ -1,10 +1,15 @@
+import { COMPRESSION_CODECS, type CompressionCodec } from '../codec/compression.js';
 import { invalidArgument, show } from '../errors.js';
+import type { Serializer } from '../serde/serde.js';
 import type { Message } from '../types.js';
+import type { Serializers } from './message-serializer.js';
+import { checkSerdes } from './serde-options.js';
 
 /** Picks a partition for a message that names none; the key, if any, is in `message.key`. */
 export type PartitionerFunction = (args: { topic: string; partitionCount: number; message: Message }) => number;
 
-export interface ProducerOptions {
+/** `K` and `V`: what `send` takes as keys and values — the serializers' types, else bytes or strings. */
+export interface ProducerOptions<K = string | Uint8Array, V = string | Uint8Array> {
   /**
    * How messages without an explicit partition are spread. Keyed messages always go to
    * `(murmur2(key) & 0x7fffffff) % partitionCount` under `'sticky'` and `'round-robin'`:
@@ -29,18 +34,36 @@ export interface ProducerOptions {
    * @default false
    */
   idempotent?: boolean;
+  /**
+   * Turn keys and values into bytes at `send`, before partitioning (the key's bytes pick the
+   * partition). Either may be left out: that side stays bytes or strings. `null` keys and
+   * tombstones are never passed to a serializer. One that throws or rejects refuses the whole
+   * call with `INVALID_ARGUMENT`.
+   * @default undefined (no serializers)
+   */
+  serializers?: { key?: Serializer<K>; value?: Serializer<V> };
+  /**
+   * Kafka's `compression.type`: each record batch's records are compressed with this codec, and
+   * stored and served so (consumers decode every codec). `'snappy'`, `'lz4'` and `'zstd'` need
+   * optional packages (see docs/schemas.md); a missing one rejects the send with `UNSUPPORTED`
+   * naming it.
+   * @default 'none'
+   */
+  compression?: CompressionCodec;
 }
 
-export type ResolvedProducerOptions = Required<ProducerOptions>;
+export type ResolvedProducerOptions = Required<Omit<ProducerOptions, 'serializers'>> & { serializers: Serializers | undefined };
 
 export const defaultProducerOptions: ResolvedProducerOptions = {
   partitioner: 'sticky',
   lingerMs: 0,
   batchSize: 16_384,
   idempotent: false,
+  serializers: undefined,
+  compression: 'none',
 };
 
-export function resolveProducerOptions(options: ProducerOptions | undefined): ResolvedProducerOptions {
+export function resolveProducerOptions(options: ProducerOptions<unknown, unknown> | undefined): ResolvedProducerOptions {
   const o = { ...defaultProducerOptions };
   if (options !== undefined) {
     if (options === null || typeof options !== 'object') throw invalidArgument(`producer options must be an object (got ${show(options)})`);
@@ -56,5 +79,9 @@ export function resolveProducerOptions(options: ProducerOptions | undefined): Re
   if (!Number.isSafeInteger(lingerMs) || lingerMs < 0) throw invalidArgument(`lingerMs must be an integer >= 0 (got ${show(lingerMs)})`);
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw invalidArgument(`batchSize must be a positive integer (got ${show(batchSize)})`);
   if (typeof idempotent !== 'boolean') throw invalidArgument(`idempotent must be a boolean (got ${show(idempotent)})`);
+  if (!COMPRESSION_CODECS.includes(o.compression)) {
+    throw invalidArgument(`compression must be 'none', 'gzip', 'snappy', 'lz4' or 'zstd' (got ${show(o.compression)})`);
+  }
+  o.serializers = checkSerdes(o.serializers, 'serializers', 'serialize');
   return o;
 }

@@ -1,4 +1,5 @@
 import type { ClockTimer } from '../clock.js';
+import { compressBatch } from '../codec/compressed-batch.js';
 import { RECORD_BATCH_HEADER_SIZE, RecordBatchBuilder, singleRecordBatchSize } from '../codec/record-batch.js';
 import { closed, invalidArgument, invalidTopic, messageTooLarge, show, unknownPartition, unknownTopic } from '../errors.js';
 import { partitionForKeyBytes } from '../topic/partitioner.js';
@@ -6,6 +7,7 @@ import { validateTopicName } from '../topic/topic-config.js';
 import { tpKey, type Message, type RecordMetadata, type TopicMessages } from '../types.js';
 import type { ClientContext } from './client-context.js';
 import type { KafkaApi, ProducePartitionData, TopicMetadata } from './kafka-api.js';
+import { serializeMessages } from './message-serializer.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producer-options.js';
 
 /** A batch being filled for one partition, and the sends with records in it. */
@@ -43,9 +45,11 @@ interface TopicAccumulator {
 
 /** A call that must wait: for its topics' metadata, or behind another call that does. */
 interface QueuedCall {
-  /** The call's messages, checked and copied at the call. */
+  /** The call's messages, checked and copied at the call (or once `serialized`). */
   topics: TopicMessages[];
   send: PendingSend;
+  /** A serializer answered with a promise: settles once `topics` holds the call's bytes, checked. */
+  serialized?: Promise<void>;
 }
 
 const encoder = new TextEncoder();
@@ -64,8 +68,12 @@ let producers = 0;
  * that lookup is done — waits in a queue with copies of its bytes; calls behind it keep their
  * order. A call whose messages fail a check rejects and changes nothing (nor does it create its
  * topic).
+ *
+ * With `serializers`, keys and values are serialized first, at the call. A call whose serializers
+ * answer with a promise waits in the queue like a call waiting for metadata, so later calls still
+ * keep their order behind it.
  */
-export class Producer {
+export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
   #api: KafkaApi;
   #ctx: ClientContext;
   #options: ResolvedProducerOptions;
@@ -84,12 +92,14 @@ export class Producer {
   #closing: Promise<void> | undefined;
   /** Closed, flushed: `flush` is refused from now on (sends since `close` began). */
   #closed = false;
-  #onClose: (producer: Producer) => void;
+  #onClose: (producer: Producer<K, V>) => void;
+  /** Batches waiting for a codec that is still loading: later requests go out behind them. */
+  #compressing: Promise<void> | undefined;
   #spread: number;
 
   /** @internal created by `broker.producer()`. */
-  constructor(api: KafkaApi, ctx: ClientContext, options: ProducerOptions | undefined, onClose: (producer: Producer) => void) {
-    this.#options = resolveProducerOptions(options);
+  constructor(api: KafkaApi, ctx: ClientContext, options: ProducerOptions<K, V> | undefined, onClose: (producer: Producer<K, V>) => void) {
+    this.#options = resolveProducerOptions(options as ProducerOptions<unknown, unknown> | undefined);
     this.#api = api;
     this.#ctx = ctx;
     this.#onClose = onClose;
@@ -102,17 +112,19 @@ export class Producer {
   }
 
   /** Appends `messages` to `topic`; resolves once they are readable, one entry per partition written. */
-  send(record: TopicMessages): Promise<RecordMetadata[]> {
+  send(record: TopicMessages<K, V>): Promise<RecordMetadata[]> {
     try {
       this.#checkOpen();
       checkTopicMessages(record, 'send');
-      checkMessages(record.messages);
       const acc = this.#accumulator(record.topic);
+      const messages = this.#serialize(record);
+      if (messages instanceof Promise) return this.#queueSerialized([record.topic], [messages]);
+      checkMessages(messages);
       const send = newSend();
       if (this.#queue.length === 0 && acc.meta !== undefined) {
-        this.#writeOne(acc, record.messages, send);
+        this.#writeOne(acc, messages, send);
       } else {
-        this.#queue.push({ topics: [{ topic: record.topic, messages: copyMessages(record.messages) }], send });
+        this.#queue.push({ topics: [{ topic: record.topic, messages: copyMessages(messages) }], send });
         this.#pump();
       }
       return send.promise;
@@ -122,17 +134,22 @@ export class Producer {
   }
 
   /** Sends to several topics; checks every message of every topic before queuing any. */
-  sendBatch(batch: { topicMessages: TopicMessages[] }): Promise<RecordMetadata[]> {
+  sendBatch(batch: { topicMessages: TopicMessages<K, V>[] }): Promise<RecordMetadata[]> {
     try {
       this.#checkOpen();
       if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.topicMessages)) {
         throw invalidArgument(`sendBatch takes { topicMessages: [...] } (got ${show(batch)})`);
       }
-      const { topicMessages } = batch;
-      topicMessages.forEach((t, i) => {
-        checkTopicMessages(t, `sendBatch topicMessages[${i}]`);
-        checkMessages(t.messages);
-      });
+      batch.topicMessages.forEach((t, i) => checkTopicMessages(t, `sendBatch topicMessages[${i}]`));
+      const lists = batch.topicMessages.map((t) => this.#serialize(t));
+      if (lists.some((l) => l instanceof Promise)) {
+        return this.#queueSerialized(
+          batch.topicMessages.map((t) => t.topic),
+          lists,
+        );
+      }
+      const topicMessages = batch.topicMessages.map((t, i) => ({ topic: t.topic, messages: lists[i] as Message[] }));
+      topicMessages.forEach((t) => checkMessages(t.messages));
       if (topicMessages.length === 0) return Promise.resolve([]);
       const accs = topicMessages.map((t) => this.#accumulator(t.topic));
       const send = newSend();
@@ -150,6 +167,30 @@ export class Producer {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** The call's messages as bytes: as given without serializers, else serialized (maybe later). */
+  #serialize(record: TopicMessages<K, V>): Message[] | Promise<Message[]> {
+    const serializers = this.#options.serializers;
+    if (serializers === undefined) return record.messages as Message[];
+    return serializeMessages(record.topic, record.messages, serializers);
+  }
+
+  /**
+   * Queues a call some of whose serializers answered with a promise: it keeps its place in call
+   * order, and is written (or refused, changing nothing) once every serializer has answered.
+   */
+  #queueSerialized(topics: string[], lists: (Message[] | Promise<Message[]>)[]): Promise<RecordMetadata[]> {
+    for (const topic of topics) this.#accumulator(topic); // a bad topic name is refused at the call
+    const call: QueuedCall = { topics: [], send: newSend() };
+    call.serialized = Promise.all(lists).then((serialized) => {
+      serialized.forEach(checkMessages);
+      call.topics = serialized.map((messages, i) => ({ topic: topics[i]!, messages: copyMessages(messages) }));
+    });
+    call.serialized.catch(() => undefined); // handled in #drain, possibly after other calls' lookups
+    this.#queue.push(call);
+    this.#pump();
+    return call.send.promise;
   }
 
   /** Appends everything queued so far (and calls still waiting for their topic) and waits until it is readable. */
@@ -197,6 +238,7 @@ export class Producer {
       while (this.#queue.length > 0) {
         const call = this.#queue[0]!;
         try {
+          if (call.serialized !== undefined) await call.serialized;
           const accs = call.topics.map((t) => this.#accumulator(t.topic));
           // A topic may change again while it is looked up (grown, deleted): until all are known.
           while (accs.some((a) => a.meta === undefined)) await this.#lookUp(call, accs);
@@ -419,10 +461,9 @@ export class Producer {
     }
     this.#inFlight++;
     try {
-      void this.#api.produce({ partitions }).then(
-        ({ baseOffsets }) => this.#answered(batches, baseOffsets, undefined),
-        (error: unknown) => this.#answered(batches, undefined, error),
-      );
+      const compressing = this.#options.compression === 'none' ? undefined : this.#compress(partitions);
+      if (compressing === undefined) this.#produce(partitions, batches);
+      else void compressing.then(() => this.#produce(partitions, batches), (error: unknown) => this.#answered(batches, undefined, error));
     } catch (error) {
       this.#answered(batches, undefined, error);
     }
@@ -434,6 +475,45 @@ export class Producer {
     } finally {
       if (--this.#inFlight === 0 && this.#drained.length > 0) for (const resolve of this.#drained.splice(0)) resolve();
     }
+  }
+
+  #produce(partitions: ProducePartitionData[], batches: PendingBatch[]): void {
+    try {
+      void this.#api.produce({ partitions }).then(
+        ({ baseOffsets }) => this.#answered(batches, baseOffsets, undefined),
+        (error: unknown) => this.#answered(batches, undefined, error),
+      );
+    } catch (error) {
+      this.#answered(batches, undefined, error);
+    }
+  }
+
+  /**
+   * Compresses the request's batches with the producer's codec, in place. Undefined when done at
+   * once; a promise while a codec loads — and for every request behind it, so that requests still
+   * reach the broker in order.
+   */
+  #compress(partitions: ProducePartitionData[]): Promise<void> | undefined {
+    const codec = this.#options.compression;
+    let pending: Promise<void>[] | undefined;
+    for (const p of partitions) {
+      const compressed = compressBatch(p.records as Buffer, codec);
+      if (compressed instanceof Promise) (pending ??= []).push(compressed.then((b) => void (p.records = b)));
+      else p.records = compressed;
+    }
+    const previous = this.#compressing;
+    if (pending === undefined && previous === undefined) return undefined;
+    const done = Promise.all([previous?.catch(() => undefined), ...(pending ?? [])]).then(() => undefined);
+    this.#compressing = done;
+    void done.then(
+      () => this.#release(done),
+      () => this.#release(done),
+    );
+    return done;
+  }
+
+  #release(compressing: Promise<void>): void {
+    if (this.#compressing === compressing) this.#compressing = undefined;
   }
 
   #checkOpen(): void {
@@ -479,7 +559,7 @@ function settle(batches: PendingBatch[], baseOffsets: number[] | undefined, erro
   }
 }
 
-function checkTopicMessages(record: TopicMessages, where: string): void {
+function checkTopicMessages(record: TopicMessages<unknown, unknown>, where: string): void {
   if (record === null || typeof record !== 'object') throw invalidArgument(`${where} takes { topic, messages } (got ${show(record)})`);
   if (typeof record.topic !== 'string') throw invalidArgument(`${where}: topic must be a string (got ${show(record.topic)})`);
   if (!Array.isArray(record.messages) || record.messages.length === 0) {

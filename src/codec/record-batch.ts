@@ -28,8 +28,8 @@
  * bytes without touching the checksum — as Kafka's broker does.
  */
 
-import { KafkaliteError } from '../errors.js';
 import type { ConsumerRecord } from '../types.js';
+import { decompressBatch } from './compressed-batch.js';
 import { crc32c } from './crc32c.js';
 
 export const RECORD_BATCH_HEADER_SIZE = 61;
@@ -50,8 +50,6 @@ const PRODUCER_EPOCH_AT = 51;
 const BASE_SEQUENCE_AT = 53;
 const RECORD_COUNT_AT = 57;
 const COMPRESSION_MASK = 0x07;
-/** Kafka's compression codecs by their id in a batch's attributes (bits 0-2). */
-const COMPRESSION_CODECS: Record<number, string> = { 1: 'gzip', 2: 'snappy', 3: 'lz4', 4: 'zstd' };
 const CONTROL_FLAG = 0x20;
 
 const TWO_32 = 4294967296;
@@ -462,14 +460,9 @@ export function decodeRecordsInto(
   const count = readInt32(batch, at + RECORD_COUNT_AT);
   if ((attributes & CONTROL_FLAG) !== 0) return 0;
   if ((attributes & COMPRESSION_MASK) !== 0) {
-    // A wire client's compressed batch is stored and served to wire clients as it is; reading its
-    // records here needs the codec, which kafkalite does not have yet.
-    const codec = attributes & COMPRESSION_MASK;
-    throw new KafkaliteError(
-      'UNSUPPORTED',
-      `record batch at offset ${readInt64(batch, at)} of ${topic}-${partition} is compressed with ${COMPRESSION_CODECS[codec] ?? `unknown codec ${codec}`}, which kafkalite cannot decompress yet (wire clients read it as it is)`,
-      { topic, partition, offset: readInt64(batch, at) },
-    );
+    // Stored and served in its codec; decoded here from a private decompressed copy.
+    const plain = decompressBatch(batch, at, { topic, partition, offset: readInt64(batch, at) });
+    return decodeRecordsInto(out, plain, 0, topic, partition, fromOffset, maxRecords);
   }
   const baseOffset = readInt64(batch, at);
   const baseTimestamp = readInt64(batch, at + BASE_TIMESTAMP_AT);

@@ -12,15 +12,16 @@ type ValueOf<T> = T[keyof T];
 export const logLevel = { NOTHING: 0, ERROR: 1, WARN: 2, INFO: 4, DEBUG: 5 } as const;
 export type logLevel = ValueOf<typeof logLevel>;
 
-/** Compression codecs of `send({ compression })`. In-process nothing is compressed. */
+/** Compression codecs of `send({ compression })`: each send's batches are compressed with it. */
 export const CompressionTypes = { None: 0, GZIP: 1, Snappy: 2, LZ4: 3, ZSTD: 4 } as const;
 export type CompressionTypes = ValueOf<typeof CompressionTypes>;
 
 /**
  * Codec registry, as KafkaJS': Snappy, LZ4 and ZSTD must be registered before a producer uses
  * them (`CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec`), else `send` rejects with
- * `KafkaJSNotImplemented`, as KafkaJS does. A registered codec is looked up but never called on
- * data: records are kept uncompressed.
+ * `KafkaJSNotImplemented`, as KafkaJS does. The batches are then compressed by kafkalite's own
+ * codec of that type — the same stream format (Kafka's), so any reader decodes them — which needs
+ * its optional package (docs/schemas.md); consumers decode every codec without registration.
  */
 export const CompressionCodecs: { [type: number]: () => unknown } = {
   [CompressionTypes.GZIP]: () => ({ name: 'gzip (built in)' }),

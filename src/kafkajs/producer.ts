@@ -5,6 +5,7 @@
  */
 
 import type { Producer as CoreProducer, PartitionerFunction, RecordMetadata as CoreRecordMetadata } from '../index.js';
+import { COMPRESSION_CODECS, type CompressionCodec } from '../codec/compression.js';
 import type { ClientContext } from './client-context.js';
 import type { Cluster } from './cluster.js';
 import { CompressionCodecs, CompressionTypes, NODE_ID } from './constants.js';
@@ -69,7 +70,8 @@ export class LiteProducer implements Producer {
   #logger: Logger;
   #instrumentation: Instrumentation<ProducerEvents>;
   #status: 'disconnected' | 'connected' | 'disconnecting' = 'disconnected';
-  #bound: { cluster: Cluster; core: CoreProducer } | undefined;
+  /** The kafkalite producers on the current cluster, one per compression codec used (KafkaJS compresses per send). */
+  #bound: { cluster: Cluster; partitioner: 'round-robin' | PartitionerFunction; cores: Map<CompressionCodec, CoreProducer> } | undefined;
   /** A partitioner of the user's (or the legacy one); kafkalite's own is KafkaJS' default. */
   #partitioner: ((args: PartitionerArgs) => number) | undefined;
   #idempotent: boolean;
@@ -99,7 +101,7 @@ export class LiteProducer implements Producer {
     const bound = this.#bound;
     this.#bound = undefined;
     try {
-      await bound?.core.close().catch(() => undefined);
+      await Promise.all([...(bound?.cores.values() ?? [])].map((core) => core.close().catch(() => undefined)));
     } finally {
       this.#status = 'disconnected';
       this.#instrumentation.emit(producerEvents.DISCONNECT);
@@ -129,7 +131,7 @@ export class LiteProducer implements Producer {
     for (const { topic, messages } of topicMessages) merged.set(topic, [...(merged.get(topic) ?? []), ...messages]);
 
     return kafkaJSErrors(async () => {
-      const { cluster, core } = await this.#bind();
+      const { cluster, core } = await this.#bind(COMPRESSION_CODECS[compression ?? 0] ?? 'none');
       const request: { topic: string; messages: ReturnType<typeof toCoreMessage>[] }[] = [];
       for (const [topic, messages] of merged) {
         if (messages.length === 0) continue;
@@ -188,7 +190,7 @@ export class LiteProducer implements Producer {
   }
 
   /** The kafkalite producer on the current cluster (a new one after the cluster was reset). */
-  async #bind(): Promise<{ cluster: Cluster; core: CoreProducer }> {
+  async #bind(compression: CompressionCodec = 'none'): Promise<{ cluster: Cluster; core: CoreProducer }> {
     const cluster = await this.#ctx.cluster();
     if (this.#bound?.cluster !== cluster) {
       const custom = this.#partitioner;
@@ -197,9 +199,15 @@ export class LiteProducer implements Producer {
           ? 'round-robin'
           : ({ topic, partitionCount, message }) => custom({ topic, partitionMetadata: metadataFor(partitionCount), message: toKafkaJSMessage(message) });
       const stale = this.#bound;
-      this.#bound = { cluster, core: cluster.broker.producer({ partitioner, idempotent: this.#idempotent }) };
-      void stale?.core.close().catch(() => undefined);
+      this.#bound = { cluster, partitioner, cores: new Map() };
+      for (const core of stale?.cores.values() ?? []) void core.close().catch(() => undefined);
     }
-    return this.#bound;
+    const { partitioner, cores } = this.#bound;
+    let core = cores.get(compression);
+    if (core === undefined) {
+      core = cluster.broker.producer({ partitioner, idempotent: this.#idempotent, compression });
+      cores.set(compression, core);
+    }
+    return { cluster, core };
   }
 }

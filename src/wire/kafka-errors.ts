@@ -82,4 +82,6 @@ const CODE_OF: Record<KafkaliteError['code'], number> = {
   STORAGE_CORRUPT: KafkaErrorCode.KAFKA_STORAGE_ERROR,
   STORAGE_IO: KafkaErrorCode.KAFKA_STORAGE_ERROR,
   UNSUPPORTED: KafkaErrorCode.UNKNOWN_SERVER_ERROR,
+  // Only clients deserialize; no request of a wire client can end in it.
+  DESERIALIZATION_FAILED: KafkaErrorCode.UNKNOWN_SERVER_ERROR,
 };

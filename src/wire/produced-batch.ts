@@ -1,5 +1,6 @@
-import { gunzipSync } from 'node:zlib';
+import { COMPRESSION_CODECS, decompress } from '../codec/compression.js';
 import { crc32c } from '../codec/crc32c.js';
+import { KafkaliteError } from '../errors.js';
 import { LOG_OVERHEAD, RECORD_BATCH_HEADER_SIZE, RECORD_BATCH_MAGIC } from '../codec/record-batch.js';
 import { KafkaErrorCode, type KafkaError } from './kafka-errors.js';
 
@@ -7,10 +8,7 @@ import { KafkaErrorCode, type KafkaError } from './kafka-errors.js';
 export const COMPRESSION_MASK = 0x07;
 export const TRANSACTIONAL_FLAG = 0x10;
 const CONTROL_FLAG = 0x20;
-const GZIP = 1;
 const ZSTD = 4;
-/** The most a gzip batch may inflate to when it is checked (a guard against zip bombs). */
-const MAX_INFLATED_BYTES = 64 << 20;
 
 /**
  * Checks the records of one partition of a Produce request the way Kafka's broker does before it
@@ -19,9 +17,10 @@ const MAX_INFLATED_BYTES = 64 << 20;
  * known codec; and, for an uncompressed batch, every record well-formed with offset deltas
  * 0..n-1 and the header's `maxTimestamp` the records' largest. The bytes are stored exactly as
  * they came, so what is not checked here is what every later reader would trip over.
- * Returns why the batch is refused, or undefined. A gzip batch is inflated (Node's zlib) and its
- * records walked as an uncompressed one's; snappy, lz4 and zstd batches are checked down to their
- * header and CRC only (their records need codecs kafkalite does not have yet).
+ * Returns why the batch is refused, or undefined. A compressed batch (any of Kafka's four codecs)
+ * is decompressed and its records walked as an uncompressed one's, then stored as it came; a codec
+ * whose optional package is not installed is UNSUPPORTED_COMPRESSION_TYPE, as Kafka answers a
+ * codec it does not take.
  */
 export function checkProducedBatch(records: Uint8Array | null, apiVersion: number): KafkaError | undefined {
   if (records === null || records.length === 0) return invalid('a produce request must hold exactly one record batch (got none)');
@@ -53,15 +52,16 @@ export function checkProducedBatch(records: Uint8Array | null, apiVersion: numbe
     const why = walkRecords(records, RECORD_BATCH_HEADER_SIZE, recordCount, baseTimestamp, maxTimestamp);
     return why === undefined ? undefined : invalid(why);
   }
-  if (codec !== GZIP) return undefined;
+  const name = COMPRESSION_CODECS[codec]!;
   let inflated: Buffer;
   try {
-    inflated = gunzipSync(records.subarray(RECORD_BATCH_HEADER_SIZE), { maxOutputLength: MAX_INFLATED_BYTES });
+    inflated = decompress(codec, records.subarray(RECORD_BATCH_HEADER_SIZE));
   } catch (error) {
-    return corrupt(`the gzip batch does not inflate: ${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof KafkaliteError) return { code: KafkaErrorCode.UNSUPPORTED_COMPRESSION_TYPE, message: error.message };
+    return corrupt(`the ${name} batch does not decompress: ${error instanceof Error ? error.message : String(error)}`);
   }
   const why = walkRecords(inflated, 0, recordCount, baseTimestamp, maxTimestamp);
-  return why === undefined ? undefined : corrupt(`in the gzip batch: ${why}`);
+  return why === undefined ? undefined : corrupt(`in the ${name} batch: ${why}`);
 }
 
 const invalid = (message: string): KafkaError => ({ code: KafkaErrorCode.INVALID_RECORD, message });

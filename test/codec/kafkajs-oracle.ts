@@ -115,6 +115,8 @@ const encodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0') as (
 
 const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as {
   RecordBatch: (args: {
+    /** KafkaJS' CompressionTypes: the codec must be registered in its CompressionCodecs. */
+    compression?: number;
     firstOffset?: Long;
     firstTimestamp: Long;
     maxTimestamp: Long;
@@ -134,10 +136,11 @@ export interface OracleRecordInput {
 }
 
 /**
- * Encodes `records` as one uncompressed RecordBatch v2 with KafkaJS, the way its Produce request
- * does: offset deltas 0.., timestamp deltas from the first record's timestamp.
+ * Encodes `records` as one RecordBatch v2 with KafkaJS, the way its Produce request does: offset
+ * deltas 0.., timestamp deltas from the first record's timestamp; compressed with KafkaJS' codec
+ * `compression` (0: none; see kafkajs-codecs.ts for registering the others).
  */
-export async function kafkajsEncodeBatch(records: OracleRecordInput[], firstOffset = 0): Promise<Buffer> {
+export async function kafkajsEncodeBatch(records: OracleRecordInput[], firstOffset = 0, compression = 0): Promise<Buffer> {
   const first = records[0];
   if (first === undefined) throw new RangeError('a batch needs a record');
   const maxTimestamp = Math.max(...records.map((r) => r.timestamp));
@@ -151,6 +154,7 @@ export async function kafkajsEncodeBatch(records: OracleRecordInput[], firstOffs
     }),
   );
   const batch = await RecordBatch({
+    compression,
     firstOffset: Long.fromValue(firstOffset),
     firstTimestamp: Long.fromValue(first.timestamp),
     maxTimestamp: Long.fromValue(maxTimestamp),

@@ -542,14 +542,14 @@ describe('decodeRecordsInto', () => {
   });
 
   it.each([
-    [1, 'gzip'],
-    [2, 'snappy'],
-    [3, 'lz4'],
-    [4, 'zstd'],
-    [5, 'unknown codec 5'],
-  ])('refuses a batch compressed with codec %i as UNSUPPORTED naming %s', (codec, name) => {
+    [1, 'STORAGE_CORRUPT', 'does not decompress with gzip'],
+    [2, 'STORAGE_CORRUPT', 'does not decompress with snappy'],
+    [3, 'STORAGE_CORRUPT', 'does not decompress with lz4'],
+    [4, 'STORAGE_CORRUPT', 'does not decompress with zstd'],
+    [5, 'UNSUPPORTED', 'compressed with unknown codec 5'],
+  ])('refuses plain records marked with codec %i as %s (%s), naming the batch', (codec, code, name) => {
     const compressed = Buffer.from(batch);
-    compressed[22] = codec; // attributes' low byte: bits 0-2 are the codec
+    compressed[22] = codec; // attributes' low byte: bits 0-2 are the codec (the records are not compressed)
     compressed.writeUInt32BE(crc32c(compressed, 21, compressed.length), 17);
     expect(checkBatch(compressed)).toBeUndefined();
     let error: unknown;
@@ -558,8 +558,8 @@ describe('decodeRecordsInto', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toMatchObject({ code: 'UNSUPPORTED', topic: 'orders', partition: 2, offset: 500 });
-    expect((error as Error).message).toContain(`compressed with ${name}`);
+    expect(error).toMatchObject({ code, topic: 'orders', partition: 2, offset: 500 });
+    expect((error as Error).message).toContain(name);
     expect((error as Error).message).toContain('orders-2');
   });
 

@@ -7,6 +7,7 @@ import type * as KafkaJS from 'kafkajs';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { brokers } from './helpers.js';
 import type { Broker } from 'kafkalite';
+import type { PartitionState } from '../../src/topic/partition.js';
 import {
   CompressionCodecs,
   CompressionTypes,
@@ -146,6 +147,34 @@ describe('send and sendBatch', () => {
       expect(await producer.send({ topic: 'quiet', compression: CompressionTypes.Snappy, messages: [{ value: 'z' }] })).toHaveLength(1);
     } finally {
       CompressionCodecs[CompressionTypes.Snappy] = registered!;
+    }
+  });
+
+  it("compresses each send's batches with its compression once the codec is registered, and consumers read them", async () => {
+    const producer = await connected();
+    const saved = { ...CompressionCodecs };
+    const SnappyCodec = require('kafkajs-snappy') as () => unknown;
+    const LZ4Codec = require('kafkajs-lz4') as new () => { codec: () => unknown };
+    CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec;
+    CompressionCodecs[CompressionTypes.LZ4] = new LZ4Codec().codec;
+    CompressionCodecs[CompressionTypes.ZSTD] = () => ({});
+    try {
+      const types = [CompressionTypes.None, CompressionTypes.GZIP, CompressionTypes.Snappy, CompressionTypes.LZ4, CompressionTypes.ZSTD];
+      for (const compression of types) {
+        await producer.send({ topic: 'zipped', compression, messages: [{ key: 'k', value: `v${compression} ${'repeat '.repeat(20)}` }] });
+      }
+      const batches = await (broker.topic('zipped').partition(0) as unknown as PartitionState).readBatches(0, 1 << 20);
+      expect(batches.map((b) => b[22]! & 7)).toEqual(types);
+      const consumer = kafka.consumer({ groupId: 'zipped-reader' });
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'zipped', fromBeginning: true });
+      const seen: string[] = [];
+      await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString().split(' ')[0]!) });
+      for (let i = 0; i < 200 && seen.length < types.length; i++) await new Promise((r) => setTimeout(r, 10));
+      await consumer.disconnect();
+      expect(seen).toEqual(types.map((t) => `v${t}`));
+    } finally {
+      Object.assign(CompressionCodecs, saved);
     }
   });
 
