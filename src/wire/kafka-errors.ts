@@ -82,4 +82,8 @@ const CODE_OF: Record<KafkaliteError['code'], number> = {
   STORAGE_CORRUPT: KafkaErrorCode.KAFKA_STORAGE_ERROR,
   STORAGE_IO: KafkaErrorCode.KAFKA_STORAGE_ERROR,
   UNSUPPORTED: KafkaErrorCode.UNKNOWN_SERVER_ERROR,
+  // The schema registry's own: no Kafka request raises them.
+  INVALID_SCHEMA: KafkaErrorCode.INVALID_REQUEST,
+  INCOMPATIBLE_SCHEMA: KafkaErrorCode.INVALID_REQUEST,
+  UNKNOWN_SCHEMA: KafkaErrorCode.UNKNOWN_SERVER_ERROR,
 };
