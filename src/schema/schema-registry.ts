@@ -46,6 +46,9 @@ export interface CompatibilityResult {
   readonly messages: string[];
 }
 
+/** Brokers whose `_schemas` a registry open now writes. */
+const brokersServed = new WeakSet<Broker>();
+
 /** A schema the registry holds, parsed: what the Avro serde reads and writes with. */
 export let parsedSchemaById: (registry: SchemaRegistry, id: number) => Promise<ParsedSchema>;
 /** Runs `stop` when the registry closes (what its REST servers use); returns the undo. */
@@ -90,6 +93,12 @@ export class SchemaRegistry {
 
   constructor(options: SchemaRegistryOptions = {}) {
     this.#options = checkRegistryOptions(options);
+    const { broker } = this.#options;
+    if (broker !== undefined) {
+      // Two writers of one _schemas would hand out the same ids: one registry per broker.
+      if (brokersServed.has(broker)) throw invalidArgument('that broker already has a SchemaRegistry: share it, or close it first');
+      brokersServed.add(broker);
+    }
   }
 
   /**
@@ -257,6 +266,7 @@ export class SchemaRegistry {
       const topic = await this.#opening?.catch(() => undefined);
       await topic?.close();
       await this.#ownBroker?.close();
+      if (this.#options.broker !== undefined) brokersServed.delete(this.#options.broker);
     })();
     return this.#closing;
   }
@@ -275,7 +285,7 @@ export class SchemaRegistry {
     this.#opening ??= (async () => {
       let broker = this.#options.broker;
       if (broker === undefined) {
-        broker = this.#ownBroker = await Broker.open({ ...(this.#options.storage === undefined ? {} : { storage: this.#options.storage }), logger: 'silent' });
+        broker = this.#ownBroker = await Broker.open(this.#options.storage === undefined ? {} : { storage: this.#options.storage });
       }
       const topic = await SchemasTopic.open(broker);
       await topic.replay((record) => {
