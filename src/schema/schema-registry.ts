@@ -252,7 +252,13 @@ export class SchemaRegistry {
   async listen(options?: RegistryListenOptions): Promise<RegistryListener> {
     const resolved = resolveRegistryListenOptions(options);
     await this.#ready();
-    return serveRegistry(this, resolved);
+    const listener = await serveRegistry(this, resolved);
+    if (this.#closing !== undefined) {
+      // close() was called while the port was being bound, and did not see this server.
+      await listener.close();
+      throw closed('schema registry');
+    }
+    return listener;
   }
 
   /**
@@ -280,7 +286,11 @@ export class SchemaRegistry {
     return this.#open();
   }
 
-  /** Opens `_schemas` (and the registry's own broker) on first use and replays it. */
+  /**
+   * Opens `_schemas` (and the registry's own broker) on first use and replays it. A failure (a
+   * locked folder, a damaged record) is not kept: what was opened is closed and the next call
+   * tries again.
+   */
   #open(): Promise<SchemasTopic> {
     this.#opening ??= (async () => {
       let broker = this.#options.broker;
@@ -288,12 +298,23 @@ export class SchemaRegistry {
         broker = this.#ownBroker = await Broker.open(this.#options.storage === undefined ? {} : { storage: this.#options.storage });
       }
       const topic = await SchemasTopic.open(broker);
-      await topic.replay((record) => {
-        if (record.keytype === 'SCHEMA') this.#store.put(record.entry);
-        else this.#store.setLevel(record.subject, record.level);
-      });
+      try {
+        // Replaying again after a failed replay gives the same state: records apply in order and overwrite.
+        await topic.replay((record) => {
+          if (record.keytype === 'SCHEMA') this.#store.put(record.entry);
+          else this.#store.setLevel(record.subject, record.level);
+        });
+      } catch (error) {
+        await topic.close();
+        throw error;
+      }
       return topic;
-    })();
+    })().catch(async (error: unknown) => {
+      this.#opening = undefined;
+      await this.#ownBroker?.close().catch(() => undefined);
+      this.#ownBroker = undefined;
+      throw error;
+    });
     return this.#opening;
   }
 

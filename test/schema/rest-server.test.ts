@@ -135,6 +135,12 @@ describe('registry REST API', () => {
     await registry.close();
     await expect(fetch(`${url}/subjects`)).rejects.toThrow();
     await listener.close();
+    // A listen that close() overtakes does not leave a server behind.
+    const other = new SchemaRegistry();
+    const late = other.listen({ port: 0 });
+    late.catch(() => undefined);
+    await other.close();
+    await expectError(() => late, 'CLOSED', /schema registry is closed/);
   });
 });
 

@@ -81,6 +81,16 @@ describe('_schemas', () => {
     expect(broker.listTopics()).toEqual(['_schemas']);
   });
 
+  it('fails on a locked folder without keeping the failure: the next call opens it', async () => {
+    const dir = tempDir();
+    const holder = await Broker.open({ storage: new FileStorage({ dir }) });
+    const registry = new SchemaRegistry({ storage: new FileStorage({ dir }) });
+    closing.push(registry);
+    await expectError(() => registry.register('s', '"string"'), 'STORAGE_LOCKED');
+    await holder.close();
+    expect(await registry.register('s', '"string"')).toEqual({ id: 1, version: 1 });
+  });
+
   it("writes Confluent's record format", async () => {
     const broker = await Broker.open();
     closing.push(broker);
