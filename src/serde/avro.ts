@@ -77,12 +77,16 @@ export function avro<T = unknown>(options: AvroSerdeOptions): Serde<T> {
       const subject = subjectOf(context);
       const { id, schema: parsed } = await writer(subject);
       const type = avroOf(parsed, `schema id ${id} of subject ${show(subject)}`);
-      const problems: string[] = [];
-      type.isValid(value, { errorHook: (path, bad) => problems.push(`${path.length === 0 ? 'the value' : path.join('.')} is ${show(bad)}`) });
-      if (problems.length > 0) {
-        throw invalidArgument(`value does not match the Avro schema (id ${id}) of subject ${show(subject)}: ${problems.join('; ')}`, { topic: context.topic });
+      let body: Buffer;
+      try {
+        body = type.toBuffer(value);
+      } catch (error) {
+        // Walked a second time only to say which fields are wrong.
+        const problems: string[] = [];
+        type.isValid(value, { errorHook: (path, bad) => problems.push(`${path.length === 0 ? 'the value' : path.join('.')} is ${show(bad)}`) });
+        const why = problems.length > 0 ? problems.join('; ') : (error as Error).message;
+        throw invalidArgument(`value does not match the Avro schema (id ${id}) of subject ${show(subject)}: ${why}`, { topic: context.topic, cause: error });
       }
-      const body = type.toBuffer(value);
       const framed = Buffer.allocUnsafe(HEADER_BYTES + body.length);
       framed[0] = MAGIC;
       framed.writeUInt32BE(id, 1);
