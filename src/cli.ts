@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
  * `kafkalite serve`: a kafkalite broker on a TCP port, for any Kafka client (kcat, Java,
- * Python, Go …). Memory storage unless `--dir`; one banner line once it listens; SIGINT or
- * SIGTERM close it cleanly (records fsynced, the folder's lock released). Exit codes: 0 after a
+ * Python, Go …), and with `--schema-registry` Confluent Schema Registry's REST API beside it
+ * (schemas kept in the broker's `_schemas` topic). Memory storage unless `--dir`; one banner
+ * line once it listens; SIGINT or SIGTERM close it cleanly (records fsynced, the folder's lock released). Exit codes: 0 after a
  * clean close, 2 for bad usage, 1 for a failure.
  */
 import { parseArgs } from 'node:util';
 import { Broker } from './broker/broker.js';
 import { KafkaliteError } from './errors.js';
+import { SchemaRegistry } from './schema/schema-registry.js';
 import { FileStorage } from './storage/fs/fs-storage.js';
 
 const USAGE = `Usage: kafkalite serve [options]
@@ -19,7 +21,9 @@ Options:
   --host <address>        address to bind (default 127.0.0.1: this machine only)
   --dir <folder>          keep data in this folder (default: in memory, gone at exit)
   --partitions <n>        partitions of auto-created topics (default 1)
-  --schema-registry <n>   not available yet
+  --schema-registry <n>   also serve a schema registry (Confluent's REST API) on
+                          this port, on the same host; schemas are kept in the
+                          broker's _schemas topic (so in --dir when given)
   -h, --help              show this help
 `;
 
@@ -36,6 +40,7 @@ interface ServeOptions {
   host: string;
   dir: string | undefined;
   partitions: number;
+  schemaRegistry: number | undefined;
 }
 
 function parse(argv: string[]): ServeOptions | 'help' {
@@ -60,9 +65,6 @@ function parse(argv: string[]): ServeOptions | 'help' {
   if (values.help === true) return 'help';
   if (positionals.length === 0) throw new UsageError('missing command: kafkalite serve');
   if (positionals[0] !== 'serve' || positionals.length > 1) throw new UsageError(`unknown command: ${positionals.join(' ')}`);
-  if (values['schema-registry'] !== undefined) {
-    throw new UsageError('--schema-registry is not available yet: the schema registry comes in a later kafkalite release');
-  }
   const integer = (name: string, text: string | undefined, fallback: number, min: number, max: number): number => {
     if (text === undefined) return fallback;
     const n = Number(text);
@@ -76,6 +78,7 @@ function parse(argv: string[]): ServeOptions | 'help' {
     host: values.host ?? '127.0.0.1',
     dir: values.dir,
     partitions: integer('partitions', values.partitions, 1, 1, 100_000),
+    schemaRegistry: values['schema-registry'] === undefined ? undefined : integer('schema-registry', values['schema-registry'], 0, 0, 65535),
   };
 }
 
@@ -97,18 +100,26 @@ export async function main(argv: string[], io: CliIo, stop: Promise<unknown>): P
     return 0;
   }
   let broker: Broker | undefined;
+  let registry: SchemaRegistry | undefined;
   try {
     const storage = options.dir === undefined ? undefined : new FileStorage({ dir: options.dir });
     broker = await Broker.open({ ...(storage === undefined ? {} : { storage }), defaultPartitions: options.partitions });
     const listener = await broker.listen({ port: options.port, host: options.host });
-    io.out(`kafkalite listening on ${listener.address} (bootstrap server), storage: ${storage === undefined ? 'memory' : storage.dir}, ${options.partitions} partition${options.partitions === 1 ? '' : 's'} per new topic`);
+    let served = '';
+    if (options.schemaRegistry !== undefined) {
+      registry = new SchemaRegistry({ broker });
+      served = `, schema registry on http://${(await registry.listen({ port: options.schemaRegistry, host: options.host })).address}`;
+    }
+    io.out(`kafkalite listening on ${listener.address} (bootstrap server), storage: ${storage === undefined ? 'memory' : storage.dir}, ${options.partitions} partition${options.partitions === 1 ? '' : 's'} per new topic${served}`);
   } catch (error) {
     io.err(`kafkalite: ${error instanceof KafkaliteError ? `${error.code}: ` : ''}${error instanceof Error ? error.message : String(error)}`);
+    await registry?.close().catch(() => undefined);
     await broker?.close().catch(() => undefined);
     return 1;
   }
   await stop;
   try {
+    await registry?.close();
     await broker.close();
     return 0;
   } catch (error) {

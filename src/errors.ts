@@ -23,6 +23,9 @@ export const ErrorCodes = [
   'STORAGE_IO',
   'UNSUPPORTED',
   'DESERIALIZATION_FAILED',
+  'INVALID_SCHEMA',
+  'INCOMPATIBLE_SCHEMA',
+  'UNKNOWN_SCHEMA',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];
@@ -160,3 +163,14 @@ export const storageIo = (what: string, cause: unknown): KafkaliteError =>
     cause,
     retriable: true,
   });
+
+/** A schema the registry cannot parse as its type says (`type`: 'AVRO' or 'JSON'). */
+export const invalidSchema = (type: string, schema: unknown, why: string): KafkaliteError =>
+  new KafkaliteError('INVALID_SCHEMA', `invalid ${type} schema ${show(schema)}: ${why}`);
+
+/** A schema that breaks its subject's compatibility level; `problems` say which version and why. */
+export const incompatibleSchema = (subject: string, level: string, problems: readonly string[]): KafkaliteError =>
+  new KafkaliteError('INCOMPATIBLE_SCHEMA', `schema for subject ${show(subject)} is incompatible under ${level}: ${problems.join('; ')} (nothing was registered)`);
+
+/** A schema id, subject or version the registry does not hold. */
+export const unknownSchema = (what: string): KafkaliteError => new KafkaliteError('UNKNOWN_SCHEMA', `${what} is not registered`);

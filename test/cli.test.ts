@@ -60,7 +60,7 @@ describe('kafkalite serve', () => {
     [['serve', '--nope'], /Unknown option '--nope'/],
     [['start'], /unknown command: start/],
     [[], /missing command/],
-    [['serve', '--schema-registry', '8081'], /--schema-registry is not available yet/],
+    [['serve', '--schema-registry', 'x'], /--schema-registry must be an integer from 0 to 65535/],
   ])('bad usage %j exits 2 with a message and the usage', async (args, message) => {
     const { code, stderr } = await start(args).exit;
     expect(code).toBe(2);
@@ -101,6 +101,32 @@ describe('kafkalite serve', () => {
     expect(readFileSync(join(dir, 'topics.json'), 'utf8')).toContain('"kept"');
   });
 
+  it('with --schema-registry serves the registry REST API, keeping schemas in --dir through a SIGKILL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kafkalite-cli-'));
+    dirs.push(dir);
+    const registryOf = (banner: string): string => /schema registry on (http:\/\/\S+)$/.exec(banner)![1]!;
+    const first = start(['serve', '--port', '0', '--dir', dir, '--schema-registry', '0']);
+    const url = registryOf(await first.banner);
+    const schema = JSON.stringify({ type: 'record', name: 'Order', fields: [{ name: 'id', type: 'long' }] });
+    const post = (path: string, body: unknown): Promise<unknown> =>
+      fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify(body) }).then((r) => r.json());
+    expect(await post('/subjects/orders-value/versions', { schema })).toEqual({ id: 1 });
+    expect(await post('/subjects/orders-value/versions', { schema: '"string"' })).toMatchObject({ error_code: 409 });
+    // Killed without a chance to close: what the registry acknowledged was fsynced.
+    first.child.kill('SIGKILL');
+    await first.exit;
+    const second = start(['serve', '--port', '0', '--dir', dir, '--schema-registry', '0']);
+    const again = registryOf(await second.banner);
+    const kept = (await fetch(`${again}/schemas/ids/1`).then((r) => r.json())) as { schema: string };
+    expect(JSON.parse(kept.schema)).toEqual(JSON.parse(schema));
+    expect(await fetch(`${again}/subjects`).then((r) => r.json())).toEqual(['orders-value']);
+    second.child.kill('SIGTERM');
+    expect((await second.exit).code).toBe(0);
+    const broker = await Broker.open({ storage: new FileStorage({ dir }) });
+    expect(broker.listTopics()).toEqual(['_schemas']);
+    await broker.close();
+  });
+
   it('exits 1 with the reason when it cannot serve: a port in use, a folder locked by another broker', async () => {
     const first = start(['serve', '--port', '0']);
     const port = addressOf(await first.banner).split(':')[1]!;
@@ -114,6 +140,9 @@ describe('kafkalite serve', () => {
     expect(locked.code).toBe(1);
     expect(locked.stderr).toMatch(/STORAGE_LOCKED/);
     await holder.close();
+    const registryTaken = await start(['serve', '--port', '0', '--schema-registry', port]).exit;
+    expect(registryTaken.code).toBe(1);
+    expect(registryTaken.stderr).toMatch(new RegExp(`INVALID_ARGUMENT: cannot serve the schema registry on 127.0.0.1:${port}`));
     first.child.kill('SIGTERM');
     expect((await first.exit).code).toBe(0);
   });

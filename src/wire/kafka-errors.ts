@@ -84,4 +84,8 @@ const CODE_OF: Record<KafkaliteError['code'], number> = {
   UNSUPPORTED: KafkaErrorCode.UNKNOWN_SERVER_ERROR,
   // Only clients deserialize; no request of a wire client can end in it.
   DESERIALIZATION_FAILED: KafkaErrorCode.UNKNOWN_SERVER_ERROR,
+  // The schema registry's own: no Kafka request raises them.
+  INVALID_SCHEMA: KafkaErrorCode.INVALID_REQUEST,
+  INCOMPATIBLE_SCHEMA: KafkaErrorCode.INVALID_REQUEST,
+  UNKNOWN_SCHEMA: KafkaErrorCode.UNKNOWN_SERVER_ERROR,
 };
