@@ -348,9 +348,10 @@ export class Consumer<K = Buffer, V = Buffer> extends EventEmitter<ConsumerEvent
     };
     const done = run();
     this.#revoking = done;
-    void done.finally(() => {
+    const settled = (): void => {
       if (this.#revoking === done) this.#revoking = undefined;
-    });
+    };
+    void done.then(settled, settled);
     return done;
   }
 
@@ -544,8 +545,9 @@ export class Consumer<K = Buffer, V = Buffer> extends EventEmitter<ConsumerEvent
   #polled(now: number, previous: number): void {
     const member = this.#member;
     if (member === undefined) return;
-    if (now > previous + this.#options.maxPollIntervalMs && this.#assigned.size > 0) {
-      void this.#revoke(() => this.assignment(), true).catch((error: unknown) => this.#report('losing partitions after a late poll', error));
+    if (now > previous + this.#options.maxPollIntervalMs && this.#assigned.size > 0 && this.#closing === undefined) {
+      const held = (): TopicPartition[] => [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
+      void this.#revoke(held, true).catch((error: unknown) => this.#report('losing partitions after a late poll', error));
     }
     member.polled(now);
   }

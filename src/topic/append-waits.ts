@@ -50,7 +50,8 @@ class AppendWait implements AppendListener {
  * timer and no event listener of its own: one clock timer stands for the earliest deadline (a
  * wait woken early leaves it armed; when it fires it expires what is due and re-arms for the
  * next), and each `AbortSignal` gets one listener, ever (a consumer reuses its signal fetch after
- * fetch until it is woken; an abort is rare, so it looks through the waits).
+ * fetch until it is woken; an abort is rare, so it looks through the waits). An abort that
+ * leaves no wait stops the timer: a client that closes leaves no timer behind.
  *
  * Concurrency: single-threaded; waits may start and end in any order.
  */
@@ -59,9 +60,12 @@ export class AppendWaits {
   /** Waits in start order, settled ones among them until {@link #compact} drops them. */
   #waiting: AppendWait[] = [];
   #settled = 0;
+  /** Waits not settled yet. */
+  #live = 0;
   #timer: ClockTimer | undefined;
   #timerAt = Infinity;
   readonly #listening = new WeakSet<AbortSignal>();
+  #closed = false;
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -69,11 +73,12 @@ export class AppendWaits {
 
   /** Resolves true at the next append to one of `sources`, false after `ms` or when `signal` aborts. */
   wait(sources: AppendSource[], ms: number, signal?: AbortSignal): Promise<boolean> {
-    if (signal?.aborted) return Promise.resolve(false);
+    if (signal?.aborted || this.#closed) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
       const wait = new AppendWait(this, sources, this.#clock.now() + ms, signal, resolve);
       for (let i = 0; i < sources.length; i++) sources[i]!.onAppend(wait);
       this.#waiting.push(wait);
+      this.#live++;
       if (signal !== undefined && !this.#listening.has(signal)) this.#listen(signal);
       if (wait.deadline < this.#timerAt) this.#arm(wait.deadline);
     });
@@ -81,6 +86,7 @@ export class AppendWaits {
 
   /** A wait settled: drop settled waits once they are half the list (amortised O(1), and they do not live long). */
   settled(): void {
+    this.#live--;
     if (++this.#settled > 16 && this.#settled * 2 > this.#waiting.length) this.#compact();
   }
 
@@ -95,13 +101,30 @@ export class AppendWaits {
       'abort',
       () => {
         for (const w of this.#waiting.slice()) if (w.signal === signal) w.finish(false);
+        // A client stopping (or being woken) with nothing left waiting: no timer left behind.
+        if (this.#live === 0) this.#disarm();
       },
       { once: true },
     );
   }
 
-  #arm(at: number): void {
+  /** Ends every wait (false) and stops the timer: the broker is closing. */
+  close(): void {
+    this.#closed = true;
+    for (const w of this.#waiting.slice()) w.finish(false);
+    this.#waiting = [];
+    this.#settled = 0;
+    this.#disarm();
+  }
+
+  #disarm(): void {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+  }
+
+  #arm(at: number): void {
+    this.#disarm();
     this.#timerAt = at;
     this.#timer = this.#clock.setTimeout(() => this.#expire(), Math.max(0, at - this.#clock.now()));
   }

@@ -192,6 +192,7 @@ export class TopicRegistry {
     await Promise.all([...this.#pending.values()].map((p) => p.catch(() => undefined)));
     await Promise.all([...this.#topics.values()].flatMap((t) => t.partitions.map((p) => p.close(() => closed('broker')))));
     for (const t of this.#topics.values()) t.close();
+    this.appendWaits.close();
   }
 
   #install(stored: StoredTopic): TopicState {

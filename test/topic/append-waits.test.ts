@@ -124,3 +124,34 @@ describe('AppendWaits (the long-poll waits of fetches)', () => {
     expect(sources.every((s) => s.listeners.length === 0)).toBe(true);
   });
 });
+
+describe('AppendWaits.close', () => {
+  it('ends every wait, stops the timer, and answers later waits at once', async () => {
+    const { clock, live } = countingClock();
+    const waits = new AppendWaits(clock);
+    const s = new Source();
+    const w = waits.wait([s], 1000);
+    expect(live()).toBe(1);
+    waits.close();
+    await expect(w).resolves.toBe(false);
+    expect(live()).toBe(0);
+    expect(s.listeners).toHaveLength(0);
+    await expect(waits.wait([s], 1000)).resolves.toBe(false);
+    expect(live()).toBe(0);
+  });
+});
+
+describe('AppendWaits after the last client stops', () => {
+  it('an abort that leaves no wait stops the timer (a closing consumer leaves no timer behind)', async () => {
+    const { clock, live } = countingClock();
+    const waits = new AppendWaits(clock);
+    const s = new Source();
+    const ac = new AbortController();
+    const w = waits.wait([s], 1000, ac.signal);
+    s.append(); // woken by an append: the timer stays armed for whoever waits next
+    await expect(w).resolves.toBe(true);
+    expect(live()).toBe(1);
+    ac.abort(); // the consumer closes (its wake aborts its signal)
+    expect(live()).toBe(0);
+  });
+});
