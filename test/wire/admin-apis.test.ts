@@ -185,7 +185,7 @@ describe('configs', () => {
     expect(broker.topic('t').config.retentionBytes).toBe(100);
   });
 
-  it('IncrementalAlterConfigs: SET and DELETE; APPEND/SUBTRACT only on cleanup.policy, and only to one policy', async () => {
+  it('IncrementalAlterConfigs: SET and DELETE; APPEND/SUBTRACT only on cleanup.policy, never to none', async () => {
     const { broker, client } = await serve();
     await broker.createTopic('t', { retentionMs: 5000 });
     const c = await client();
@@ -194,7 +194,9 @@ describe('configs', () => {
     expect(await alter([{ name: 'retention.bytes', configOperation: 0, value: '500' }, { name: 'retention.ms', configOperation: 1, value: null }])).toBe(0);
     expect(broker.topic('t').config).toMatchObject({ retentionBytes: 500, retentionMs: 604_800_000 });
     expect(await alter([{ name: 'retention.ms', configOperation: 2, value: '1' }])).toBe(40);
-    expect(await alter([{ name: 'cleanup.policy', configOperation: 2, value: 'compact' }])).toBe(40); // delete,compact: two policies
+    expect(await alter([{ name: 'cleanup.policy', configOperation: 2, value: 'compact' }])).toBe(0); // delete,compact
+    expect(broker.topic('t').config.cleanupPolicy).toBe('compact,delete');
+    expect(await alter([{ name: 'cleanup.policy', configOperation: 3, value: 'compact' }])).toBe(0);
     expect(await alter([{ name: 'cleanup.policy', configOperation: 3, value: 'delete' }])).toBe(40); // none left
     expect(await alter([{ name: 'cleanup.policy', configOperation: 3, value: 'delete' }, { name: 'cleanup.policy', configOperation: 2, value: 'compact' }])).toBe(42); // named twice
     expect(await alter([{ name: 'cleanup.policy', configOperation: 0, value: 'compact' }])).toBe(0);
