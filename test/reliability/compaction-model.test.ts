@@ -242,7 +242,7 @@ const commands = [
   fc.integer({ min: 0, max: 6 }).map((ticks) => new Crash(ticks)),
 ];
 
-describe.each(['memory'] as const)('compaction model (%s storage)', (kind) => {
+describe.each(['memory', 'file'] as const)('compaction model (%s storage)', (kind) => {
   it(`keeps the latest record per key over ${RUNS} random command sequences`, async () => {
     let serial = 0;
     await fc.assert(
