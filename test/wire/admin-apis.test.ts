@@ -1,7 +1,7 @@
 /** The admin and group APIs over the wire, with a bare client; each checked against the in-process view. */
 import { describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/wire/protocol/index.js';
-import { serve } from './listener-helpers.js';
+import { clientBatch, produceRequest, serve } from './listener-helpers.js';
 
 const topic = (name: string, numPartitions = 1, extra: { replicationFactor?: number; configs?: { name: string; value: string | null }[]; assignments?: { partitionIndex: number; brokerIds: number[] }[] } = {}) => ({
   name,
@@ -357,5 +357,57 @@ describe('group APIs (without membership)', () => {
     ]);
     expect(broker.listGroups()).toEqual(['live']);
     await consumer.close();
+  });
+});
+
+describe('compaction configs and keys', () => {
+  it('maps cleanup.policy (a list), delete.retention.ms and min.cleanable.dirty.ratio in CreateTopics, DescribeConfigs and AlterConfigs', async () => {
+    const { broker, client } = await serve();
+    const c = await client();
+    const created = await c.request(ApiKey.CreateTopics, 7, {
+      timeoutMs: 1000,
+      validateOnly: false,
+      topics: [
+        topic('both', 1, { configs: [{ name: 'cleanup.policy', value: 'delete, compact' }, { name: 'delete.retention.ms', value: '5000' }, { name: 'min.cleanable.dirty.ratio', value: '0.25' }] }),
+        topic('bad-ratio', 1, { configs: [{ name: 'min.cleanable.dirty.ratio', value: 'half' }] }),
+        topic('bad-policy', 1, { configs: [{ name: 'cleanup.policy', value: 'compact,shred' }] }),
+      ],
+    });
+    expect(created.topics.map((t) => t.errorCode)).toEqual([0, 40, 40]);
+    expect(broker.topic('both').config).toMatchObject({ cleanupPolicy: 'compact,delete', deleteRetentionMs: 5000, minCleanableDirtyRatio: 0.25 });
+    const described = await c.request(ApiKey.DescribeConfigs, 4, {
+      includeSynonyms: false,
+      includeDocumentation: false,
+      resources: [{ resourceType: 2, resourceName: 'both', configurationKeys: ['cleanup.policy', 'delete.retention.ms', 'min.cleanable.dirty.ratio'] }],
+    });
+    expect(described.results[0]!.configs.map((x) => [x.name, x.value, x.configSource, x.configType])).toEqual([
+      ['cleanup.policy', 'compact,delete', 1, 7],
+      ['delete.retention.ms', '5000', 1, 5],
+      ['min.cleanable.dirty.ratio', '0.25', 1, 6],
+    ]);
+    const altered = await c.request(ApiKey.AlterConfigs, 2, {
+      validateOnly: false,
+      resources: [{ resourceType: 2, resourceName: 'both', configs: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'min.cleanable.dirty.ratio', value: '0.75' }] }],
+    });
+    expect(altered.responses[0]!.errorCode).toBe(0);
+    expect(broker.topic('both').config).toMatchObject({ cleanupPolicy: 'compact', deleteRetentionMs: 86_400_000, minCleanableDirtyRatio: 0.75 });
+    const out = await c.request(ApiKey.AlterConfigs, 2, {
+      validateOnly: false,
+      resources: [{ resourceType: 2, resourceName: 'both', configs: [{ name: 'min.cleanable.dirty.ratio', value: '2' }] }],
+    });
+    expect(out.responses[0]).toMatchObject({ errorCode: 40 });
+    expect(out.responses[0]!.errorMessage).toContain('min.cleanable.dirty.ratio');
+  });
+
+  it('Produce: a record without a key in a compacted topic is INVALID_RECORD (as Kafka), and nothing is appended', async () => {
+    const { broker, client } = await serve();
+    await broker.createTopic('c', { partitions: 1, cleanupPolicy: 'compact' });
+    const c = await client();
+    const refused = await c.request(ApiKey.Produce, 9, produceRequest('c', 0, clientBatch(['no key'])));
+    expect(refused.responses[0]!.partitionResponses[0]).toMatchObject({ errorCode: 87 });
+    expect(refused.responses[0]!.partitionResponses[0]!.errorMessage).toContain('without a key');
+    const ok = await c.request(ApiKey.Produce, 9, produceRequest('c', 0, clientBatch(['v'], { key: 'k' })));
+    expect(ok.responses[0]!.partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    expect(broker.topic('c').partition(0).logEndOffset).toBe(1);
   });
 });
