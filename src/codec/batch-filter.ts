@@ -179,6 +179,8 @@ export function emptyBatch(baseOffset: number, lastOffset: number): Uint8Array {
 /** Walks the records of a plain batch one at a time, reading only what the cleaner needs. */
 class Walker {
   readonly #b: Uint8Array;
+  /** The batch as a Buffer, once, for its latin1 decoding of keys. */
+  readonly #buf: Buffer;
   #pos = RECORD_BATCH_HEADER_SIZE;
   start = 0;
   end = 0;
@@ -190,6 +192,7 @@ class Walker {
 
   constructor(batch: Uint8Array) {
     this.#b = batch;
+    this.#buf = Buffer.isBuffer(batch) ? batch : Buffer.from(batch.buffer, batch.byteOffset, batch.length);
   }
 
   record(): void {
@@ -203,7 +206,7 @@ class Walker {
     const keyLength = this.#varint();
     if (keyLength < 0) this.key = undefined;
     else {
-      this.key = latin1(this.#b, this.#pos, this.#pos + keyLength);
+      this.key = this.#buf.toString('latin1', this.#pos, this.#pos + keyLength);
       this.#pos += keyLength;
     }
     this.tombstone = this.#varint() < 0;
@@ -224,10 +227,6 @@ class Walker {
     }
     return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
   }
-}
-
-function latin1(b: Uint8Array, start: number, end: number): string {
-  return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1');
 }
 
 function zigzag(n: number): number {
