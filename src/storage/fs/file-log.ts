@@ -233,11 +233,16 @@ export class FileLog implements PartitionLog {
     const segments = this.#segments;
     const out: Uint8Array[] = [];
     const budget = { bytes: 0, maxBytes };
-    for (let i = segments.floor(Math.max(offset, this.logStartOffset)); i < segments.count; i++) {
-      const seg = segments.at(i);
-      if (seg.size === 0) continue;
-      const full = await seg.read(offset, out, budget);
-      if (full) break;
+    // The next segment is found by offset, not by position: while a read waits, retention or a
+    // cleaning pass may replace segments before it in the list.
+    let from = Math.max(offset, this.logStartOffset);
+    for (let previous: LogSegment | undefined; ; ) {
+      const seg = segments.at(segments.floor(from));
+      if (seg === previous) break;
+      previous = seg;
+      if (seg.size > 0 && (await seg.read(from, out, budget))) break;
+      if (seg.nextOffset >= this.#end) break;
+      from = Math.max(from, seg.nextOffset);
     }
     return out;
   }

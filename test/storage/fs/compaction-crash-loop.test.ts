@@ -7,7 +7,6 @@
  * newer one of its key is (a tombstone may be gone: its delete retention is 0), and no `.cleaned`
  * or `.swap` file is left. Trials share one folder, so each also cleans what the previous left.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,18 +14,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Broker, FileStorage } from 'kafkalite';
+import { crashChild, random } from './child-crash.js';
 
 const CHILD = fileURLToPath(new URL('../../fixtures/crash-compactor.mjs', import.meta.url));
 const DIST = fileURLToPath(new URL('../../../dist/index.js', import.meta.url));
 const TRIALS = Number(process.env.KAFKALITE_COMPACTION_CRASH_TRIALS ?? 15);
-
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 interface Ack {
   offset: number;
@@ -35,40 +27,12 @@ interface Ack {
 }
 
 /** Runs the child for `ms` after it is ready (or until `killAfter` acknowledgements), then SIGKILLs it. */
-function crashChild(dir: string, prefix: string, killAfter: number, ms: number, fsync: 'always' | 'never'): Promise<Ack[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dir, prefix, fsync], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const acks: Ack[] = [];
-    let buffered = '';
-    let stderr = '';
-    let ready = false;
-    let timer: NodeJS.Timeout | undefined;
-    const kill = (): void => {
-      if (timer !== undefined) clearTimeout(timer);
-      child.kill('SIGKILL');
-    };
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        if (line === 'ready') {
-          ready = true;
-          timer = setTimeout(kill, ms);
-          continue;
-        }
-        const [o, key, value] = line.split(' ');
-        acks.push({ offset: Number(o), key: key!, value: value === '-' ? null : value! });
-        if (acks.length >= killAfter) kill();
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code, signal) => {
-      if (timer !== undefined) clearTimeout(timer);
-      if (signal === 'SIGKILL' && ready) resolve(acks);
-      else reject(new Error(`child exited with ${signal ?? code} before it was killed: ${stderr}`));
-    });
-  });
+function crashCompactor(dir: string, prefix: string, killAfter: number, ms: number, fsync: 'always' | 'never'): Promise<Ack[]> {
+  const parse = (line: string): Ack => {
+    const [o, key, value] = line.split(' ');
+    return { offset: Number(o), key: key!, value: value === '-' ? null : value! };
+  };
+  return crashChild(CHILD, [dir, prefix, fsync], parse, killAfter, ms);
 }
 
 describe.each(['always', 'never'] as const)("compaction crash loop (SIGKILL while producing and cleaning, fsync '%s')", (fsync) => {
@@ -86,7 +50,7 @@ describe.each(['always', 'never'] as const)("compaction crash loop (SIGKILL whil
     const acked = new Map<number, Ack>();
     let midPass = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
-      const acks = await crashChild(dir, `t${trial}`, 20 + Math.floor(rand() * 400), 20 + Math.floor(rand() * 150), fsync);
+      const acks = await crashCompactor(dir, `t${trial}`, 20 + Math.floor(rand() * 400), 20 + Math.floor(rand() * 150), fsync);
       for (const a of acks) acked.set(a.offset, a);
       const partition = join(dir, 'cc-0');
       if (readdirSync(partition).some((f) => /\.(cleaned|swap|deleted)$/.test(f))) midPass++;
