@@ -19,10 +19,6 @@ export class OffsetMap {
     });
   }
 
-  get size(): number {
-    return this.#latest.size;
-  }
-
   /**
    * What the pass keeps of `batch`: each key's latest record (a record without a key, which a
    * compacted topic refuses, or of a key the map did not see, is kept), minus tombstones past their

@@ -1,3 +1,4 @@
+import { storageIo } from '../../errors.js';
 import type { LogSegment } from './log-segment.js';
 
 /**
@@ -58,7 +59,7 @@ export class LogSegments {
   replace(old: LogSegment[], fresh: LogSegment): void {
     const at = this.#list.indexOf(old[0]!);
     if (at < 0 || this.#list[at + old.length - 1] !== old[old.length - 1] || at + old.length >= this.#list.length) {
-      throw new Error('cleaned segments are not (or no longer) sealed segments of the log');
+      throw storageIo('swapping in a cleaned segment', new Error('the segments it replaces are not (or no longer) sealed segments of the log'));
     }
     this.#list.splice(at, old.length, fresh);
   }

@@ -77,11 +77,9 @@ export async function cleanSegments(target: CleanTarget, sealed: LogSegment[], p
       const result = map.filter(batch, policy);
       if (result.kind === 'removed') {
         const prev = own[own.length - 1];
-        const first = batchBaseOffset(batch);
-        const last = batchLastOffset(batch);
-        if (prev !== undefined && !(prev instanceof Uint8Array)) prev.last = last;
+        if (prev !== undefined && !(prev instanceof Uint8Array)) prev.last = batchLastOffset(batch);
         else {
-          own.push({ first, last });
+          own.push({ first: batchBaseOffset(batch), last: batchLastOffset(batch) });
           bytes += EMPTY_BATCH_BYTES;
         }
         return;
@@ -93,7 +91,7 @@ export async function cleanSegments(target: CleanTarget, sealed: LogSegment[], p
     });
     if (group.length > 0 && groupBytes + bytes > target.segmentBytes && !(await flush())) break;
     group.push(seg);
-    items.push(...own);
+    for (const item of own) items.push(item); // not push(...own): a segment may hold millions
     groupBytes += bytes;
   }
   await flush();
