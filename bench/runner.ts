@@ -38,6 +38,7 @@ import {
 import { latencyChart, throughputChart } from './lib/svg.js';
 import { batched } from './scenarios/batched.js';
 import { ceiling } from './scenarios/ceiling.js';
+import { compaction } from './scenarios/compaction.js';
 import { compression } from './scenarios/compression.js';
 import { fanOut } from './scenarios/fan-out.js';
 import { fileStorage } from './scenarios/file-storage.js';
@@ -48,7 +49,7 @@ import { oneAtATime } from './scenarios/one-at-a-time.js';
 import { rebalance } from './scenarios/rebalance.js';
 import { wire } from './scenarios/wire.js';
 
-const SCENARIOS: Scenario[] = [ceiling, batched, oneAtATime, latency, fanOut, memory, rebalance, fileStorage, largeValues, wire, compression];
+const SCENARIOS: Scenario[] = [ceiling, batched, oneAtATime, latency, fanOut, memory, rebalance, fileStorage, largeValues, wire, compression, compaction];
 const TRIAL_TIMEOUT_MS = 300_000;
 const SELF = fileURLToPath(import.meta.url);
 

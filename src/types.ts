@@ -54,7 +54,11 @@ export interface TopicMessages<K = string | Uint8Array, V = string | Uint8Array>
   messages: Message<K, V>[];
 }
 
-export type CleanupPolicy = 'delete' | 'compact';
+/**
+ * What happens to old records: `'delete'` drops them by `retentionMs` / `retentionBytes`;
+ * `'compact'` keeps the latest record per key (Kafka's log compaction); `'compact,delete'` both.
+ */
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
 
 /** A topic's configuration as given to `createTopic`; every field is optional. */
 export interface TopicConfig {
@@ -66,8 +70,21 @@ export interface TopicConfig {
   retentionBytes?: number;
   /** Size at which a log segment rolls. @default 1073741824 (1 GiB, Kafka's) */
   segmentBytes?: number;
-  /** @default 'delete' */
+  /**
+   * `'compact'` keeps the latest record per key and refuses records without a key; time and size
+   * retention apply only with `'delete'` (or `'compact,delete'`). @default 'delete'
+   */
   cleanupPolicy?: CleanupPolicy;
+  /**
+   * How long a tombstone (a record with a null value) of a compacted topic is kept after the
+   * cleaner first saw it, so that consumers reading behind learn of the delete. @default 86400000 (1 day, Kafka's)
+   */
+  deleteRetentionMs?: number;
+  /**
+   * The cleaner cleans a compacted partition once the bytes written since its last pass (outside
+   * the active segment) reach this share of its cleanable bytes. @default 0.5
+   */
+  minCleanableDirtyRatio?: number;
   /** Largest record batch the topic accepts, in bytes. @default 1048576 */
   maxMessageBytes?: number;
 }

@@ -56,6 +56,8 @@ export interface Case {
   name: string;
   /** Messages one run moves. */
   messages: number;
+  /** Bytes one run moves, for the MB/s column, when that is not `messages × VALUE_SIZE` (the cleaner's log bytes). */
+  bytes?: number;
   /** The row every other row is divided by (the ceiling). */
   baseline?: boolean;
   /** Default `throughput`. */

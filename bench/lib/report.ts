@@ -216,7 +216,7 @@ export function summarise(scenario: string, c: Case, runsMs: number[], samples: 
     minMs: Math.min(...runsMs),
     maxMs: Math.max(...runsMs),
     msgsPerSec: c.messages / seconds,
-    mbPerSec: (c.messages * VALUE_SIZE) / 1e6 / seconds,
+    mbPerSec: (c.bytes ?? c.messages * VALUE_SIZE) / 1e6 / seconds,
     vsCeiling: undefined,
     ...(base.kind === 'latency' ? { latency: summariseLatency(samples) } : {}),
     ...(base.kind === 'memory' ? { memory: summariseMemory(samples, c.messages) } : {}),

@@ -172,6 +172,10 @@ export class Broker {
     this.#retentionTimer = clock.setTimeout(async () => {
       if (this.#closing !== undefined) return;
       await this.#topics.applyRetention();
+      await this.#topics.clean((topic, partition, error) => {
+        const detail = error instanceof Error ? error.message : String(error);
+        this.#ctx.log.warn(`clean ${topic}`, `log cleaning of ${topic}-${partition} failed, the partition stays as it is: ${detail}`, { topic, partition, error });
+      });
       this.#scheduleRetention();
     }, this.#options.retentionCheckIntervalMs);
     this.#retentionTimer.unref?.();

@@ -31,7 +31,7 @@ import type { GroupCoordinator } from '../group/coordinator.js';
 import type { PartitionState } from '../topic/partition.js';
 import type { TopicPartition } from '../types.js';
 import type { TopicRegistry } from '../topic/topic-registry.js';
-import { defaultTopicConfig } from '../topic/topic-config.js';
+import { defaultTopicConfig, isCompacted, refuseKeyless } from '../topic/topic-config.js';
 
 export interface RequestHandlerOptions {
   autoCreateTopics: boolean;
@@ -93,6 +93,7 @@ export class RequestHandler implements KafkaApi {
         const p = t.partitions[partition];
         if (p === undefined) throw unknownPartition(topic, partition, t.partitions.length);
         if (records.length > t.config.maxMessageBytes) throw messageTooLarge(topic, records.length, t.config.maxMessageBytes);
+        if (isCompacted(t.config)) refuseKeyless(records, topic, partition);
         targets[i] = p;
       }
       const baseOffsets: number[] = new Array(partitions.length);

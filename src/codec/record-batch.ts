@@ -469,12 +469,28 @@ export function decodeRecordsInto(
   const end = at + LOG_OVERHEAD + readInt32(batch, at + BATCH_LENGTH_AT);
   const r = new VarintReader(batch);
   r.pos = at + RECORD_BATCH_HEADER_SIZE;
-  // Skip records below fromOffset by their length prefix alone.
+  // Skip records below fromOffset by their length prefix alone — but in a batch the log cleaner
+  // thinned (fewer records than offsets), by each record's offset delta.
   let i = 0;
-  const skip = Math.min(count, fromOffset - baseOffset);
-  for (; i < skip; i++) {
-    const length = r.varint();
-    r.pos += length;
+  if (count === readInt32(batch, at + LAST_OFFSET_DELTA_AT) + 1) {
+    const skip = Math.min(count, fromOffset - baseOffset);
+    for (; i < skip; i++) {
+      const length = r.varint();
+      r.pos += length;
+    }
+  } else {
+    for (; i < count; i++) {
+      const start = r.pos;
+      const length = r.varint();
+      const next = r.pos + length;
+      r.pos++; // attributes
+      r.varint(); // timestampDelta
+      if (baseOffset + r.varint() >= fromOffset) {
+        r.pos = start;
+        break;
+      }
+      r.pos = next;
+    }
   }
   if (i >= count || maxRecords <= 0) return 0;
   const own = Buffer.from(batch.subarray(r.pos, end));

@@ -5,12 +5,20 @@ import { tpKey, type TopicPartitionOffset } from '../types.js';
 
 /** Kafka's internal topic for committed offsets. */
 export const OFFSETS_TOPIC = '__consumer_offsets';
+/**
+ * Its segments roll at 1 MiB (Kafka's `offsets.topic.segment.bytes` is 100 MiB, for a cluster):
+ * the cleaner never touches the active segment, and opening a broker replays what the cleaner
+ * kept plus the active segment, so this bounds the replay to about 8,000 commits beyond the latest
+ * offset per key.
+ */
+export const OFFSETS_SEGMENT_BYTES = 1 << 20;
 
 /**
  * Committed offsets of every group, kept as Kafka keeps them: records in the internal topic
  * `__consumer_offsets`, keyed by (group, topic, partition) with Kafka's OffsetCommitKey v1 and
  * OffsetCommitValue v3 layouts, replayed into memory when the broker opens. With a durable
- * storage they survive restarts for free.
+ * storage they survive restarts for free. The topic is compacted (as Kafka's is): the cleaner
+ * keeps the latest commit per key, so a reopen replays what is kept, not every commit ever made.
  *
  * Record key:   int16 version (1), string group, string topic, int32 partition
  * Record value: int16 version (3), int64 offset, int32 leaderEpoch (-1), string metadata (""),
@@ -33,7 +41,10 @@ export class OffsetStore {
   /** Opens (creating if needed) the offsets topic and replays it. */
   static async open(topics: TopicRegistry, now: () => number): Promise<OffsetStore> {
     const topic =
-      topics.get(OFFSETS_TOPIC) ?? (await topics.create(OFFSETS_TOPIC, { partitions: 1, cleanupPolicy: 'compact', retentionMs: -1 }, 1));
+      topics.get(OFFSETS_TOPIC) ??
+      (await topics.create(OFFSETS_TOPIC, { partitions: 1, cleanupPolicy: 'compact', retentionMs: -1, segmentBytes: OFFSETS_SEGMENT_BYTES }, 1));
+    // A topic made before it was compacted has 1 GiB segments: all active, never cleaned.
+    if (topic.config.segmentBytes > OFFSETS_SEGMENT_BYTES) await topic.alterConfig({ segmentBytes: OFFSETS_SEGMENT_BYTES });
     topics.protect(OFFSETS_TOPIC);
     const store = new OffsetStore(topic.partition(0), now);
     await store.#replay();

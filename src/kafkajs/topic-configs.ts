@@ -2,7 +2,7 @@
  * Topic configs by Kafka's names, for KafkaJS' admin: `createTopics`' `configEntries`,
  * `describeConfigs` and `alterConfigs`. The configs kafkalite applies are its topic configs under
  * Kafka's names (`KAFKA_CONFIG_NAMES`: `cleanup.policy`, `max.message.bytes`, `retention.bytes`,
- * `retention.ms`, `segment.bytes`); Kafka's other topic configs mean nothing in-process and are
+ * `retention.ms`, `segment.bytes`, `delete.retention.ms`, `min.cleanable.dirty.ratio`); Kafka's other topic configs mean nothing in-process and are
  * accepted and ignored; any other name is Kafka's `INVALID_CONFIG`.
  */
 
@@ -21,7 +21,6 @@ const fieldOf = new Map<string, Field>(Object.entries(KAFKA_CONFIG_NAMES).map(([
 /** Kafka topic configs that mean nothing in-process: accepted, and ignored. */
 const ignoredConfigs = new Set([
   'compression.type',
-  'delete.retention.ms',
   'file.delete.delay.ms',
   'flush.messages',
   'flush.ms',
@@ -37,7 +36,6 @@ const ignoredConfigs = new Set([
   'message.timestamp.before.max.ms',
   'message.timestamp.difference.max.ms',
   'message.timestamp.type',
-  'min.cleanable.dirty.ratio',
   'min.compaction.lag.ms',
   'min.insync.replicas',
   'preallocate',
@@ -68,7 +66,13 @@ export function parseConfigEntries(entries: readonly IResourceConfigEntry[]): Pa
       if (policies.length === 0 || policies.some((p) => p !== 'delete' && p !== 'compact')) {
         throw protocolError('INVALID_CONFIG', new Error(`cleanup.policy must be delete, compact or both (got ${JSON.stringify(value)})`));
       }
-      config.cleanupPolicy = policies.includes('compact') ? 'compact' : 'delete';
+      config.cleanupPolicy = policies.includes('compact') ? (policies.includes('delete') ? 'compact,delete' : 'compact') : 'delete';
+    } else if (field === 'minCleanableDirtyRatio') {
+      const n = Number(value);
+      if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n)) {
+        throw protocolError('INVALID_CONFIG', new Error(`${name} must be a number (got ${JSON.stringify(value)})`));
+      }
+      config[field] = n;
     } else {
       const n = Number(value);
       if (typeof value !== 'string' || value.trim() === '' || !Number.isSafeInteger(n)) {

@@ -44,6 +44,32 @@ export interface RetentionPolicy {
 }
 
 /**
+ * What the log cleaner of a compacted topic is told (Kafka's log compaction), decided by the
+ * partition from the topic's config.
+ */
+export interface CleanPolicy {
+  /**
+   * Clean only when the bytes appended since the last pass, outside the active segment, are at
+   * least this share of all the bytes outside it (Kafka's `min.cleanable.dirty.ratio`); 0 cleans
+   * whatever is cleanable.
+   */
+  minDirtyRatio: number;
+  /** How long a tombstone is kept after the pass that first kept it (Kafka's `delete.retention.ms`). */
+  deleteRetentionMs: number;
+  now: number;
+}
+
+/** What one cleaning pass did. */
+export interface CleanResult {
+  /** False when the pass did nothing: nothing outside the active segment, or not dirty enough. */
+  cleaned: boolean;
+  /** Bytes of batches the pass read and rewrote (the cleanable range). */
+  bytesRead: number;
+  /** Bytes of batches the pass wrote in their place. */
+  bytesWritten: number;
+}
+
+/**
  * One partition's log: an append-only sequence of record batches.
  *
  * Concurrency: the partition above calls `append` one batch at a time, in offset order, and never
@@ -92,6 +118,18 @@ export interface PartitionLog {
    * the log from its start. Without it the partition scans from `logStartOffset`.
    */
   offsetBeforeTimestamp?(timestamp: number): MaybePromise<number>;
+
+  /**
+   * Kafka's log cleaner, for compacted topics. Outside the active segment (which is never
+   * cleaned), keeps only the latest record of each key, and drops tombstones once their delete
+   * horizon has passed (see `docs/format.md`): offsets never change, so the log has gaps, which
+   * `read` skips (a read from an offset that is gone starts at the next one). `logStartOffset`
+   * and `logEndOffset` stay. A durable storage swaps the cleaned bytes in so that a crash leaves
+   * either the old or the new ones. The partition never runs two passes at once; appends and reads
+   * go on meanwhile. Optional: without it a compacted topic is not compacted (the broker says so),
+   * and `topic.compact()` is `UNSUPPORTED`.
+   */
+  clean?(policy: CleanPolicy): MaybePromise<CleanResult>;
 
   /** Makes everything appended so far durable. */
   flush(): Promise<void>;

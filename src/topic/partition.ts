@@ -1,8 +1,9 @@
 import { batchLastOffset, batchMaxTimestamp, decodeRecordsInto, setBatchBaseOffset } from '../codec/record-batch.js';
 import { closed, invalidArgument, type KafkaliteError, offsetOutOfRange, show, unsupported } from '../errors.js';
-import type { MaybePromise, PartitionLog } from '../storage/storage.js';
+import type { CleanResult, MaybePromise, PartitionLog } from '../storage/storage.js';
 import type { ConsumerRecord, ResolvedTopicConfig } from '../types.js';
 import type { AppendListener, AppendSource } from './append-waits.js';
+import { deletesOldRecords } from './topic-config.js';
 
 /** One partition of a topic, as users see it: a read-only window on its log. */
 export interface Partition {
@@ -55,6 +56,8 @@ export class PartitionState implements Partition, AppendSource {
   #closed: (() => KafkaliteError) | undefined;
 
   #checkDeletable: () => void;
+  /** The cleaning pass in flight: passes on one partition run one after another. */
+  #cleaning: Promise<unknown> | undefined;
 
   /** `checkDeletable` throws when the topic's records may not be deleted (an internal topic). */
   constructor(topic: string, id: number, log: PartitionLog, config: () => ResolvedTopicConfig, now: () => number, checkDeletable: () => void = () => undefined) {
@@ -110,14 +113,41 @@ export class PartitionState implements Partition, AppendSource {
 
   #advance(end: number): void {
     this.#highWatermark = end;
-    if (this.#config().retentionBytes >= 0) this.applyRetention();
+    const config = this.#config();
+    if (config.retentionBytes >= 0 && deletesOldRecords(config)) this.applyRetention();
     if (this.#waiters.length > 0) this.#wakeAll();
   }
 
-  /** Drops what the topic's retention no longer keeps; returns the new log start offset. */
+  /** Drops what the topic's retention no longer keeps; returns the new log start offset. A `'compact'` topic keeps everything (its cleaner decides). */
   applyRetention(): MaybePromise<number> {
-    const { retentionBytes, retentionMs } = this.#config();
-    return this.#log.applyRetention({ retentionBytes, retentionMs, now: this.#now() });
+    const config = this.#config();
+    if (!deletesOldRecords(config)) return this.#log.logStartOffset;
+    return this.#log.applyRetention({ retentionBytes: config.retentionBytes, retentionMs: config.retentionMs, now: this.#now() });
+  }
+
+  /**
+   * One pass of the log cleaner with the topic's `deleteRetentionMs`, when the dirty ratio reaches
+   * `minDirtyRatio` (the topic's `minCleanableDirtyRatio` unless given; 0 forces a pass). Passes run
+   * one after another; `UNSUPPORTED` when the storage has no cleaner.
+   */
+  clean(minDirtyRatio?: number): Promise<CleanResult> {
+    if (this.#closed !== undefined) return Promise.reject(this.#closed());
+    const log = this.#log;
+    if (log.clean === undefined) {
+      return Promise.reject(unsupported('compaction', `this storage does not implement PartitionLog.clean: ${this.topic}-${this.id} is not compacted`));
+    }
+    const run = async (): Promise<CleanResult> => {
+      if (this.#closed !== undefined) throw this.#closed();
+      const config = this.#config();
+      return log.clean!({ minDirtyRatio: minDirtyRatio ?? config.minCleanableDirtyRatio, deleteRetentionMs: config.deleteRetentionMs, now: this.#now() });
+    };
+    const next = (this.#cleaning ?? Promise.resolve()).catch(() => undefined).then(run);
+    this.#cleaning = next;
+    const clear = (): void => {
+      if (this.#cleaning === next) this.#cleaning = undefined;
+    };
+    next.then(clear, clear);
+    return next;
   }
 
   /** Record batches from `offset` up to the high watermark, about `maxBytes` of them. */
@@ -224,6 +254,7 @@ export class PartitionState implements Partition, AppendSource {
   async close(reason: () => KafkaliteError = () => closed(`partition ${this.topic}-${this.id}`)): Promise<void> {
     this.#closed ??= reason;
     await this.#tail?.catch(() => undefined);
+    await this.#cleaning?.catch(() => undefined);
     this.#wakeAll();
   }
 }

@@ -1,4 +1,6 @@
-import { invalidConfig, invalidPartitions, invalidTopic, show } from '../errors.js';
+import { firstRecordWithoutKey } from '../codec/batch-filter.js';
+import { batchBaseOffset } from '../codec/record-batch.js';
+import { invalidArgument, invalidConfig, invalidPartitions, invalidTopic, show } from '../errors.js';
 import type { ResolvedTopicConfig, TopicConfig } from '../types.js';
 
 /** Kafka's defaults, but for `partitions`, which comes from the broker. */
@@ -8,7 +10,29 @@ export const defaultTopicConfig: Omit<ResolvedTopicConfig, 'partitions'> = {
   segmentBytes: 1_073_741_824,
   cleanupPolicy: 'delete',
   maxMessageBytes: 1_048_576,
+  deleteRetentionMs: 86_400_000,
+  minCleanableDirtyRatio: 0.5,
 };
+
+/** Whether the topic's log is compacted (`'compact'` or `'compact,delete'`). */
+export function isCompacted(config: { cleanupPolicy: string }): boolean {
+  return config.cleanupPolicy !== 'delete';
+}
+
+/** `INVALID_ARGUMENT` for a batch holding a record without a key, which a compacted topic refuses (as Kafka does). */
+export function refuseKeyless(batch: Uint8Array, topic: string, partition: number): void {
+  const at = firstRecordWithoutKey(batch);
+  if (at === undefined) return;
+  throw invalidArgument(`topic ${show(topic)} is compacted (cleanupPolicy keeps the latest record per key): a record without a key is refused (record ${at - batchBaseOffset(batch)} of the batch)`, {
+    topic,
+    partition,
+  });
+}
+
+/** Whether time and size retention apply (`'delete'` or `'compact,delete'`), as in Kafka. */
+export function deletesOldRecords(config: { cleanupPolicy: string }): boolean {
+  return config.cleanupPolicy !== 'compact';
+}
 
 /** A guard against a typo allocating millions of logs; Kafka clusters stay far below it. */
 export const MAX_PARTITIONS = 100_000;
@@ -55,11 +79,13 @@ export function resolveTopicConfig(topic: string, config: unknown, defaultPartit
     segmentBytes: pick('segmentBytes', defaultTopicConfig.segmentBytes),
     cleanupPolicy: pick('cleanupPolicy', defaultTopicConfig.cleanupPolicy),
     maxMessageBytes: pick('maxMessageBytes', defaultTopicConfig.maxMessageBytes),
+    deleteRetentionMs: pick('deleteRetentionMs', defaultTopicConfig.deleteRetentionMs),
+    minCleanableDirtyRatio: pick('minCleanableDirtyRatio', defaultTopicConfig.minCleanableDirtyRatio),
   };
   const bad = (key: string, rule: string, value: unknown): never => {
     throw invalidConfig(`${key} of topic ${show(topic)} must be ${rule} (got ${show(value)})`, topic);
   };
-  const { retentionMs, retentionBytes, segmentBytes, cleanupPolicy, maxMessageBytes } = resolved;
+  const { retentionMs, retentionBytes, segmentBytes, cleanupPolicy, maxMessageBytes, deleteRetentionMs, minCleanableDirtyRatio } = resolved;
   if (!isInteger(retentionMs) || (retentionMs < 0 && retentionMs !== -1)) bad('retentionMs', '-1 or an integer >= 0', retentionMs);
   if (!isInteger(retentionBytes) || (retentionBytes < 0 && retentionBytes !== -1)) {
     bad('retentionBytes', '-1 or an integer >= 0', retentionBytes);
@@ -67,7 +93,13 @@ export function resolveTopicConfig(topic: string, config: unknown, defaultPartit
   if (!isInteger(segmentBytes) || segmentBytes < 14 || segmentBytes > 2 ** 31 - 1) {
     bad('segmentBytes', 'an integer from 14 to 2147483647', segmentBytes);
   }
-  if (cleanupPolicy !== 'delete' && cleanupPolicy !== 'compact') bad('cleanupPolicy', "'delete' or 'compact'", cleanupPolicy);
+  if (cleanupPolicy !== 'delete' && cleanupPolicy !== 'compact' && cleanupPolicy !== 'compact,delete') {
+    bad('cleanupPolicy', "'delete', 'compact' or 'compact,delete'", cleanupPolicy);
+  }
+  if (!isInteger(deleteRetentionMs) || deleteRetentionMs < 0) bad('deleteRetentionMs', 'an integer >= 0', deleteRetentionMs);
+  if (typeof minCleanableDirtyRatio !== 'number' || !(minCleanableDirtyRatio >= 0 && minCleanableDirtyRatio <= 1)) {
+    bad('minCleanableDirtyRatio', 'a number from 0 to 1', minCleanableDirtyRatio);
+  }
   if (!isInteger(maxMessageBytes) || maxMessageBytes < 1 || maxMessageBytes > 2 ** 31 - 1) {
     bad('maxMessageBytes', 'an integer from 1 to 2147483647', maxMessageBytes);
   }
@@ -102,6 +134,8 @@ export const KAFKA_CONFIG_NAMES = {
   segmentBytes: 'segment.bytes',
   cleanupPolicy: 'cleanup.policy',
   maxMessageBytes: 'max.message.bytes',
+  deleteRetentionMs: 'delete.retention.ms',
+  minCleanableDirtyRatio: 'min.cleanable.dirty.ratio',
 } as const satisfies Record<keyof typeof defaultTopicConfig, string>;
 
 function isInteger(v: unknown): v is number {

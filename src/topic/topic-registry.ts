@@ -6,7 +6,7 @@ import type { Storage, StoredTopic } from '../storage/storage.js';
 import { isTopicId, newTopicId } from '../storage/topic-id.js';
 import type { ResolvedTopicConfig, TopicConfig } from '../types.js';
 import { PartitionState } from './partition.js';
-import { alterTopicConfig, resolveTopicConfig, validatePartitionCount, validateTopicName, type TopicConfigChanges } from './topic-config.js';
+import { alterTopicConfig, defaultTopicConfig, isCompacted, resolveTopicConfig, validatePartitionCount, validateTopicName, type TopicConfigChanges } from './topic-config.js';
 import { TopicState } from './topic.js';
 
 /**
@@ -39,7 +39,8 @@ export class TopicRegistry {
 
   /** Rebuilds topic states from what the storage already holds. */
   load(stored: StoredTopic[]): void {
-    for (const t of stored) this.#install(t);
+    // A topic saved before a config existed (deleteRetentionMs, say) takes its default.
+    for (const t of stored) this.#install({ ...t, config: { ...defaultTopicConfig, ...t.config } });
   }
 
   get(name: string): TopicState | undefined {
@@ -184,6 +185,21 @@ export class TopicRegistry {
   async applyRetention(): Promise<void> {
     for (const topic of this.#topics.values()) {
       for (const p of topic.partitions) await p.applyRetention();
+    }
+  }
+
+  /**
+   * Runs the log cleaner on every partition of every compacted topic whose dirty ratio reached
+   * the topic's `minCleanableDirtyRatio` (the periodic check, Kafka's cleaner thread). A pass that
+   * fails (or a storage without a cleaner) is reported to `problem` and the others go on.
+   */
+  async clean(problem: (topic: string, partition: number, error: unknown) => void): Promise<void> {
+    for (const topic of [...this.#topics.values()]) {
+      if (!isCompacted(topic.config)) continue;
+      for (const p of topic.partitions) {
+        if (this.#closed || this.#topics.get(topic.name) !== topic) break;
+        await p.clean().catch((error: unknown) => problem(topic.name, p.id, error));
+      }
     }
   }
 

@@ -1,6 +1,6 @@
-import { closed, unknownPartition } from '../errors.js';
+import { closed, invalidArgument, show, unknownPartition } from '../errors.js';
 import type { ResolvedTopicConfig } from '../types.js';
-import type { TopicConfigChanges } from './topic-config.js';
+import { isCompacted, type TopicConfigChanges } from './topic-config.js';
 import type { Partition } from './partition.js';
 import { PartitionState } from './partition.js';
 
@@ -25,6 +25,14 @@ export interface Topic {
    * effect: retention at the next check, `segmentBytes` at the next roll, `maxMessageBytes` at once.
    */
   alterConfig(changes: TopicConfigChanges): Promise<void>;
+  /**
+   * Runs a pass of the log cleaner on every partition now, whatever the dirty ratio (for tests;
+   * the broker runs passes on its own once `minCleanableDirtyRatio` is reached). As in Kafka, the
+   * active segment is never cleaned: a record is cleaned once its segment rolled (`segmentBytes`).
+   * `INVALID_ARGUMENT` for a topic whose `cleanupPolicy` does not compact; `UNSUPPORTED` when its
+   * storage has no cleaner.
+   */
+  compact(): Promise<void>;
 }
 
 /** The registry's side of a topic's admin calls: each persists its change before it shows. */
@@ -75,6 +83,14 @@ export class TopicState implements Topic {
 
   alterConfig(changes: TopicConfigChanges): Promise<void> {
     return this.#admin.alterConfig(this, changes);
+  }
+
+  async compact(): Promise<void> {
+    if (this.#closed) throw closed('broker');
+    if (!isCompacted(this.#config)) {
+      throw invalidArgument(`topic ${show(this.name)} is not compacted (cleanupPolicy ${show(this.#config.cleanupPolicy)}): compact() needs 'compact' or 'compact,delete'`, { topic: this.name });
+    }
+    await Promise.all(this.#partitions.map((p) => p.clean(0)));
   }
 
   /** Takes a changed config (called by the registry once saved). */

@@ -5,7 +5,7 @@ import { KafkaErrorCode, type KafkaError } from './kafka-errors.js';
 
 /** Kafka's `ConfigSource` and `ConfigType` codes (DescribeConfigs, CreateTopics v5+). */
 export const ConfigSource = { DYNAMIC_TOPIC_CONFIG: 1, STATIC_BROKER_CONFIG: 4, DEFAULT_CONFIG: 5 } as const;
-const ConfigType = { BOOLEAN: 1, STRING: 2, INT: 3, SHORT: 4, LONG: 5, LIST: 7 } as const;
+const ConfigType = { BOOLEAN: 1, STRING: 2, INT: 3, SHORT: 4, LONG: 5, DOUBLE: 6, LIST: 7 } as const;
 
 /** One config as DescribeConfigs and CreateTopics report it. */
 export interface ConfigEntry {
@@ -25,6 +25,8 @@ const TYPE_OF: Record<TopicKey, number> = {
   segmentBytes: ConfigType.INT,
   cleanupPolicy: ConfigType.LIST,
   maxMessageBytes: ConfigType.INT,
+  deleteRetentionMs: ConfigType.LONG,
+  minCleanableDirtyRatio: ConfigType.DOUBLE,
 };
 
 /**
@@ -39,7 +41,7 @@ const FIXED_TOPIC_CONFIGS: readonly { name: string; value: string; type: number 
 ];
 const FIXED = new Map(FIXED_TOPIC_CONFIGS.map((c) => [c.name, c.value]));
 
-/** What a Kafka topic-config name is to kafkalite: one of its five keys, a fixed config (with its value), or unknown. */
+/** What a Kafka topic-config name is to kafkalite: one of its seven keys, a fixed config (with its value), or unknown. */
 export function topicConfigOf(name: string): { key: TopicKey } | { fixed: string } | undefined {
   const key = KEY_OF.get(name);
   if (key !== undefined) return { key };
@@ -54,7 +56,7 @@ export function parseTopicConfigValue(key: TopicKey, value: string): unknown {
 
 const render = (value: unknown): string => String(value);
 
-/** A topic's configs under Kafka's names: kafkalite's five (writable), then the fixed ones. */
+/** A topic's configs under Kafka's names: kafkalite's seven (writable), then the fixed ones. */
 export function describeTopicConfigs(config: ResolvedTopicConfig): ConfigEntry[] {
   const out: ConfigEntry[] = [];
   for (const [key, name] of Object.entries(KAFKA_CONFIG_NAMES) as [TopicKey, string][]) {
@@ -95,9 +97,16 @@ export function parseTopicConfigs(configs: readonly { name: string; value: strin
 
 function parseValue(key: TopicKey, value: string): unknown {
   if (key === 'cleanupPolicy') {
-    const list = [...new Set(value.split(',').map((v) => v.trim().toLowerCase()))];
+    // A list, in any order: `delete,compact` is `compact,delete`.
+    const list = [...new Set(value.split(',').map((v) => v.trim().toLowerCase()))].sort();
     if (list.length === 1 && (list[0] === 'delete' || list[0] === 'compact')) return list[0];
+    if (list.length === 2 && list[0] === 'compact' && list[1] === 'delete') return 'compact,delete';
     return undefined;
+  }
+  if (key === 'minCleanableDirtyRatio') {
+    // Kafka's DOUBLE: a decimal number.
+    if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value)) return undefined;
+    return Number(value);
   }
   if (!/^[+-]?\d+$/.test(value)) return undefined;
   const n = Number(value);

@@ -34,6 +34,8 @@ describe('Broker topics', () => {
       segmentBytes: 1_073_741_824,
       cleanupPolicy: 'delete',
       maxMessageBytes: 1_048_576,
+      deleteRetentionMs: 86_400_000,
+      minCleanableDirtyRatio: 0.5,
     });
     expect(Object.isFrozen(t.config)).toBe(true);
     await broker.close();

@@ -238,11 +238,15 @@ describe('topic configs', () => {
     await admin.createTopics({ topics: [{ topic: 'configured', configEntries: [{ name: 'retention.ms', value: '60000' }, { name: 'cleanup.policy', value: 'compact' }] }] });
     expect(await configsOf('configured')).toEqual({
       'cleanup.policy': 'compact',
+      'delete.retention.ms': '86400000 (default)',
       'max.message.bytes': '1048576 (default)',
+      'min.cleanable.dirty.ratio': '0.5 (default)',
       'retention.bytes': '-1 (default)',
       'retention.ms': '60000',
       'segment.bytes': '1073741824 (default)',
     });
+    await admin.createTopics({ topics: [{ topic: 'both', configEntries: [{ name: 'cleanup.policy', value: 'delete,compact' }, { name: 'min.cleanable.dirty.ratio', value: '0.2' }, { name: 'delete.retention.ms', value: '10' }] }] });
+    expect(await configsOf('both')).toMatchObject({ 'cleanup.policy': 'compact,delete', 'min.cleanable.dirty.ratio': '0.2', 'delete.retention.ms': '10' });
   });
 
   it('alters configs as Kafka\'s AlterConfigs does: the entries given replace the rest, which go back to their defaults', async () => {

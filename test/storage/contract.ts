@@ -75,6 +75,8 @@ export function describeStorageContract(
     segmentBytes,
     cleanupPolicy: 'delete',
     maxMessageBytes: 1_048_576,
+  deleteRetentionMs: 86_400_000,
+  minCleanableDirtyRatio: 0.5,
     ...overrides,
   });
   const topic = (topicName: string, partitions: number, overrides: Partial<ResolvedTopicConfig> = {}): StoredTopic => ({

@@ -20,7 +20,7 @@ describe('topic.alterConfig', () => {
     await expectError(() => p.send({ topic: 't', messages: [{ value: 'x'.repeat(600) }] }), 'MESSAGE_TOO_LARGE');
     await t.alterConfig({ maxMessageBytes: 5000, retentionMs: null, cleanupPolicy: 'compact' });
     expect(t.config).toMatchObject({ maxMessageBytes: 5000, retentionMs: 604_800_000, cleanupPolicy: 'compact', partitions: 1 });
-    await p.send({ topic: 't', messages: [{ value: 'x'.repeat(600) }] });
+    await p.send({ topic: 't', messages: [{ key: 'k', value: 'x'.repeat(600) }] });
     await broker.close();
     const again = await Broker.open({ storage: new FileStorage({ dir }) });
     expect(again.topic('t').config).toMatchObject({ maxMessageBytes: 5000, retentionMs: 604_800_000, cleanupPolicy: 'compact' });

@@ -1,7 +1,7 @@
 /** The admin and group APIs over the wire, with a bare client; each checked against the in-process view. */
 import { describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/wire/protocol/index.js';
-import { serve } from './listener-helpers.js';
+import { clientBatch, produceRequest, serve } from './listener-helpers.js';
 
 const topic = (name: string, numPartitions = 1, extra: { replicationFactor?: number; configs?: { name: string; value: string | null }[]; assignments?: { partitionIndex: number; brokerIds: number[] }[] } = {}) => ({
   name,
@@ -185,7 +185,7 @@ describe('configs', () => {
     expect(broker.topic('t').config.retentionBytes).toBe(100);
   });
 
-  it('IncrementalAlterConfigs: SET and DELETE; APPEND/SUBTRACT only on cleanup.policy, and only to one policy', async () => {
+  it('IncrementalAlterConfigs: SET and DELETE; APPEND/SUBTRACT only on cleanup.policy, never to none', async () => {
     const { broker, client } = await serve();
     await broker.createTopic('t', { retentionMs: 5000 });
     const c = await client();
@@ -194,7 +194,9 @@ describe('configs', () => {
     expect(await alter([{ name: 'retention.bytes', configOperation: 0, value: '500' }, { name: 'retention.ms', configOperation: 1, value: null }])).toBe(0);
     expect(broker.topic('t').config).toMatchObject({ retentionBytes: 500, retentionMs: 604_800_000 });
     expect(await alter([{ name: 'retention.ms', configOperation: 2, value: '1' }])).toBe(40);
-    expect(await alter([{ name: 'cleanup.policy', configOperation: 2, value: 'compact' }])).toBe(40); // delete,compact: two policies
+    expect(await alter([{ name: 'cleanup.policy', configOperation: 2, value: 'compact' }])).toBe(0); // delete,compact
+    expect(broker.topic('t').config.cleanupPolicy).toBe('compact,delete');
+    expect(await alter([{ name: 'cleanup.policy', configOperation: 3, value: 'compact' }])).toBe(0);
     expect(await alter([{ name: 'cleanup.policy', configOperation: 3, value: 'delete' }])).toBe(40); // none left
     expect(await alter([{ name: 'cleanup.policy', configOperation: 3, value: 'delete' }, { name: 'cleanup.policy', configOperation: 2, value: 'compact' }])).toBe(42); // named twice
     expect(await alter([{ name: 'cleanup.policy', configOperation: 0, value: 'compact' }])).toBe(0);
@@ -355,5 +357,57 @@ describe('group APIs (without membership)', () => {
     ]);
     expect(broker.listGroups()).toEqual(['live']);
     await consumer.close();
+  });
+});
+
+describe('compaction configs and keys', () => {
+  it('maps cleanup.policy (a list), delete.retention.ms and min.cleanable.dirty.ratio in CreateTopics, DescribeConfigs and AlterConfigs', async () => {
+    const { broker, client } = await serve();
+    const c = await client();
+    const created = await c.request(ApiKey.CreateTopics, 7, {
+      timeoutMs: 1000,
+      validateOnly: false,
+      topics: [
+        topic('both', 1, { configs: [{ name: 'cleanup.policy', value: 'delete, compact' }, { name: 'delete.retention.ms', value: '5000' }, { name: 'min.cleanable.dirty.ratio', value: '0.25' }] }),
+        topic('bad-ratio', 1, { configs: [{ name: 'min.cleanable.dirty.ratio', value: 'half' }] }),
+        topic('bad-policy', 1, { configs: [{ name: 'cleanup.policy', value: 'compact,shred' }] }),
+      ],
+    });
+    expect(created.topics.map((t) => t.errorCode)).toEqual([0, 40, 40]);
+    expect(broker.topic('both').config).toMatchObject({ cleanupPolicy: 'compact,delete', deleteRetentionMs: 5000, minCleanableDirtyRatio: 0.25 });
+    const described = await c.request(ApiKey.DescribeConfigs, 4, {
+      includeSynonyms: false,
+      includeDocumentation: false,
+      resources: [{ resourceType: 2, resourceName: 'both', configurationKeys: ['cleanup.policy', 'delete.retention.ms', 'min.cleanable.dirty.ratio'] }],
+    });
+    expect(described.results[0]!.configs.map((x) => [x.name, x.value, x.configSource, x.configType])).toEqual([
+      ['cleanup.policy', 'compact,delete', 1, 7],
+      ['delete.retention.ms', '5000', 1, 5],
+      ['min.cleanable.dirty.ratio', '0.25', 1, 6],
+    ]);
+    const altered = await c.request(ApiKey.AlterConfigs, 2, {
+      validateOnly: false,
+      resources: [{ resourceType: 2, resourceName: 'both', configs: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'min.cleanable.dirty.ratio', value: '0.75' }] }],
+    });
+    expect(altered.responses[0]!.errorCode).toBe(0);
+    expect(broker.topic('both').config).toMatchObject({ cleanupPolicy: 'compact', deleteRetentionMs: 86_400_000, minCleanableDirtyRatio: 0.75 });
+    const out = await c.request(ApiKey.AlterConfigs, 2, {
+      validateOnly: false,
+      resources: [{ resourceType: 2, resourceName: 'both', configs: [{ name: 'min.cleanable.dirty.ratio', value: '2' }] }],
+    });
+    expect(out.responses[0]).toMatchObject({ errorCode: 40 });
+    expect(out.responses[0]!.errorMessage).toContain('min.cleanable.dirty.ratio');
+  });
+
+  it('Produce: a record without a key in a compacted topic is INVALID_RECORD (as Kafka), and nothing is appended', async () => {
+    const { broker, client } = await serve();
+    await broker.createTopic('c', { partitions: 1, cleanupPolicy: 'compact' });
+    const c = await client();
+    const refused = await c.request(ApiKey.Produce, 9, produceRequest('c', 0, clientBatch(['no key'])));
+    expect(refused.responses[0]!.partitionResponses[0]).toMatchObject({ errorCode: 87 });
+    expect(refused.responses[0]!.partitionResponses[0]!.errorMessage).toContain('without a key');
+    const ok = await c.request(ApiKey.Produce, 9, produceRequest('c', 0, clientBatch(['v'], { key: 'k' })));
+    expect(ok.responses[0]!.partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    expect(broker.topic('c').partition(0).logEndOffset).toBe(1);
   });
 });

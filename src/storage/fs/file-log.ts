@@ -1,10 +1,12 @@
 import { batchBaseOffset, batchLastOffset } from '../../codec/record-batch.js';
 import { invalidArgument, KafkaliteError, storageIo } from '../../errors.js';
-import type { PartitionLog, RetentionPolicy } from '../storage.js';
+import { dirtyEnough } from '../offset-map.js';
+import type { CleanPolicy, CleanResult, PartitionLog, RetentionPolicy } from '../storage.js';
 import { syncDir, syncDirSync } from './file-io.js';
 import { LogLoader, type LoadedLog, type OpenMode } from './log-loader.js';
 import { LogSegment, type SegmentContext } from './log-segment.js';
 import type { LogSegments } from './log-segments.js';
+import { cleanSegments } from './segment-cleaner.js';
 
 export type FsyncMode = 'always' | 'interval' | 'never';
 
@@ -73,6 +75,10 @@ export class FileLog implements PartitionLog {
   readonly tailCut: boolean;
   /** Where a DeleteRecords put the start, when that lies past the first segment's base. */
   #deletedBefore: number;
+  /** A cleaning pass is running: segments are not dropped meanwhile (retention waits for the next check). */
+  #cleaning = false;
+  /** The cleaner's checkpoint, in memory: segments from here on were sealed after its last pass (all, after an open). */
+  #cleanedEnd = 0;
 
   private constructor(dir: string, ctx: FileLogContext, loaded: LoadedLog, logStartOffset: number) {
     this.dir = dir;
@@ -258,16 +264,22 @@ export class FileLog implements PartitionLog {
     const segments = this.#segments;
     const out: Uint8Array[] = [];
     const budget = { bytes: 0, maxBytes };
-    for (let i = segments.floor(Math.max(offset, this.logStartOffset)); i < segments.count; i++) {
-      const seg = segments.at(i);
-      if (seg.size === 0) continue;
-      const full = await seg.read(offset, out, budget);
-      if (full) break;
+    // The next segment is found by offset, not by position: while a read waits, retention or a
+    // cleaning pass may replace segments before it in the list.
+    let from = Math.max(offset, this.logStartOffset);
+    for (let previous: LogSegment | undefined; ; ) {
+      const seg = segments.at(segments.floor(from));
+      if (seg === previous) break;
+      previous = seg;
+      if (seg.size > 0 && (await seg.read(from, out, budget))) break;
+      if (seg.nextOffset >= this.#end) break;
+      from = Math.max(from, seg.nextOffset);
     }
     return out;
   }
 
   applyRetention(policy: RetentionPolicy): number {
+    if (this.#cleaning) return this.logStartOffset;
     const { retentionBytes, retentionMs, now } = policy;
     let total = this.#segments.size;
     for (;;) {
@@ -301,11 +313,55 @@ export class FileLog implements PartitionLog {
     if (offset <= this.logStartOffset) return;
     this.#deletedBefore = Math.min(offset, this.#end);
     this.#ctx.saveLogStarts();
+    if (!this.#cleaning) this.#dropBeforeStart();
+  }
+
+  /** Deletes whole segments that end before the start a DeleteRecords set. */
+  #dropBeforeStart(): void {
     while (this.#segments.count > 1 && this.#segments.at(1).baseOffset <= this.#deletedBefore) {
       if (this.#ctx.fsync === 'always' && this.#dirDirty && !this.#syncDirNow()) break;
       const seg = this.#segments.shift()!;
       this.#unsynced.delete(seg);
       seg.delete();
+    }
+  }
+
+  /**
+   * One cleaning pass over the sealed segments (see {@link cleanSegments}), when dirty enough:
+   * bytes of segments sealed since the last pass, against all sealed bytes.
+   */
+  async clean(policy: CleanPolicy): Promise<CleanResult> {
+    if (this.#closed || this.#cleaning) return { cleaned: false, bytesRead: 0, bytesWritten: 0 };
+    const sealed = [...this.#segments].slice(0, -1);
+    let total = 0;
+    let dirty = 0;
+    for (const seg of sealed) {
+      total += seg.size;
+      if (seg.baseOffset >= this.#cleanedEnd) dirty += seg.size;
+    }
+    if (!dirtyEnough(dirty, total, policy.minDirtyRatio)) return { cleaned: false, bytesRead: 0, bytesWritten: 0 };
+    this.#cleaning = true;
+    try {
+      const result = await cleanSegments(
+        {
+          dir: this.dir,
+          ctx: this.#ctx,
+          durable: this.#ctx.fsync !== 'never',
+          segmentBytes: this.#ctx.segmentBytes(),
+          isOpen: () => !this.#closed,
+          replace: (old, fresh) => {
+            for (const seg of old) this.#unsynced.delete(seg);
+            this.#segments.replace(old, fresh);
+          },
+        },
+        sealed,
+        policy,
+      );
+      this.#cleanedEnd = sealed[sealed.length - 1]!.nextOffset;
+      return result;
+    } finally {
+      this.#cleaning = false;
+      if (!this.#closed) this.#dropBeforeStart();
     }
   }
 

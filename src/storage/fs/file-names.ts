@@ -7,6 +7,9 @@ export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
 export const DELETED_SUFFIX = '.deleted';
+/** A cleaned segment being written (`<base>.log.cleaned`), then swapped in (`<base>.log.swap`): see segment-cleaner. */
+export const CLEANED_SUFFIX = '.cleaned';
+export const SWAP_SUFFIX = '.swap';
 
 /** `00000000000000000042` for 42. */
 export function offsetFileStem(offset: number): string {

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { storageCorrupt, storageIo } from '../../errors.js';
 import { fileSize } from './file-io.js';
-import { DELETED_SUFFIX, LOG_SUFFIX, parseSegmentName } from './file-names.js';
+import { CLEANED_SUFFIX, DELETED_SUFFIX, LOG_SUFFIX, parseSegmentName, SWAP_SUFFIX } from './file-names.js';
 import { LogSegment, type SegmentContext } from './log-segment.js';
 import { LogSegments } from './log-segments.js';
+import { completeSwaps } from './segment-cleaner.js';
 
 /** How to open a log: after a clean shutdown, or recovering from `recoveryPoint`. */
 export interface OpenMode {
@@ -27,7 +28,8 @@ export interface LoadedLog {
 
 /**
  * Opens a partition's folder (Kafka's `LogLoader`): creates it if missing, finishes deletions
- * cut short (`*.deleted` files), lists the segments and finds where the log ends.
+ * cut short (`*.deleted` files) and cleaning passes cut short (`*.cleaned` removed, `*.swap`
+ * completed: see {@link completeSwaps}), lists the segments and finds where the log ends.
  *
  * What is read: after a clean shutdown, only the tail of the last segment, from its last index
  * entry; after a crash, every segment from the one holding the recovery point. Segments below
@@ -47,7 +49,12 @@ export class LogLoader {
     const bases: number[] = [];
     try {
       createdDir = fs.mkdirSync(dir, { recursive: true }) !== undefined;
-      for (const name of fs.readdirSync(dir)) {
+      let names = fs.readdirSync(dir);
+      if (names.some((n) => n.endsWith(CLEANED_SUFFIX) || n.endsWith(SWAP_SUFFIX))) {
+        completeSwaps(dir, ctx, names); // a cleaning pass cut short
+        names = fs.readdirSync(dir);
+      }
+      for (const name of names) {
         if (name.endsWith(DELETED_SUFFIX)) fs.rmSync(join(dir, name), { force: true }); // a deletion cut short
         const base = parseSegmentName(name, LOG_SUFFIX);
         if (base !== undefined) bases.push(base);

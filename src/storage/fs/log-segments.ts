@@ -1,3 +1,4 @@
+import { storageIo } from '../../errors.js';
 import type { LogSegment } from './log-segment.js';
 
 /**
@@ -52,6 +53,15 @@ export class LogSegments {
   /** Drops the oldest segment (retention) and returns it; the active segment is never dropped. */
   shift(): LogSegment | undefined {
     return this.#list.length > 1 ? this.#list.shift() : undefined;
+  }
+
+  /** Puts `fresh` (a cleaned segment) in the place of `old`, consecutive sealed segments still in the list. */
+  replace(old: LogSegment[], fresh: LogSegment): void {
+    const at = this.#list.indexOf(old[0]!);
+    if (at < 0 || this.#list[at + old.length - 1] !== old[old.length - 1] || at + old.length >= this.#list.length) {
+      throw storageIo('swapping in a cleaned segment', new Error('the segments it replaces are not (or no longer) sealed segments of the log'));
+    }
+    this.#list.splice(at, old.length, fresh);
   }
 
   /** Drops the segments from the `count`-th on (made by a failed round) and returns them; the one before becomes active again. */

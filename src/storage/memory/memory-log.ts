@@ -1,6 +1,7 @@
 import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from '../../codec/record-batch.js';
 import { invalidArgument } from '../../errors.js';
-import type { PartitionLog, RetentionPolicy } from '../storage.js';
+import { dirtyEnough, OffsetMap } from '../offset-map.js';
+import type { CleanPolicy, CleanResult, PartitionLog, RetentionPolicy } from '../storage.js';
 
 /** Slabs start this small (a partition with a few records costs little) and double up to the largest. */
 const FIRST_SLAB_BYTES = 4096;
@@ -21,6 +22,10 @@ const KEEP_AS_IS_BYTES = 4 << 10;
  * few hundred heap objects, not a million, so the garbage collector has little to walk; reads hand
  * out views into the slabs. Retention drops whole batches from the front and frees a slab once
  * nothing in it is live.
+ *
+ * Segments are only counted, not kept apart: the batches since the log last passed `segmentBytes`
+ * form the active segment, which the cleaner leaves alone, as Kafka's does. A cleaning pass
+ * rewrites the rest into fresh slabs (removed batches leave gaps in the offsets, as in Kafka).
  *
  * Concurrency: single-threaded and synchronous; every method completes before it returns.
  */
@@ -45,6 +50,17 @@ export class MemoryLog implements PartitionLog {
   #bytes = 0;
   #logStartOffset = 0;
   #logEndOffset = 0;
+  /** Where the active segment starts, and its bytes. */
+  #activeStart = 0;
+  #activeBytes = 0;
+  /** The cleaner's checkpoint: batches from here on were appended after its last pass. */
+  #cleanedEnd = 0;
+  readonly #segmentBytes: () => number;
+
+  /** @param segmentBytes where the active segment ends (the topic's `segmentBytes`). */
+  constructor(segmentBytes: () => number = () => Infinity) {
+    this.#segmentBytes = segmentBytes;
+  }
 
   get logStartOffset(): number {
     return this.#logStartOffset;
@@ -69,6 +85,17 @@ export class MemoryLog implements PartitionLog {
     if (base !== this.#logEndOffset) {
       throw invalidArgument(`batch starts at offset ${base}, but the log ends at ${this.#logEndOffset}`);
     }
+    if (this.#activeBytes > 0 && this.#activeBytes + batch.length > this.#segmentBytes()) {
+      this.#activeStart = base;
+      this.#activeBytes = 0;
+    }
+    this.#activeBytes += batch.length;
+    this.#place(batch);
+  }
+
+  /** Puts a batch after the last one: into the slab being filled, or a slab of its own. */
+  #place(batch: Uint8Array): void {
+    const base = batchBaseOffset(batch);
     const last = batchLastOffset(batch);
     if (this.#count === this.#slab.length) this.#grow();
     const i = this.#count;
@@ -115,6 +142,8 @@ export class MemoryLog implements PartitionLog {
   read(offset: number, maxBytes: number): Uint8Array[] {
     if (offset >= this.#logEndOffset || this.#head === this.#count) return [];
     let i = this.#find(Math.max(offset, this.#logStartOffset));
+    // A cleaned log has gaps: the batch found may end before `offset`.
+    if (this.#last[i]! < offset) i++;
     const out: Uint8Array[] = [];
     let bytes = 0;
     for (const n = this.#count; i < n; i++) {
@@ -162,6 +191,59 @@ export class MemoryLog implements PartitionLog {
     while (this.#head < this.#count && this.#last[this.#head]! < this.#logStartOffset) this.#dropHead();
     this.#compact();
     return this.#logStartOffset;
+  }
+
+  /**
+   * One cleaning pass, synchronous: the batches before the active segment are filtered through
+   * an {@link OffsetMap} of their keys and placed, with the active segment's, in fresh slabs;
+   * readers holding views of the old slabs keep them.
+   */
+  clean(policy: CleanPolicy): CleanResult {
+    const stop = this.#firstAtOrAfter(this.#activeStart);
+    let total = 0;
+    let dirty = 0;
+    for (let i = this.#head; i < stop; i++) {
+      total += this.#len[i]!;
+      if (this.#base[i]! >= this.#cleanedEnd) dirty += this.#len[i]!;
+    }
+    if (!dirtyEnough(dirty, total, policy.minDirtyRatio)) return { cleaned: false, bytesRead: 0, bytesWritten: 0 };
+    const map = new OffsetMap();
+    for (let i = this.#head; i < stop; i++) map.add(this.#batchAt(i));
+    const kept: Uint8Array[] = [];
+    let written = 0;
+    for (let i = this.#head; i < stop; i++) {
+      const batch = this.#batchAt(i);
+      const result = map.filter(batch, policy);
+      if (result.kind === 'removed') continue;
+      const out = result.kind === 'same' ? batch : result.batch;
+      kept.push(out);
+      written += out.length;
+    }
+    for (let i = stop; i < this.#count; i++) kept.push(this.#batchAt(i));
+    const end = this.#logEndOffset;
+    this.#slabs = [];
+    this.#firstSlab = 0;
+    this.#fill = undefined;
+    this.#fillNo = -1;
+    this.#fillUsed = 0;
+    this.#nextSlabBytes = FIRST_SLAB_BYTES;
+    this.#count = this.#head = this.#bytes = 0;
+    for (const batch of kept) this.#place(batch);
+    this.#logEndOffset = end;
+    this.#cleanedEnd = this.#activeStart;
+    return { cleaned: true, bytesRead: total, bytesWritten: written };
+  }
+
+  #batchAt(i: number): Uint8Array {
+    const pos = this.#pos[i]!;
+    return this.#slabs[this.#slab[i]! - this.#firstSlab]!.subarray(pos, pos + this.#len[i]!);
+  }
+
+  /** The index of the first live batch whose base offset is at least `offset` (`#count` when none). */
+  #firstAtOrAfter(offset: number): number {
+    let i = this.#head;
+    while (i < this.#count && this.#base[i]! < offset) i++;
+    return i;
   }
 
   flush(): Promise<void> {

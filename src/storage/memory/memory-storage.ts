@@ -23,7 +23,8 @@ export class MemoryStorage implements Storage {
   saveTopic(topic: StoredTopic): Promise<void> {
     this.#topics.set(topic.name, copyTopic(topic));
     const logs = this.#logs.get(topic.name) ?? [];
-    while (logs.length < topic.partitions) logs.push(new MemoryLog());
+    const name = topic.name;
+    while (logs.length < topic.partitions) logs.push(new MemoryLog(() => this.#topics.get(name)?.config.segmentBytes ?? Infinity));
     this.#logs.set(topic.name, logs);
     return Promise.resolve();
   }

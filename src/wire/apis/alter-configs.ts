@@ -1,4 +1,4 @@
-import { alterTopicConfig, type TopicConfigChanges } from '../../topic/topic-config.js';
+import { alterTopicConfig, defaultTopicConfig, type TopicConfigChanges } from '../../topic/topic-config.js';
 import { defineApi } from '../api-handler.js';
 import { kafkaConfigError, parseTopicConfigs } from '../kafka-configs.js';
 import { KafkaErrorCode, kafkaErrorOf, type KafkaError } from '../kafka-errors.js';
@@ -7,7 +7,7 @@ import type { WireContext } from '../wire-context.js';
 import { ResourceType } from './describe-configs.js';
 
 /** Every config kafkalite keeps, back at its default: what a non-incremental AlterConfigs starts from. */
-const ALL_DEFAULTS: TopicConfigChanges = { retentionMs: null, retentionBytes: null, segmentBytes: null, cleanupPolicy: null, maxMessageBytes: null };
+const ALL_DEFAULTS = Object.fromEntries(Object.keys(defaultTopicConfig).map((key) => [key, null])) as TopicConfigChanges;
 
 /**
  * AlterConfigs (the old, non-incremental form): a topic's configs become exactly those given —

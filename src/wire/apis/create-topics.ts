@@ -7,7 +7,7 @@ import { ApiKey, ZERO_UUID, type CreateTopicsRequestCreatableTopic } from '../pr
 import { NODE_ID, type WireContext } from '../wire-context.js';
 
 /**
- * CreateTopics, with Kafka's config names (the five kafkalite keeps; Kafka's other topic configs
+ * CreateTopics, with Kafka's config names (the seven kafkalite keeps; Kafka's other topic configs
  * only at the one value kafkalite has). Per topic: INVALID_TOPIC_EXCEPTION, TOPIC_ALREADY_EXISTS,
  * INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR (anything but 1 or -1: there is one broker),
  * INVALID_REPLICA_ASSIGNMENT (a replica other than broker 0), INVALID_CONFIG, and INVALID_REQUEST

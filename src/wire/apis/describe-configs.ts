@@ -8,7 +8,7 @@ import { NODE_ID, type WireContext } from '../wire-context.js';
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
 
 /**
- * DescribeConfigs: a topic's configs under Kafka's names (kafkalite's five, writable, then the
+ * DescribeConfigs: a topic's configs under Kafka's names (kafkalite's seven, writable, then the
  * fixed ones it has: compression.type, message.timestamp.type, min.insync.replicas, …) and the
  * broker's (resource "0", or "" for the cluster default; all read-only: num.partitions,
  * message.max.bytes, auto.create.topics.enable, …). `configurationKeys` narrows the list;

@@ -13,7 +13,7 @@ const SUBTRACT = 3;
 /**
  * IncrementalAlterConfigs: SET a config, DELETE it (back to its default); configs not named stay.
  * APPEND and SUBTRACT work only on list configs (`cleanup.policy`), and only when the result is
- * one policy, the one kafkalite keeps (INVALID_CONFIG otherwise). Through `topic.alterConfig`.
+ * not empty (INVALID_CONFIG otherwise). Through `topic.alterConfig`.
  */
 export const incrementalAlterConfigs = defineApi({
   apiKey: ApiKey.IncrementalAlterConfigs,
@@ -62,13 +62,13 @@ function change(changes: Record<string, unknown>, name: string, operation: numbe
   }
   if (key !== 'cleanupPolicy') return bad(`${operation === APPEND ? 'APPEND' : 'SUBTRACT'} works only on list configs; ${name} is not one`);
   const pending = changes.cleanupPolicy as string | null | undefined;
-  const current = new Set([pending === undefined ? cleanupPolicy : (pending ?? 'delete')]);
+  const current = new Set((pending === undefined ? cleanupPolicy : (pending ?? 'delete')).split(','));
   for (const v of value.split(',').map((s) => s.trim().toLowerCase())) {
     if (v !== 'delete' && v !== 'compact') return bad(`invalid value ${JSON.stringify(v)} for ${name}`);
     if (operation === APPEND) current.add(v);
     else current.delete(v);
   }
-  if (current.size !== 1) return bad(`kafkalite keeps one ${name} (delete or compact); the result would be ${JSON.stringify([...current].join(','))}`);
-  changes[key] = [...current][0];
+  if (current.size === 0) return bad(`${name} needs at least one policy (delete or compact); the result would be none`);
+  changes[key] = [...current].sort().join(',');
   return undefined;
 }

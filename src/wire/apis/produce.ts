@@ -3,6 +3,9 @@ import { KafkaErrorCode, kafkaErrorOf } from '../kafka-errors.js';
 import { TRANSACTIONAL_FLAG, checkProducedBatch } from '../produced-batch.js';
 import { ApiKey, type ProduceResponsePartitionProduceResponse, type ProduceResponseTopicProduceResponse } from '../protocol/index.js';
 import type { WireContext } from '../wire-context.js';
+import { firstRecordWithoutKey } from '../../codec/batch-filter.js';
+import { isCompacted } from '../../topic/topic-config.js';
+import type { ResolvedTopicConfig } from '../../types.js';
 
 /** A batch view this much smaller than the buffer under it is copied before a log keeps it. */
 const WASTE_LIMIT = 4096;
@@ -44,7 +47,7 @@ export const produce = defineApi({
           refuse ??
           (partition === undefined
             ? { code: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: `unknown topic or partition ${t.name}-${p.index}` }
-            : checkProducedBatch(p.records, version) ?? fitting(p.records!, topic!.config.maxMessageBytes));
+            : checkProducedBatch(p.records, version) ?? fitting(p.records!, topic!.config.maxMessageBytes) ?? keyed(p.records!, topic!.config));
         if (error !== undefined) {
           out.errorCode = error.code;
           out.errorMessage = error.message;
@@ -83,6 +86,12 @@ function fitting(records: Uint8Array, maxMessageBytes: number): { code: number; 
   if (records[22]! & TRANSACTIONAL_FLAG) return { code: KafkaErrorCode.INVALID_TXN_STATE, message: 'kafkalite does not support transactions yet' };
   if (records.length <= maxMessageBytes) return undefined;
   return { code: KafkaErrorCode.MESSAGE_TOO_LARGE, message: `the record batch takes ${records.length} bytes, over the topic's max.message.bytes (${maxMessageBytes})` };
+}
+
+/** A compacted topic refuses a record without a key: Kafka's INVALID_RECORD ("Compacted topic cannot accept message without key"). */
+function keyed(records: Uint8Array, config: ResolvedTopicConfig): { code: number; message: string } | undefined {
+  if (!isCompacted(config) || firstRecordWithoutKey(records) === undefined) return undefined;
+  return { code: KafkaErrorCode.INVALID_RECORD, message: `compacted topic cannot accept a record without a key (cleanup.policy ${config.cleanupPolicy})` };
 }
 
 /** Appends one checked batch through the seam; fills `out` when it is readable. Returns the wait, if any. */

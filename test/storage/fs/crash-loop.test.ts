@@ -4,7 +4,6 @@
  * there at its offset, offsets are contiguous, and the log takes appends again. Trials share one
  * folder, so each also recovers what the previous crash left (a stale lock, torn tails).
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,21 +11,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Broker, FileStorage } from 'kafkalite';
+import { crashChild, random } from './child-crash.js';
 
 const CHILD = fileURLToPath(new URL('../../fixtures/crash-producer.mjs', import.meta.url));
 const DIST = fileURLToPath(new URL('../../../dist/index.js', import.meta.url));
 const TRIALS = Number(process.env.KAFKALITE_CRASH_TRIALS ?? 50);
 /** A process crash (not a power cut) must lose nothing whatever the fsync mode: 'never' runs too. */
 const NEVER_TRIALS = Number(process.env.KAFKALITE_CRASH_NEVER_TRIALS ?? 20);
-
-/** Seeded so a failing trial can be replayed (KAFKALITE_CRASH_SEED). */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 interface Ack {
   partition: number;
@@ -35,40 +26,12 @@ interface Ack {
 }
 
 /** Runs the child until it acknowledged `killAfter` sends (or `maxMs` passed), then SIGKILLs it. */
-function crashChild(dir: string, prefix: string, killAfter: number, maxMs: number, fsync: 'always' | 'never'): Promise<Ack[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dir, prefix, '4', fsync], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const acks: Ack[] = [];
-    let buffered = '';
-    let stderr = '';
-    let ready = false;
-    let timer: NodeJS.Timeout | undefined;
-    const kill = (): void => {
-      if (timer !== undefined) clearTimeout(timer);
-      child.kill('SIGKILL');
-    };
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!; // a line cut by the kill is no acknowledgement
-      for (const line of lines) {
-        if (line === 'ready') {
-          ready = true;
-          timer = setTimeout(kill, maxMs);
-          continue;
-        }
-        const [p, o, value] = line.split(' ');
-        acks.push({ partition: Number(p), offset: Number(o), value: value! });
-        if (acks.length >= killAfter) kill();
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code, signal) => {
-      if (timer !== undefined) clearTimeout(timer);
-      if (signal === 'SIGKILL' && ready) resolve(acks);
-      else reject(new Error(`child exited with ${signal ?? code} before it was killed: ${stderr}`));
-    });
-  });
+function crashProducer(dir: string, prefix: string, killAfter: number, maxMs: number, fsync: 'always' | 'never'): Promise<Ack[]> {
+  const parse = (line: string): Ack => {
+    const [p, o, value] = line.split(' ');
+    return { partition: Number(p), offset: Number(o), value: value! };
+  };
+  return crashChild(CHILD, [dir, prefix, '4', fsync], parse, killAfter, maxMs);
 }
 
 describe.each([
@@ -88,7 +51,7 @@ describe.each([
     const acked = new Map<string, Ack>();
     let totalAcks = 0;
     for (let trial = 0; trial < trials; trial++) {
-      const acks = await crashChild(dir, `t${trial}`, 1 + Math.floor(rand() * 80), 5 + Math.floor(rand() * 60), fsync);
+      const acks = await crashProducer(dir, `t${trial}`, 1 + Math.floor(rand() * 80), 5 + Math.floor(rand() * 60), fsync);
       totalAcks += acks.length;
       for (const a of acks) acked.set(a.value, a);
 

@@ -90,6 +90,8 @@ export function topicConfig(partitions: number, overrides: Partial<ResolvedTopic
     segmentBytes: 1_073_741_824,
     cleanupPolicy: 'delete',
     maxMessageBytes: 1_048_576,
+  deleteRetentionMs: 86_400_000,
+  minCleanableDirtyRatio: 0.5,
     ...overrides,
   };
 }

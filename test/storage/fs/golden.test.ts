@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker, FileStorage, batchSize } from 'kafkalite';
 import { kafkajsDecodeBatch } from '../../codec/kafkajs-oracle.js';
-import { GOLDEN_DIR, GOLDEN_MESSAGES, GOLDEN_START_MS, OLDER_GOLDEN_DIRS, writeGolden } from '../../fixtures/golden.js';
+import { GOLDEN_DIR, GOLDEN_MESSAGES, GOLDEN_PRICES, GOLDEN_START_MS, OLDER_GOLDEN_DIRS, writeGolden } from '../../fixtures/golden.js';
 
 const temps: string[] = [];
 async function temp(): Promise<string> {
@@ -40,7 +40,7 @@ describe.each([GOLDEN_DIR, ...OLDER_GOLDEN_DIRS])('golden FileStorage folder %s'
     const dir = await temp();
     cpSync(goldenDir, dir, { recursive: true });
     const broker = await Broker.open({ storage: new FileStorage({ dir }) });
-    expect(broker.listTopics()).toEqual(['orders']);
+    expect(broker.listTopics().filter((t) => t !== 'prices')).toEqual(['orders']); // prices: format v4 on
     const topic = broker.topic('orders');
     expect(topic.config).toMatchObject({ partitions: 2, segmentBytes: 512, retentionMs: -1 });
     const p0 = await topic.partition(0).read(0, { maxRecords: 100 });
@@ -88,6 +88,51 @@ describe.each([GOLDEN_DIR, ...OLDER_GOLDEN_DIRS])('golden FileStorage folder %s'
   });
 });
 
+describe('golden compacted topic (format v4 on)', () => {
+  /** What the cleaner keeps of GOLDEN_PRICES: see writeGolden. */
+  const kept = [7, 9, 10, 11];
+
+  it('is read with its gaps: offsets as produced, the latest price per product, no tombstone left', async () => {
+    const dir = await temp();
+    cpSync(GOLDEN_DIR, dir, { recursive: true });
+    const broker = await Broker.open({ storage: new FileStorage({ dir }) });
+    const p = broker.topic('prices').partition(0);
+    const records = await p.read(0);
+    expect(records.map((r) => r.offset)).toEqual(kept);
+    for (const r of records) expect([r.key!.toString(), r.value?.toString() ?? null]).toEqual(GOLDEN_PRICES[r.offset]);
+    expect([p.logStartOffset, p.logEndOffset]).toEqual([0, GOLDEN_PRICES.length]);
+    expect((await p.read(1, { maxRecords: 1 }))[0]!.offset).toBe(7); // from a removed offset: the next one kept
+    await broker.close();
+  });
+
+  it('holds segments KafkaJS decodes unchanged: thinned batches, empty batches over removed ones, timestamps as produced', async () => {
+    const dir = join(GOLDEN_DIR, 'prices-0');
+    const offsets: number[] = [];
+    let next = 0;
+    let empty = 0;
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.log')).sort()) {
+      const log = readFileSync(join(dir, name));
+      expect(name).toBe(`${String(next).padStart(20, '0')}.log`); // segments still meet end to end
+      for (let at = 0; at < log.length; ) {
+        const size = batchSize(log, at);
+        const batch = await kafkajsDecodeBatch(log.subarray(at, at + size));
+        expect(Number(batch.firstOffset)).toBe(next); // batches follow offset by offset
+        if (batch.records.length === 0) empty++;
+        for (const r of batch.records) {
+          offsets.push(Number(r.offset));
+          expect([r.key!.toString(), r.value?.toString() ?? null]).toEqual(GOLDEN_PRICES[Number(r.offset)]);
+          expect(Number(r.timestamp)).toBeGreaterThanOrEqual(GOLDEN_START_MS);
+          expect(Number(r.timestamp)).toBeLessThan(GOLDEN_START_MS + 60_000);
+        }
+        next = Number(batch.firstOffset) + batch.lastOffsetDelta + 1;
+        at += size;
+      }
+    }
+    expect(offsets).toEqual(kept);
+    expect(empty).toBeGreaterThan(0);
+  });
+});
+
 describe('golden FileStorage folder (the current format)', () => {
   it('is what the code writes today, byte for byte', async () => {
     const dir = await temp();
@@ -100,7 +145,7 @@ describe('golden FileStorage folder (the current format)', () => {
       else expect(fresh.get(name)!.equals(content), name).toBe(true);
     }
     const ids = [...goldenTopicIds(dir).values()];
-    expect(new Set(ids).size).toBe(2);
+    expect(new Set(ids).size).toBe(3);
   });
 });
 

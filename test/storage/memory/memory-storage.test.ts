@@ -20,6 +20,8 @@ const config: ResolvedTopicConfig = {
   segmentBytes: 1_073_741_824,
   cleanupPolicy: 'delete',
   maxMessageBytes: 1_048_576,
+  deleteRetentionMs: 86_400_000,
+  minCleanableDirtyRatio: 0.5,
 };
 
 function batchAt(baseOffset: number, records = 1, timestamp = baseOffset): Buffer {
