@@ -27,6 +27,12 @@ import type { WireBroker } from '../wire/wire-context.js';
  * Concurrency: every method may be called at any time from any async context; `close` waits for
  * producers to flush and consumers to stop, and everything after it rejects with `CLOSED`.
  */
+/**
+ * Lets a component built on a broker (a schema registry given `{ broker }`) be closed with it,
+ * before its producers: not part of the public API (not exported from the package root).
+ */
+export let closeWithBroker: (broker: Broker, closeable: { close(): Promise<void> }) => () => void;
+
 export class Broker {
   #options: ResolvedBrokerOptions;
   #topics: TopicRegistry;
@@ -39,6 +45,14 @@ export class Broker {
   #closing: Promise<void> | undefined;
   #ctx: ClientContext;
   #listeners = new Set<TcpListener>();
+  #attached = new Set<{ close(): Promise<void> }>();
+
+  static {
+    closeWithBroker = (broker, closeable) => {
+      broker.#attached.add(closeable);
+      return () => broker.#attached.delete(closeable);
+    };
+  }
   /** What the broker's listeners share (cluster id, producer ids); made by the first `listen`. */
   #wire: WireBroker | undefined;
 
@@ -156,6 +170,7 @@ export class Broker {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await Promise.allSettled([...this.#listeners].map((l) => l.close()));
+      await Promise.allSettled([...this.#attached].map((c) => c.close()));
       if (this.#retentionTimer !== undefined) this.#options.clock.clearTimeout(this.#retentionTimer);
       await Promise.allSettled([...this.#producers].map((p) => p.close()));
       await Promise.allSettled([...this.#consumers].map((c) => c.close()));

@@ -1,5 +1,6 @@
 import type { ClockTimer } from '../clock.js';
 import { compressBatch } from '../codec/compressed-batch.js';
+import { requireCodec } from '../codec/compression.js';
 import { RECORD_BATCH_HEADER_SIZE, RecordBatchBuilder, singleRecordBatchSize } from '../codec/record-batch.js';
 import { closed, invalidArgument, invalidTopic, messageTooLarge, show, unknownPartition, unknownTopic } from '../errors.js';
 import { partitionForKeyBytes } from '../topic/partitioner.js';
@@ -95,6 +96,8 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
   #onClose: (producer: Producer<K, V>) => void;
   /** Batches waiting for a codec that is still loading: later requests go out behind them. */
   #compressing: Promise<void> | undefined;
+  /** The compression codec's packages loaded (checked at the first call). */
+  #codecReady = false;
   #spread: number;
 
   /** @internal created by `broker.producer()`. */
@@ -115,6 +118,7 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
   send(record: TopicMessages<K, V>): Promise<RecordMetadata[]> {
     try {
       this.#checkOpen();
+      this.#checkCodec();
       checkTopicMessages(record, 'send');
       const acc = this.#accumulator(record.topic);
       const messages = this.#serialize(record);
@@ -137,6 +141,7 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
   sendBatch(batch: { topicMessages: TopicMessages<K, V>[] }): Promise<RecordMetadata[]> {
     try {
       this.#checkOpen();
+      this.#checkCodec();
       if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.topicMessages)) {
         throw invalidArgument(`sendBatch takes { topicMessages: [...] } (got ${show(batch)})`);
       }
@@ -518,6 +523,13 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
 
   #checkOpen(): void {
     if (this.#closing !== undefined) throw closed('producer');
+  }
+
+  /** The codec's package is there, before the call does anything (a refused call creates no topic). */
+  #checkCodec(): void {
+    if (this.#codecReady) return;
+    requireCodec(this.#options.compression);
+    this.#codecReady = true;
   }
 }
 

@@ -74,6 +74,28 @@ export function compress(codec: CompressionCodec, data: Uint8Array): Buffer | Pr
   }
 }
 
+/**
+ * Loads what writing (and reading back) `codec` needs, or throws `UNSUPPORTED` naming the missing
+ * package: a producer checks this before its call does anything (creates a topic, say).
+ */
+export function requireCodec(codec: CompressionCodec): void {
+  switch (codec) {
+    case 'snappy':
+      snappy();
+      return;
+    case 'lz4':
+      lz4();
+      return;
+    case 'zstd':
+      if (nodeZstd.zstdCompressSync !== undefined) return;
+      load('@hpcc-js/wasm-zstd', 'zstd');
+      load('fzstd', 'zstd');
+      return;
+    default:
+      return;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Loading the optional packages
 

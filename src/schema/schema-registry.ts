@@ -1,4 +1,4 @@
-import { Broker } from '../broker/broker.js';
+import { Broker, closeWithBroker } from '../broker/broker.js';
 import { closed, incompatibleSchema, invalidArgument, show, unknownSchema } from '../errors.js';
 import {
   checkCompatibilityLevel,
@@ -47,7 +47,8 @@ export interface CompatibilityResult {
 }
 
 /** Brokers whose `_schemas` a registry open now writes. */
-const brokersServed = new WeakSet<Broker>();
+/** Marks a broker that has a registry (a global symbol: both builds of the package see it). */
+const SERVED = Symbol.for('kafkalite.schemaRegistry');
 
 /** A schema the registry holds, parsed: what the Avro serde reads and writes with. */
 export let parsedSchemaById: (registry: SchemaRegistry, id: number) => Promise<ParsedSchema>;
@@ -91,13 +92,19 @@ export class SchemaRegistry {
     };
   }
 
+  #detach: (() => void) | undefined;
+
   constructor(options: SchemaRegistryOptions = {}) {
     this.#options = checkRegistryOptions(options);
     const { broker } = this.#options;
     if (broker !== undefined) {
-      // Two writers of one _schemas would hand out the same ids: one registry per broker.
-      if (brokersServed.has(broker)) throw invalidArgument('that broker already has a SchemaRegistry: share it, or close it first');
-      brokersServed.add(broker);
+      // Two writers of one _schemas would hand out the same ids: one registry per broker — marked
+      // on the broker itself, so that the ESM and CommonJS builds loaded side by side agree.
+      const marked = broker as unknown as Record<symbol, unknown>;
+      if (marked[SERVED] === true) throw invalidArgument('that broker already has a SchemaRegistry: share it, or close it first');
+      marked[SERVED] = true;
+      // The broker's close closes the registry (its REST servers too).
+      this.#detach = closeWithBroker(broker, this);
     }
   }
 
@@ -272,7 +279,8 @@ export class SchemaRegistry {
       const topic = await this.#opening?.catch(() => undefined);
       await topic?.close();
       await this.#ownBroker?.close();
-      if (this.#options.broker !== undefined) brokersServed.delete(this.#options.broker);
+      this.#detach?.();
+      if (this.#options.broker !== undefined) delete (this.#options.broker as unknown as Record<symbol, unknown>)[SERVED];
     })();
     return this.#closing;
   }
