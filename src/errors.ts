@@ -22,6 +22,8 @@ export const ErrorCodes = [
   'STORAGE_CORRUPT',
   'STORAGE_IO',
   'UNSUPPORTED',
+  'OUT_OF_ORDER_SEQUENCE',
+  'PRODUCER_FENCED',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];
@@ -144,3 +146,15 @@ export const storageIo = (what: string, cause: unknown): KafkaliteError =>
     cause,
     retriable: true,
   });
+
+/** An idempotent batch whose first sequence does not follow the last one the partition holds from its producer. */
+export const outOfOrderSequence = (topic: string, partition: number, producerId: number, expected: number, got: number): KafkaliteError =>
+  new KafkaliteError(
+    'OUT_OF_ORDER_SEQUENCE',
+    `producer ${producerId} sent a batch with sequence ${got} to ${tp(topic, partition)}, which expects sequence ${expected} from it next (a batch before it was lost)`,
+    { topic, partition },
+  );
+
+/** A producer whose epoch is older than the newest one of its id (or transactional id): a newer producer took over. */
+export const producerFenced = (who: string, epoch: number, current: number, context: Pick<KafkaliteErrorOptions, 'topic' | 'partition'> = {}): KafkaliteError =>
+  new KafkaliteError('PRODUCER_FENCED', `${who} with epoch ${epoch} is fenced: a newer producer with epoch ${current} took over`, context);

@@ -38,7 +38,7 @@ export class Broker {
   #closing: Promise<void> | undefined;
   #ctx: ClientContext;
   #listeners = new Set<TcpListener>();
-  /** What the broker's listeners share (cluster id, producer ids); made by the first `listen`. */
+  /** What the broker's listeners share (the seam, the cluster id); made by the first `listen`. */
   #wire: WireBroker | undefined;
 
   private constructor(options: ResolvedBrokerOptions, topics: TopicRegistry, offsets: OffsetStore, log: ProblemLog) {
@@ -138,7 +138,6 @@ export class Broker {
       options: this.#options,
       log: this.#ctx.log,
       clusterId: newTopicId(),
-      producerIds: { next: 0 },
     };
     const listener = await TcpListener.open(this.#wire, resolved, (l) => this.#listeners.delete(l));
     if (this.#closing !== undefined) {

@@ -10,6 +10,8 @@ import {
   type ConsumerGroupJoinRequest,
   type HeartbeatRequest,
   type HeartbeatResponse,
+  type InitProducerIdRequest,
+  type InitProducerIdResponse,
   type JoinGroupRequest,
   type JoinGroupResponse,
   type SyncGroupRequest,
@@ -25,12 +27,16 @@ import {
   type TopicChange,
   type TopicMetadata,
 } from '../client/kafka-api.js';
-import { closed, invalidArgument, KafkaliteError, messageTooLarge, show, unknownPartition, unknownTopic } from '../errors.js';
+import { closed, invalidArgument, KafkaliteError, messageTooLarge, show, unknownPartition, unknownTopic, unsupported } from '../errors.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import type { PartitionState } from '../topic/partition.js';
 import type { TopicPartition } from '../types.js';
 import type { TopicRegistry } from '../topic/topic-registry.js';
 import { defaultTopicConfig } from '../topic/topic-config.js';
+import { ProducerIdManager } from '../txn/producer-ids.js';
+
+/** Kafka's largest producer epoch: past it, a producer gets a new id. */
+const MAX_EPOCH = 32767;
 
 export interface RequestHandlerOptions {
   autoCreateTopics: boolean;
@@ -49,6 +55,7 @@ export class RequestHandler implements KafkaApi {
   #topics: TopicRegistry;
   #groups: GroupCoordinator;
   #options: RequestHandlerOptions;
+  #producerIds: ProducerIdManager;
   #closed = false;
 
   constructor(topics: TopicRegistry, groups: GroupCoordinator, clock: Clock, options: RequestHandlerOptions) {
@@ -56,6 +63,7 @@ export class RequestHandler implements KafkaApi {
     this.#groups = groups;
     this.clock = clock;
     this.#options = options;
+    this.#producerIds = new ProducerIdManager(topics, () => clock.now());
   }
 
   close(): void {
@@ -192,6 +200,16 @@ export class RequestHandler implements KafkaApi {
       }
     }
     return { partitions: out };
+  }
+
+  async initProducerId(request: InitProducerIdRequest): Promise<InitProducerIdResponse> {
+    this.#checkOpen();
+    const { transactionalId, producerId, producerEpoch } = request;
+    if (transactionalId !== null) throw unsupported('transactionalId', 'transactions are not supported yet');
+    // A producer asking for a new epoch of its id (KIP-360) gets it: the partitions then expect
+    // sequence 0 from it and fence its older epoch.
+    if (producerId >= 0 && producerEpoch >= 0 && producerEpoch < MAX_EPOCH) return { producerId, producerEpoch: producerEpoch + 1 };
+    return { producerId: await this.#producerIds.next(), producerEpoch: 0 };
   }
 
   consumerGroupJoin(request: ConsumerGroupJoinRequest): Promise<{ memberId: string }> {

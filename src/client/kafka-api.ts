@@ -48,7 +48,12 @@ export interface MetadataResponse {
 export interface ProducePartitionData {
   topic: string;
   partition: number;
-  /** One RecordBatch v2, which the broker takes over (it writes the base offset into it). */
+  /**
+   * One RecordBatch v2, which the broker takes over (it writes the base offset into it). A batch
+   * with a producer id is checked against the partition's producer state: a retry of a batch
+   * already appended gets that batch's base offset and is not appended again; a gap in the
+   * sequences is `OUT_OF_ORDER_SEQUENCE`, an old epoch `PRODUCER_FENCED`.
+   */
   records: Uint8Array;
 }
 
@@ -103,6 +108,26 @@ export interface ListOffsetsResponse {
   partitions: { topic: string; partition: number; offset: number; timestamp: number }[];
 }
 
+/** Kafka's InitProducerId: an id and epoch for an idempotent (or transactional) producer. */
+export interface InitProducerIdRequest {
+  /** `null` for an idempotent producer outside transactions. */
+  transactionalId: string | null;
+  transactionTimeoutMs: number;
+  /**
+   * A producer that already has an id and wants a new epoch of it (after a failed batch left its
+   * sequences in doubt, KIP-360): its id and epoch; -1 and -1 for a new producer.
+   */
+  producerId: number;
+  producerEpoch: number;
+}
+
+export interface InitProducerIdResponse {
+  /** Kafka's error code by its name; no id then. */
+  error?: 'PRODUCER_FENCED' | 'CONCURRENT_TRANSACTIONS' | 'INVALID_TXN_STATE';
+  producerId: number;
+  producerEpoch: number;
+}
+
 export interface KafkaApi extends GroupApi {
   /** The broker's clock: clients take timestamps and timers from it. */
   readonly clock: Clock;
@@ -119,6 +144,8 @@ export interface KafkaApi extends GroupApi {
   fetch(request: FetchRequest): Promise<FetchResponse>;
 
   listOffsets(request: { partitions: ListOffsetsPartition[] }): Promise<ListOffsetsResponse>;
+
+  initProducerId(request: InitProducerIdRequest): Promise<InitProducerIdResponse>;
 
   /**
    * Calls `listener` with a topic's name and what happened whenever its metadata changes

@@ -24,8 +24,10 @@ export interface ProducerOptions {
   /** Bytes at which a partition's batch is closed and appended without waiting for `lingerMs`. @default 16384 */
   batchSize?: number;
   /**
-   * Accepted for Kafka compatibility. In-process, a send is appended exactly once (there are
-   * no network retries to deduplicate), so every producer is idempotent.
+   * Kafka's idempotent producer: the producer gets an id and epoch from the broker and numbers
+   * each partition's batches; a request that fails with a retriable error is sent again with the
+   * same bytes, and the partition appends a batch it already holds only once (it answers with
+   * the first append's offset). One produce request is in flight at a time.
    * @default false
    */
   idempotent?: boolean;

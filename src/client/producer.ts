@@ -5,6 +5,7 @@ import { partitionForKeyBytes } from '../topic/partitioner.js';
 import { validateTopicName } from '../topic/topic-config.js';
 import { tpKey, type Message, type RecordMetadata, type TopicMessages } from '../types.js';
 import type { ClientContext } from './client-context.js';
+import { IdempotentSender } from './idempotent-sender.js';
 import type { KafkaApi, ProducePartitionData, TopicMetadata } from './kafka-api.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producer-options.js';
 
@@ -83,6 +84,8 @@ export class Producer {
   #closed = false;
   #onClose: (producer: Producer) => void;
   #spread: number;
+  /** Sends batches with a producer id and sequences, when `idempotent`. */
+  #idempotent: IdempotentSender<PendingBatch> | undefined;
 
   /** @internal created by `broker.producer()`. */
   constructor(api: KafkaApi, ctx: ClientContext, options: ProducerOptions | undefined, onClose: (producer: Producer) => void) {
@@ -91,6 +94,7 @@ export class Producer {
     this.#ctx = ctx;
     this.#onClose = onClose;
     this.#spread = producers++;
+    if (this.#options.idempotent) this.#idempotent = new IdempotentSender(api, ctx.clock, settle);
     // A topic changed: look it up again before the next call to it. Open batches keep their partition.
     this.#unwatch = api.watchMetadata((topic) => {
       const acc = this.#accumulators.get(topic);
@@ -398,6 +402,12 @@ export class Producer {
     if (this.#full.length === 0) return;
     const batches = this.#full;
     this.#full = [];
+    if (this.#idempotent !== undefined) {
+      const sent = this.#idempotent.send(batches);
+      this.#inFlight.add(sent);
+      void sent.finally(() => this.#inFlight.delete(sent));
+      return;
+    }
     const partitions: ProducePartitionData[] = new Array(batches.length);
     for (let i = 0; i < batches.length; i++) {
       const b = batches[i]!;

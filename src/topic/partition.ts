@@ -1,7 +1,26 @@
-import { batchLastOffset, batchMaxTimestamp, decodeRecordsInto, setBatchBaseOffset } from '../codec/record-batch.js';
+import {
+  batchBaseOffset,
+  batchBaseSequence,
+  batchLastOffset,
+  batchLastSequence,
+  batchMaxTimestamp,
+  batchProducerEpoch,
+  batchProducerId,
+  decodeRecordsInto,
+  isControlBatch,
+  setBatchBaseOffset,
+} from '../codec/record-batch.js';
 import { closed, invalidArgument, type KafkaliteError, offsetOutOfRange, show, unsupported } from '../errors.js';
 import type { MaybePromise, PartitionLog } from '../storage/storage.js';
 import type { ConsumerRecord, ResolvedTopicConfig } from '../types.js';
+import { ProducerStateTable } from './producer-state.js';
+
+/** An append held while the producer state is rebuilt. */
+interface HeldAppend {
+  batch: Uint8Array;
+  resolve: (offset: MaybePromise<number>) => void;
+  reject: (error: unknown) => void;
+}
 
 /** One partition of a topic, as users see it: a read-only window on its log. */
 export interface Partition {
@@ -34,9 +53,15 @@ export const DEFAULT_FETCH_BYTES = 1_048_576;
  * A partition's leader state: it assigns offsets, appends batches to its {@link PartitionLog},
  * keeps the high watermark (what readers may see) and wakes readers waiting for records.
  *
+ * Batches from idempotent producers (a producer id in the header) are checked against the
+ * partition's {@link ProducerStateTable} first: a retried batch is acknowledged with its first
+ * append's offset and not appended again. The table is rebuilt from the log the first time such
+ * a batch comes (a scan of the batch headers from the log start).
+ *
  * Concurrency: appends are serialised — offsets are assigned in call order, synchronously, and
- * the high watermark moves in the same order as each append completes. Reads may run at any time
- * and see only records below the high watermark.
+ * the high watermark moves in the same order as each append completes. While the producer state
+ * is rebuilt, every append waits, and all go on in call order once it is done. Reads may run at
+ * any time and see only records below the high watermark.
  */
 export class PartitionState implements Partition {
   readonly topic: string;
@@ -52,6 +77,10 @@ export class PartitionState implements Partition {
   #closed: (() => KafkaliteError) | undefined;
 
   #checkDeletable: () => void;
+  /** Idempotent producers' sequences: undefined until a batch needs them. */
+  #producers: ProducerStateTable | undefined;
+  /** Appends waiting while the producer state is rebuilt, in call order. */
+  #held: HeldAppend[] | undefined;
 
   /** `checkDeletable` throws when the topic's records may not be deleted (an internal topic). */
   constructor(topic: string, id: number, log: PartitionLog, config: () => ResolvedTopicConfig, now: () => number, checkDeletable: () => void = () => undefined) {
@@ -62,6 +91,8 @@ export class PartitionState implements Partition {
     this.#config = config;
     this.#now = now;
     this.#highWatermark = log.logEndOffset;
+    // Nothing to rebuild from an empty log.
+    if (log.logStartOffset === log.logEndOffset) this.#producers = new ProducerStateTable();
   }
 
   get logStartOffset(): number {
@@ -78,11 +109,27 @@ export class PartitionState implements Partition {
    */
   append(batch: Uint8Array): MaybePromise<number> {
     if (this.#closed !== undefined) throw this.#closed();
+    if (this.#held !== undefined) return this.#hold(batch);
+    const producerId = batchProducerId(batch);
+    let producers: ProducerStateTable | undefined;
+    if (producerId >= 0 && !isControlBatch(batch)) {
+      producers = this.#producers;
+      if (producers === undefined) {
+        this.#loadProducers();
+        return this.#hold(batch);
+      }
+      const { duplicateOf } = producers.check(this.topic, this.id, producerId, batchProducerEpoch(batch), batchBaseSequence(batch), batchLastSequence(batch));
+      if (duplicateOf !== undefined) return this.#acknowledge(duplicateOf);
+    }
     const log = this.#log;
     const baseOffset = log.logEndOffset;
     setBatchBaseOffset(batch, baseOffset);
     const pending = log.append(batch);
     const end = batchLastOffset(batch) + 1;
+    if (producers !== undefined) {
+      producers.record(producerId, batchProducerEpoch(batch), batchBaseSequence(batch), batchLastSequence(batch), baseOffset, end - 1);
+      pending?.catch(() => producers.forget(producerId));
+    }
     if (pending === undefined && this.#tail === undefined) {
       this.#advance(end);
       return baseOffset;
@@ -103,6 +150,54 @@ export class PartitionState implements Partition {
       if (this.#tail === settled) this.#tail = undefined;
     });
     return done;
+  }
+
+  /** A retried batch: its first append's offset, once that append is readable. */
+  #acknowledge(baseOffset: number): MaybePromise<number> {
+    if (baseOffset < this.#highWatermark || this.#tail === undefined) return baseOffset;
+    return this.#tail.then(() => baseOffset);
+  }
+
+  #hold(batch: Uint8Array): Promise<number> {
+    return new Promise<MaybePromise<number>>((resolve, reject) => this.#held!.push({ batch, resolve, reject })) as Promise<number>;
+  }
+
+  /** Rebuilds the producer state from the log, then lets the held appends go on in order. */
+  #loadProducers(): void {
+    this.#held = [];
+    const release = (producers: ProducerStateTable | undefined, error?: unknown): void => {
+      this.#producers = producers;
+      const held = this.#held!;
+      this.#held = undefined;
+      for (const h of held) {
+        if (producers === undefined) {
+          h.reject(error);
+          continue;
+        }
+        try {
+          h.resolve(this.append(h.batch));
+        } catch (e) {
+          h.reject(e);
+        }
+      }
+    };
+    this.#scanProducers().then(release, (error: unknown) => release(undefined, error));
+  }
+
+  async #scanProducers(): Promise<ProducerStateTable> {
+    const producers = new ProducerStateTable();
+    const end = this.#log.logEndOffset;
+    let next = this.#log.logStartOffset;
+    while (next < end) {
+      const batches = await this.#log.read(next, DEFAULT_FETCH_BYTES);
+      if (batches.length === 0) break;
+      for (const batch of batches) {
+        if (batchBaseOffset(batch) >= end) return producers;
+        producers.replay(batch);
+        next = batchLastOffset(batch) + 1;
+      }
+    }
+    return producers;
   }
 
   #advance(end: number): void {

@@ -1,0 +1,159 @@
+import type { Clock } from '../clock.js';
+import { incrementSequence, type RecordBatchBuilder } from '../codec/record-batch.js';
+import { KafkaliteError } from '../errors.js';
+import { tpKey } from '../types.js';
+import type { KafkaApi, ProducePartitionData } from './kafka-api.js';
+
+/** What the sender needs of a producer's batch: where it goes and its records. */
+export interface OutgoingBatch {
+  topic: string;
+  partition: number;
+  builder: RecordBatchBuilder;
+}
+
+/** Batches per partition in one request: no more than the partition remembers, so a retry is always recognised. */
+export const MAX_BATCHES_PER_PARTITION = 5;
+/** Attempts of one request that fails with a retriable error, and the pause before each retry. */
+export const MAX_ATTEMPTS = 10;
+export const RETRY_BACKOFF_MS = 100;
+
+/** Called once per batch handed to {@link IdempotentSender.send}: its base offset, or why it failed. */
+export type Settle<B> = (batches: B[], baseOffsets: number[] | undefined, error: unknown) => void;
+
+/**
+ * The sending half of an idempotent producer (Kafka's `Sender` with `enable.idempotence`): it
+ * gets a producer id and epoch through InitProducerId, numbers each partition's batches with
+ * consecutive sequences, and retries a request that failed with a retriable error with the very
+ * same bytes — so a batch whose append succeeded but whose acknowledgement was lost is
+ * recognised by the partition and appended once.
+ *
+ * One request is in flight at a time, holding at most {@link MAX_BATCHES_PER_PARTITION} batches
+ * per partition: a retry is then always of the only unacknowledged batches, and the partition
+ * still remembers them. A request that fails for good (or runs out of attempts) leaves the
+ * partitions' view of the sequences in doubt: the sender asks for a new epoch (KIP-360), and the
+ * batches after it start again at sequence 0.
+ *
+ * Concurrency: `send` may be called at any time; batches go out in the order they were handed
+ * over, per partition and overall.
+ */
+export class IdempotentSender<B extends OutgoingBatch> {
+  #api: KafkaApi;
+  #clock: Clock;
+  #settle: Settle<B>;
+  #producerId = -1;
+  #epoch = -1;
+  /** No id yet, or the current epoch's sequences are in doubt: ask InitProducerId first. */
+  #needsEpoch = true;
+  /** Next sequence per partition (`tpKey`), in the current epoch. */
+  #sequences = new Map<string, number>();
+  /** Batches handed over, not yet sent, in order; with the callbacks of the `send` calls that wait for them. */
+  #waiting: { batch: B; done: () => void }[] = [];
+  #busy = false;
+
+  constructor(api: KafkaApi, clock: Clock, settle: Settle<B>) {
+    this.#api = api;
+    this.#clock = clock;
+    this.#settle = settle;
+  }
+
+  /** Queues batches to send; resolves once every one of them is settled. */
+  send(batches: B[]): Promise<void> {
+    let left = batches.length;
+    const settled = new Promise<void>((resolve) => {
+      const done = (): void => {
+        if (--left === 0) resolve();
+      };
+      for (const batch of batches) this.#waiting.push({ batch, done });
+    });
+    this.#pump();
+    return settled;
+  }
+
+  #pump(): void {
+    if (this.#busy || this.#waiting.length === 0) return;
+    this.#busy = true;
+    void this.#run().finally(() => {
+      this.#busy = false;
+      this.#pump();
+    });
+  }
+
+  async #run(): Promise<void> {
+    if (this.#needsEpoch) {
+      try {
+        const r = await this.#api.initProducerId({ transactionalId: null, transactionTimeoutMs: 60_000, producerId: this.#producerId, producerEpoch: this.#epoch });
+        if (r.error !== undefined) throw new KafkaliteError('PRODUCER_FENCED', `InitProducerId was refused: ${r.error}`);
+        this.#producerId = r.producerId;
+        this.#epoch = r.producerEpoch;
+        this.#needsEpoch = false;
+        this.#sequences.clear();
+      } catch (error) {
+        const failed = this.#waiting;
+        this.#waiting = [];
+        this.#finish(failed, undefined, error);
+        return;
+      }
+    }
+    const taken = this.#take();
+    const partitions: ProducePartitionData[] = taken.map(({ batch }) => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      records: batch.builder.build({ producerId: this.#producerId, producerEpoch: this.#epoch, baseSequence: this.#nextSequence(batch) }),
+    }));
+    const epoch = this.#epoch;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { baseOffsets } = await this.#api.produce({ partitions });
+        this.#finish(taken, baseOffsets, undefined);
+        return;
+      } catch (error) {
+        if (attempt < MAX_ATTEMPTS && error instanceof KafkaliteError && error.retriable) {
+          await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, RETRY_BACKOFF_MS));
+          continue;
+        }
+        // Whether some of these batches were appended is unknown: start a new epoch.
+        // (InitProducerId with the current id and epoch answers the next epoch of the same id.)
+        if (epoch === this.#epoch) this.#needsEpoch = true;
+        this.#finish(taken, undefined, error);
+        return;
+      }
+    }
+  }
+
+  /** The next request's batches: from the front, in order, at most {@link MAX_BATCHES_PER_PARTITION} per partition. */
+  #take(): { batch: B; done: () => void }[] {
+    const counts = new Map<string, number>();
+    const taken: { batch: B; done: () => void }[] = [];
+    const kept: { batch: B; done: () => void }[] = [];
+    const blocked = new Set<string>();
+    for (const w of this.#waiting) {
+      const key = tpKey(w.batch.topic, w.batch.partition);
+      const n = counts.get(key) ?? 0;
+      if (n >= MAX_BATCHES_PER_PARTITION || blocked.has(key)) {
+        blocked.add(key);
+        kept.push(w);
+        continue;
+      }
+      counts.set(key, n + 1);
+      taken.push(w);
+    }
+    this.#waiting = kept;
+    return taken;
+  }
+
+  #nextSequence(batch: B): number {
+    const key = tpKey(batch.topic, batch.partition);
+    const sequence = this.#sequences.get(key) ?? 0;
+    this.#sequences.set(key, incrementSequence(sequence, batch.builder.count));
+    return sequence;
+  }
+
+  #finish(taken: { batch: B; done: () => void }[], baseOffsets: number[] | undefined, error: unknown): void {
+    this.#settle(
+      taken.map((w) => w.batch),
+      baseOffsets,
+      error,
+    );
+    for (const w of taken) w.done();
+  }
+}
