@@ -24,6 +24,7 @@ export const ErrorCodes = [
   'UNSUPPORTED',
   'OUT_OF_ORDER_SEQUENCE',
   'PRODUCER_FENCED',
+  'INVALID_TXN_STATE',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];
@@ -158,3 +159,6 @@ export const outOfOrderSequence = (topic: string, partition: number, producerId:
 /** A producer whose epoch is older than the newest one of its id (or transactional id): a newer producer took over. */
 export const producerFenced = (who: string, epoch: number, current: number, context: Pick<KafkaliteErrorOptions, 'topic' | 'partition'> = {}): KafkaliteError =>
   new KafkaliteError('PRODUCER_FENCED', `${who} with epoch ${epoch} is fenced: a newer producer with epoch ${current} took over`, context);
+
+/** A transactional call that does not fit the transaction's state (a send outside a transaction, a commit after a failed send). */
+export const invalidTxnState = (message: string, cause?: unknown): KafkaliteError => new KafkaliteError('INVALID_TXN_STATE', message, { cause });

@@ -12,6 +12,11 @@ import {
   type HeartbeatResponse,
   type InitProducerIdRequest,
   type InitProducerIdResponse,
+  type AddPartitionsToTxnRequest,
+  type IsolationLevel,
+  type TxnOffsetCommitRequest,
+  type TxnRequest,
+  type TxnResponse,
   type JoinGroupRequest,
   type JoinGroupResponse,
   type SyncGroupRequest,
@@ -27,13 +32,14 @@ import {
   type TopicChange,
   type TopicMetadata,
 } from '../client/kafka-api.js';
-import { closed, invalidArgument, KafkaliteError, messageTooLarge, show, unknownPartition, unknownTopic, unsupported } from '../errors.js';
+import { closed, invalidArgument, KafkaliteError, messageTooLarge, show, unknownPartition, unknownTopic } from '../errors.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import type { PartitionState } from '../topic/partition.js';
 import type { TopicPartition } from '../types.js';
 import type { TopicRegistry } from '../topic/topic-registry.js';
 import { defaultTopicConfig } from '../topic/topic-config.js';
 import { ProducerIdManager } from '../txn/producer-ids.js';
+import { TransactionCoordinator } from '../txn/transaction-coordinator.js';
 
 /** Kafka's largest producer epoch: past it, a producer gets a new id. */
 const MAX_EPOCH = 32767;
@@ -56,6 +62,7 @@ export class RequestHandler implements KafkaApi {
   #groups: GroupCoordinator;
   #options: RequestHandlerOptions;
   #producerIds: ProducerIdManager;
+  #transactions: TransactionCoordinator;
   #closed = false;
 
   constructor(topics: TopicRegistry, groups: GroupCoordinator, clock: Clock, options: RequestHandlerOptions) {
@@ -64,10 +71,12 @@ export class RequestHandler implements KafkaApi {
     this.clock = clock;
     this.#options = options;
     this.#producerIds = new ProducerIdManager(topics, () => clock.now());
+    this.#transactions = new TransactionCoordinator(topics, groups, this.#producerIds, clock);
   }
 
   close(): void {
     this.#closed = true;
+    this.#transactions.close();
   }
 
   async metadata(request: MetadataRequest): Promise<MetadataResponse> {
@@ -136,7 +145,8 @@ export class RequestHandler implements KafkaApi {
       const p = this.#topics.get(topic)?.partitions[partition];
       if (p === undefined) continue;
       // An append that landed while the first read was in flight: read again at once.
-      if (p.logEndOffset > fetchOffset && fetchOffset >= p.logStartOffset) return Promise.resolve(true);
+      const end = request.isolationLevel === 'read_committed' ? (p.lastStableOffsetNow ?? p.logEndOffset) : p.logEndOffset;
+      if (end > fetchOffset && fetchOffset >= p.logStartOffset) return Promise.resolve(true);
       partitions.push(p);
     }
     return new Promise<boolean>((resolve) => {
@@ -174,13 +184,18 @@ export class RequestHandler implements KafkaApi {
         out.push({ topic, partition, error, highWatermark, logStartOffset, batches: [] });
         continue;
       }
+      if (request.isolationLevel === 'read_committed') {
+        const { batches, lastStableOffset, abortedTransactions } = await p.readCommitted(fetchOffset, maxBytes);
+        out.push({ topic, partition, highWatermark, logStartOffset, batches, lastStableOffset, abortedTransactions });
+        continue;
+      }
       const batches = fetchOffset === highWatermark ? [] : await p.readBatches(fetchOffset, maxBytes);
       out.push({ topic, partition, highWatermark, logStartOffset, batches });
     }
     return { partitions: out };
   }
 
-  async listOffsets(request: { partitions: ListOffsetsPartition[] }): Promise<ListOffsetsResponse> {
+  async listOffsets(request: { partitions: ListOffsetsPartition[]; isolationLevel?: IsolationLevel }): Promise<ListOffsetsResponse> {
     this.#checkOpen();
     const targets = request.partitions.map(({ topic, partition, timestamp }) => {
       if (timestamp !== LATEST_TIMESTAMP && timestamp !== EARLIEST_TIMESTAMP && !(Number.isSafeInteger(timestamp) && timestamp >= 0)) {
@@ -192,7 +207,10 @@ export class RequestHandler implements KafkaApi {
     for (let i = 0; i < targets.length; i++) {
       const { topic, partition, timestamp } = request.partitions[i]!;
       const p = targets[i]!;
-      if (timestamp === LATEST_TIMESTAMP) out.push({ topic, partition, offset: p.logEndOffset, timestamp: -1 });
+      if (timestamp === LATEST_TIMESTAMP) {
+        const offset = request.isolationLevel === 'read_committed' ? await p.lastStableOffset() : p.logEndOffset;
+        out.push({ topic, partition, offset, timestamp: -1 });
+      }
       else if (timestamp === EARLIEST_TIMESTAMP) out.push({ topic, partition, offset: p.logStartOffset, timestamp: -1 });
       else {
         const found = await p.findByTimestamp(timestamp);
@@ -205,11 +223,31 @@ export class RequestHandler implements KafkaApi {
   async initProducerId(request: InitProducerIdRequest): Promise<InitProducerIdResponse> {
     this.#checkOpen();
     const { transactionalId, producerId, producerEpoch } = request;
-    if (transactionalId !== null) throw unsupported('transactionalId', 'transactions are not supported yet');
+    if (transactionalId !== null) return this.#transactions.initProducerId({ ...request, transactionalId });
     // A producer asking for a new epoch of its id (KIP-360) gets it: the partitions then expect
     // sequence 0 from it and fence its older epoch.
     if (producerId >= 0 && producerEpoch >= 0 && producerEpoch < MAX_EPOCH) return { producerId, producerEpoch: producerEpoch + 1 };
     return { producerId: await this.#producerIds.next(), producerEpoch: 0 };
+  }
+
+  addPartitionsToTxn(request: AddPartitionsToTxnRequest): Promise<TxnResponse> {
+    this.#checkOpen();
+    return this.#transactions.addPartitionsToTxn(request);
+  }
+
+  addOffsetsToTxn(request: TxnRequest & { groupId: string }): Promise<TxnResponse> {
+    this.#checkOpen();
+    return this.#transactions.addOffsetsToTxn(request);
+  }
+
+  txnOffsetCommit(request: TxnOffsetCommitRequest): Promise<TxnResponse> {
+    this.#checkOpen();
+    return this.#transactions.txnOffsetCommit(request);
+  }
+
+  endTxn(request: TxnRequest & { commit: boolean }): Promise<TxnResponse> {
+    this.#checkOpen();
+    return this.#transactions.endTxn(request);
   }
 
   consumerGroupJoin(request: ConsumerGroupJoinRequest): Promise<{ memberId: string }> {

@@ -1,5 +1,5 @@
 import { invalidArgument, show } from '../errors.js';
-import type { AssignorFunction } from './kafka-api.js';
+import type { AssignorFunction, IsolationLevel } from './kafka-api.js';
 import { classicAssignors, type PartitionAssignor } from './partition-assignor.js';
 
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
@@ -53,6 +53,14 @@ export interface ConsumerOptions {
   groupProtocol?: 'consumer' | 'classic';
   /** After a `run` handler throws, wait this long before delivering the record again. @default 100 */
   retryBackoffMs?: number;
+  /**
+   * Kafka's `isolation.level`: `'read_committed'` stops at the last stable offset (before the
+   * oldest open transaction) and skips records of aborted transactions; `'read_uncommitted'`
+   * reads up to the high watermark, open and aborted transactions included. Control batches
+   * (transaction markers) are never delivered. `caughtUp()` follows the same end.
+   * @default 'read_uncommitted'
+   */
+  isolationLevel?: IsolationLevel;
 }
 
 export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, 'groupId'>> & { groupId: string | undefined };
@@ -70,6 +78,7 @@ export const defaultConsumerOptions: ResolvedConsumerOptions = {
   assignor: 'range',
   groupProtocol: 'consumer',
   retryBackoffMs: 100,
+  isolationLevel: 'read_uncommitted',
 };
 
 export function resolveConsumerOptions(options: ConsumerOptions | undefined): ResolvedConsumerOptions {
@@ -103,6 +112,9 @@ export function resolveConsumerOptions(options: ConsumerOptions | undefined): Re
     const v = o[key];
     const min = key === 'retryBackoffMs' ? 0 : 1;
     if (!Number.isSafeInteger(v) || v < min) throw invalidArgument(`${key} must be an integer >= ${min} (got ${show(v)})`);
+  }
+  if (o.isolationLevel !== 'read_uncommitted' && o.isolationLevel !== 'read_committed') {
+    throw invalidArgument(`isolationLevel must be 'read_uncommitted' or 'read_committed' (got ${show(o.isolationLevel)})`);
   }
   if (o.groupProtocol !== 'consumer' && o.groupProtocol !== 'classic') {
     throw invalidArgument(`groupProtocol must be 'consumer' or 'classic' (got ${show(o.groupProtocol)})`);

@@ -2,7 +2,7 @@ import { invalidArgument, show } from '../errors.js';
 import type { ConsumerRecord } from '../types.js';
 import type { ClientContext } from './client-context.js';
 import { fetchChunks, type Chunk } from './fetcher.js';
-import type { KafkaApi } from './kafka-api.js';
+import type { IsolationLevel, KafkaApi } from './kafka-api.js';
 import type { PartitionCursor } from './positions.js';
 
 export interface EachMessagePayload {
@@ -71,6 +71,7 @@ export class Delivery {
   #api: KafkaApi;
   #ctx: ClientContext;
   #maxPollRecords: number;
+  #isolationLevel: IsolationLevel;
   #retryBackoffMs: number;
   #host: DeliveryHost;
   #mode: 'poll' | 'run' | 'iterate' | undefined;
@@ -93,10 +94,11 @@ export class Delivery {
   /** Waiting for the application's next poll. */
   #pollWaiters: (() => void)[] = [];
 
-  constructor(api: KafkaApi, ctx: ClientContext, options: { maxPollRecords: number; retryBackoffMs: number }, host: DeliveryHost) {
+  constructor(api: KafkaApi, ctx: ClientContext, options: { maxPollRecords: number; retryBackoffMs: number; isolationLevel?: IsolationLevel }, host: DeliveryHost) {
     this.#api = api;
     this.#ctx = ctx;
     this.#maxPollRecords = options.maxPollRecords;
+    this.#isolationLevel = options.isolationLevel ?? 'read_uncommitted';
     this.#retryBackoffMs = options.retryBackoffMs;
     this.#host = host;
     this.#polledAt = ctx.clock.now();
@@ -334,11 +336,16 @@ export class Delivery {
     return fetchChunks(
       this.#api,
       cursors,
-      { maxWaitMs, maxRecords: this.#maxPollRecords, first, signal: this.#wakeup.signal },
+      { maxWaitMs, maxRecords: this.#maxPollRecords, first, signal: this.#wakeup.signal, isolationLevel: this.#isolationLevel },
       (c) => this.#host.isCurrent(c),
       (c, _error, logStart, logEnd) => {
         this.#host.outOfRange(c, logStart, logEnd);
         this.#resets++;
+      },
+      // Only control batches or aborted records there: nothing to deliver, the position moves on.
+      (c, next) => {
+        c.position = next;
+        this.#host.progressed();
       },
     );
   }

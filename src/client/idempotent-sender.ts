@@ -1,8 +1,9 @@
 import type { Clock } from '../clock.js';
 import { incrementSequence, type RecordBatchBuilder } from '../codec/record-batch.js';
-import { KafkaliteError } from '../errors.js';
+import { invalidTxnState, KafkaliteError, producerFenced } from '../errors.js';
 import { tpKey } from '../types.js';
-import type { KafkaApi, ProducePartitionData } from './kafka-api.js';
+import type { KafkaApi, ProducePartitionData, TxnResponse } from './kafka-api.js';
+import type { TopicPartitionOffset } from '../types.js';
 
 /** What the sender needs of a producer's batch: where it goes and its records. */
 export interface OutgoingBatch {
@@ -49,11 +50,89 @@ export class IdempotentSender<B extends OutgoingBatch> {
   /** Batches handed over, not yet sent, in order; with the callbacks of the `send` calls that wait for them. */
   #waiting: { batch: B; done: () => void }[] = [];
   #busy = false;
+  #transactionalId: string | null;
+  #transactionTimeoutMs: number;
+  /** Transactional: the InitProducerId under way (or done), shared by every call that needs the id. */
+  #initializing: Promise<void> | undefined;
+  /** Transactional: partitions added to the open transaction (`tpKey`). */
+  #added = new Set<string>();
+  /** Transactional: the transaction added partitions or offsets (else ending it asks nothing). */
+  #begun = false;
+  /** Transactional: why a send of the open transaction failed; it can then only abort. */
+  #failed: unknown;
+  /** Transactional: a newer producer took over; every call fails from now on. */
+  #fenced: unknown;
 
-  constructor(api: KafkaApi, clock: Clock, settle: Settle<B>) {
+  constructor(api: KafkaApi, clock: Clock, settle: Settle<B>, transactional?: { transactionalId: string; transactionTimeoutMs: number }) {
     this.#api = api;
     this.#clock = clock;
     this.#settle = settle;
+    this.#transactionalId = transactional?.transactionalId ?? null;
+    this.#transactionTimeoutMs = transactional?.transactionTimeoutMs ?? 60_000;
+  }
+
+  /**
+   * Transactional: gets the producer id and epoch for the transactional id (once), which fences
+   * any older producer of it and ends the transaction that one left open.
+   */
+  init(): Promise<void> {
+    this.#initializing ??= (async () => {
+      const r = await this.#api.initProducerId({
+        transactionalId: this.#transactionalId,
+        transactionTimeoutMs: this.#transactionTimeoutMs,
+        producerId: -1,
+        producerEpoch: -1,
+      });
+      if (r.error !== undefined) throw invalidTxnState(`InitProducerId for transactional id ${JSON.stringify(this.#transactionalId)} was refused: ${r.error}`);
+      this.#producerId = r.producerId;
+      this.#epoch = r.producerEpoch;
+      this.#needsEpoch = false;
+    })();
+    this.#initializing.catch(() => (this.#initializing = undefined));
+    return this.#initializing;
+  }
+
+  /** Transactional: the group's offsets, committed if and when the transaction commits. */
+  async sendOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+    await this.init();
+    this.#checkFenced();
+    const who = { transactionalId: this.#transactionalId!, producerId: this.#producerId, producerEpoch: this.#epoch };
+    this.#begun = true;
+    this.#answer(await this.#api.addOffsetsToTxn({ ...who, groupId }));
+    this.#answer(await this.#api.txnOffsetCommit({ ...who, groupId, offsets }));
+  }
+
+  /**
+   * Transactional: ends the open transaction once every batch handed over is settled. A commit
+   * after a failed send aborts instead and rejects with why the send failed.
+   */
+  async end(commit: boolean): Promise<void> {
+    this.#checkFenced();
+    const failed = this.#failed;
+    const begun = this.#begun;
+    this.#failed = undefined;
+    this.#begun = false;
+    this.#added.clear();
+    if (begun) {
+      await this.init();
+      this.#answer(await this.#api.endTxn({ transactionalId: this.#transactionalId!, producerId: this.#producerId, producerEpoch: this.#epoch, commit: commit && failed === undefined }));
+    }
+    if (commit && failed !== undefined) throw invalidTxnState('the transaction was aborted: one of its sends failed', failed);
+  }
+
+  #answer(r: TxnResponse): void {
+    if (r.error === undefined) return;
+    const message = r.message ?? r.error;
+    if (r.error === 'PRODUCER_FENCED' || r.error === 'INVALID_PRODUCER_ID_MAPPING') {
+      this.#fenced = producerFenced(`transactional id ${JSON.stringify(this.#transactionalId)}: producer ${this.#producerId}`, this.#epoch, this.#epoch + 1);
+      (this.#fenced as Error).message += ` (${message})`;
+      throw this.#fenced;
+    }
+    throw invalidTxnState(message);
+  }
+
+  #checkFenced(): void {
+    if (this.#fenced !== undefined) throw this.#fenced;
   }
 
   /** Queues batches to send; resolves once every one of them is settled. */
@@ -79,6 +158,10 @@ export class IdempotentSender<B extends OutgoingBatch> {
   }
 
   async #run(): Promise<void> {
+    if (this.#transactionalId !== null) {
+      await this.#runTransactional();
+      return;
+    }
     if (this.#needsEpoch) {
       try {
         const r = await this.#api.initProducerId({ transactionalId: null, transactionTimeoutMs: 60_000, producerId: this.#producerId, producerEpoch: this.#epoch });
@@ -117,6 +200,48 @@ export class IdempotentSender<B extends OutgoingBatch> {
         this.#finish(taken, undefined, error);
         return;
       }
+    }
+  }
+
+  /** A transactional request: the id first, then its new partitions added to the transaction; no retries of lost requests with a new epoch. */
+  async #runTransactional(): Promise<void> {
+    const taken = this.#take();
+    try {
+      this.#checkFenced();
+      await this.init();
+      const added: { topic: string; partition: number }[] = [];
+      for (const { batch } of taken) {
+        const key = tpKey(batch.topic, batch.partition);
+        if (this.#added.has(key)) continue;
+        this.#added.add(key);
+        added.push({ topic: batch.topic, partition: batch.partition });
+      }
+      if (added.length > 0) {
+        this.#begun = true;
+        this.#answer(await this.#api.addPartitionsToTxn({ transactionalId: this.#transactionalId!, producerId: this.#producerId, producerEpoch: this.#epoch, partitions: added }));
+      }
+      const partitions: ProducePartitionData[] = taken.map(({ batch }) => ({
+        topic: batch.topic,
+        partition: batch.partition,
+        records: batch.builder.build({ producerId: this.#producerId, producerEpoch: this.#epoch, baseSequence: this.#nextSequence(batch), transactional: true }),
+      }));
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const { baseOffsets } = await this.#api.produce({ partitions });
+          this.#finish(taken, baseOffsets, undefined);
+          return;
+        } catch (error) {
+          if (attempt < MAX_ATTEMPTS && error instanceof KafkaliteError && error.retriable) {
+            await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, RETRY_BACKOFF_MS));
+            continue;
+          }
+          throw error;
+        }
+      }
+    } catch (error) {
+      if (error instanceof KafkaliteError && error.code === 'PRODUCER_FENCED') this.#fenced ??= error;
+      this.#failed ??= error;
+      this.#finish(taken, undefined, error);
     }
   }
 

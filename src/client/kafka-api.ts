@@ -66,6 +66,13 @@ export interface ProduceResponse {
   baseOffsets: number[];
 }
 
+/**
+ * Which records a fetch may see (Kafka's `isolation.level`): `read_uncommitted` up to the high
+ * watermark, open and aborted transactions included; `read_committed` up to the last stable
+ * offset, with the aborted transactions listed so the reader can skip them.
+ */
+export type IsolationLevel = 'read_uncommitted' | 'read_committed';
+
 export interface FetchPartition {
   topic: string;
   partition: number;
@@ -80,6 +87,8 @@ export interface FetchRequest {
   partitions: FetchPartition[];
   /** Ends the wait early (Kafka's consumer `wakeup()`); the response then holds what there is. */
   signal?: AbortSignal;
+  /** @default 'read_uncommitted' */
+  isolationLevel?: IsolationLevel;
 }
 
 export interface FetchPartitionResponse {
@@ -90,6 +99,9 @@ export interface FetchPartitionResponse {
   highWatermark: number;
   logStartOffset: number;
   batches: Uint8Array[];
+  /** With `read_committed`: where the batches stop, and the aborted transactions among them (oldest first). */
+  lastStableOffset?: number;
+  abortedTransactions?: { producerId: number; firstOffset: number }[];
 }
 
 export interface FetchResponse {
@@ -128,6 +140,31 @@ export interface InitProducerIdResponse {
   producerEpoch: number;
 }
 
+/** Kafka's transaction error codes, by their names. */
+export type TxnError = 'PRODUCER_FENCED' | 'INVALID_PRODUCER_ID_MAPPING' | 'INVALID_TXN_STATE' | 'CONCURRENT_TRANSACTIONS' | 'UNKNOWN_TOPIC_OR_PARTITION';
+
+/** Who is asking, in every transactional request after InitProducerId. */
+export interface TxnRequest {
+  transactionalId: string;
+  producerId: number;
+  producerEpoch: number;
+}
+
+export interface AddPartitionsToTxnRequest extends TxnRequest {
+  partitions: TopicPartition[];
+}
+
+export interface TxnOffsetCommitRequest extends TxnRequest {
+  groupId: string;
+  offsets: TopicPartitionOffset[];
+}
+
+export interface TxnResponse {
+  error?: TxnError;
+  /** Why, for the error's message. */
+  message?: string;
+}
+
 export interface KafkaApi extends GroupApi {
   /** The broker's clock: clients take timestamps and timers from it. */
   readonly clock: Clock;
@@ -143,9 +180,22 @@ export interface KafkaApi extends GroupApi {
   /** Long-polls: returns at once when any partition has records, else waits up to `maxWaitMs`. */
   fetch(request: FetchRequest): Promise<FetchResponse>;
 
-  listOffsets(request: { partitions: ListOffsetsPartition[] }): Promise<ListOffsetsResponse>;
+  /** With `read_committed`, the latest offset is the last stable offset (as Kafka answers). */
+  listOffsets(request: { partitions: ListOffsetsPartition[]; isolationLevel?: IsolationLevel }): Promise<ListOffsetsResponse>;
 
   initProducerId(request: InitProducerIdRequest): Promise<InitProducerIdResponse>;
+
+  /** Kafka's AddPartitionsToTxn: the transaction will write to these partitions (before the first produce to each). */
+  addPartitionsToTxn(request: AddPartitionsToTxnRequest): Promise<TxnResponse>;
+
+  /** Kafka's AddOffsetsToTxn: the transaction will commit offsets of this group. */
+  addOffsetsToTxn(request: TxnRequest & { groupId: string }): Promise<TxnResponse>;
+
+  /** Kafka's TxnOffsetCommit: offsets the group gets if, and when, the transaction commits. */
+  txnOffsetCommit(request: TxnOffsetCommitRequest): Promise<TxnResponse>;
+
+  /** Kafka's EndTxn: commits or aborts; resolves once every partition has its marker. */
+  endTxn(request: TxnRequest & { commit: boolean }): Promise<TxnResponse>;
 
   /**
    * Calls `listener` with a topic's name and what happened whenever its metadata changes

@@ -31,15 +31,25 @@ export interface ProducerOptions {
    * @default false
    */
   idempotent?: boolean;
+  /**
+   * Kafka's `transactional.id`: the producer sends only inside {@link Producer.transaction}s,
+   * which commit or abort atomically across partitions (and group offsets, with `sendOffsets`).
+   * A newer producer with the same id fences this one (`PRODUCER_FENCED`). Implies `idempotent`.
+   */
+  transactionalId?: string;
+  /** How long a transaction may stay open before the broker aborts it (Kafka's `transaction.timeout.ms`). @default 60000 */
+  transactionTimeoutMs?: number;
 }
 
-export type ResolvedProducerOptions = Required<ProducerOptions>;
+export type ResolvedProducerOptions = Required<Omit<ProducerOptions, 'transactionalId'>> & { transactionalId: string | undefined };
 
 export const defaultProducerOptions: ResolvedProducerOptions = {
   partitioner: 'sticky',
   lingerMs: 0,
   batchSize: 16_384,
   idempotent: false,
+  transactionalId: undefined,
+  transactionTimeoutMs: 60_000,
 };
 
 export function resolveProducerOptions(options: ProducerOptions | undefined): ResolvedProducerOptions {
@@ -58,5 +68,11 @@ export function resolveProducerOptions(options: ProducerOptions | undefined): Re
   if (!Number.isSafeInteger(lingerMs) || lingerMs < 0) throw invalidArgument(`lingerMs must be an integer >= 0 (got ${show(lingerMs)})`);
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw invalidArgument(`batchSize must be a positive integer (got ${show(batchSize)})`);
   if (typeof idempotent !== 'boolean') throw invalidArgument(`idempotent must be a boolean (got ${show(idempotent)})`);
+  if (o.transactionalId !== undefined && (typeof o.transactionalId !== 'string' || o.transactionalId.length === 0)) {
+    throw invalidArgument(`transactionalId must be a non-empty string (got ${show(o.transactionalId)})`);
+  }
+  if (!Number.isSafeInteger(o.transactionTimeoutMs) || o.transactionTimeoutMs < 1) {
+    throw invalidArgument(`transactionTimeoutMs must be a positive integer (got ${show(o.transactionTimeoutMs)})`);
+  }
   return o;
 }

@@ -1,11 +1,12 @@
 import type { ClockTimer } from '../clock.js';
 import { RECORD_BATCH_HEADER_SIZE, RecordBatchBuilder, singleRecordBatchSize } from '../codec/record-batch.js';
-import { closed, invalidArgument, invalidTopic, messageTooLarge, show, unknownPartition, unknownTopic } from '../errors.js';
+import { closed, invalidArgument, invalidTopic, invalidTxnState, messageTooLarge, show, unknownPartition, unknownTopic } from '../errors.js';
 import { partitionForKeyBytes } from '../topic/partitioner.js';
 import { validateTopicName } from '../topic/topic-config.js';
 import { tpKey, type Message, type RecordMetadata, type TopicMessages } from '../types.js';
 import type { ClientContext } from './client-context.js';
 import { IdempotentSender } from './idempotent-sender.js';
+import { Transaction } from './transaction.js';
 import type { KafkaApi, ProducePartitionData, TopicMetadata } from './kafka-api.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producer-options.js';
 
@@ -86,6 +87,8 @@ export class Producer {
   #spread: number;
   /** Sends batches with a producer id and sequences, when `idempotent`. */
   #idempotent: IdempotentSender<PendingBatch> | undefined;
+  /** With a `transactionalId`: the open transaction, if any. */
+  #transaction: Transaction | undefined;
 
   /** @internal created by `broker.producer()`. */
   constructor(api: KafkaApi, ctx: ClientContext, options: ProducerOptions | undefined, onClose: (producer: Producer) => void) {
@@ -94,7 +97,9 @@ export class Producer {
     this.#ctx = ctx;
     this.#onClose = onClose;
     this.#spread = producers++;
-    if (this.#options.idempotent) this.#idempotent = new IdempotentSender(api, ctx.clock, settle);
+    const { transactionalId, transactionTimeoutMs } = this.#options;
+    if (transactionalId !== undefined) this.#idempotent = new IdempotentSender(api, ctx.clock, settle, { transactionalId, transactionTimeoutMs });
+    else if (this.#options.idempotent) this.#idempotent = new IdempotentSender(api, ctx.clock, settle);
     // A topic changed: look it up again before the next call to it. Open batches keep their partition.
     this.#unwatch = api.watchMetadata((topic) => {
       const acc = this.#accumulators.get(topic);
@@ -102,10 +107,37 @@ export class Producer {
     });
   }
 
+  /**
+   * Begins a transaction (needs a `transactionalId`): its sends commit or abort together. The
+   * first transaction also fences any older producer with the same `transactionalId`.
+   * `INVALID_TXN_STATE` while another transaction of this producer is open.
+   */
+  transaction(): Transaction {
+    this.#checkOpen();
+    const sender = this.#idempotent;
+    if (this.#options.transactionalId === undefined || sender === undefined) throw invalidArgument('transaction() needs a producer created with a transactionalId');
+    if (this.#transaction !== undefined) throw invalidTxnState('this producer already has an open transaction: commit or abort it first');
+    // Fences an older producer now, not at the first send.
+    sender.init().catch(() => undefined);
+    const transaction = new Transaction({
+      send: (record) => this.send(record),
+      sendBatch: (batch) => this.sendBatch(batch),
+      flush: () => this.flush(),
+      sendOffsets: (groupId, offsets) => sender.sendOffsets(groupId, offsets),
+      end: (commit) => sender.end(commit),
+      closed: (t) => {
+        if (this.#transaction === t) this.#transaction = undefined;
+      },
+    });
+    this.#transaction = transaction;
+    return transaction;
+  }
+
   /** Appends `messages` to `topic`; resolves once they are readable, one entry per partition written. */
   send(record: TopicMessages): Promise<RecordMetadata[]> {
     try {
       this.#checkOpen();
+      this.#checkTransaction();
       checkTopicMessages(record, 'send');
       checkMessages(record.messages);
       const acc = this.#accumulator(record.topic);
@@ -126,6 +158,7 @@ export class Producer {
   sendBatch(batch: { topicMessages: TopicMessages[] }): Promise<RecordMetadata[]> {
     try {
       this.#checkOpen();
+      this.#checkTransaction();
       if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.topicMessages)) {
         throw invalidArgument(`sendBatch takes { topicMessages: [...] } (got ${show(batch)})`);
       }
@@ -428,6 +461,12 @@ export class Producer {
 
   #checkOpen(): void {
     if (this.#closing !== undefined) throw closed('producer');
+  }
+
+  #checkTransaction(): void {
+    if (this.#options.transactionalId !== undefined && this.#transaction === undefined) {
+      throw invalidTxnState(`producer with transactionalId ${show(this.#options.transactionalId)} sends only inside a transaction: producer.transaction().send(...)`);
+    }
   }
 }
 

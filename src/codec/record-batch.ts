@@ -83,6 +83,8 @@ export interface BatchProducer {
   baseSequence: number;
   /** Sets the transactional attribute bit (bit 4): the batch belongs to a transaction. */
   transactional?: boolean;
+  /** Sets the control attribute bit (bit 5): a transaction marker (see control-batch.ts). */
+  control?: boolean;
 }
 
 /** A record as the codec sees it, without topic or partition. */
@@ -346,7 +348,7 @@ export class RecordBatchBuilder {
     buf.writeInt32BE(end - LOG_OVERHEAD, BATCH_LENGTH_AT);
     buf.writeInt32BE(0, LEADER_EPOCH_AT);
     buf[MAGIC_AT] = RECORD_BATCH_MAGIC;
-    buf.writeInt16BE(producer?.transactional === true ? TRANSACTIONAL_FLAG : 0, ATTRIBUTES_AT);
+    buf.writeInt16BE((producer?.transactional === true ? TRANSACTIONAL_FLAG : 0) | (producer?.control === true ? CONTROL_FLAG : 0), ATTRIBUTES_AT);
     buf.writeInt32BE(this.#count - 1, LAST_OFFSET_DELTA_AT);
     writeInt64(buf, BASE_TIMESTAMP_AT, this.#baseTimestamp);
     writeInt64(buf, MAX_TIMESTAMP_AT, this.#maxTimestamp);

@@ -8,12 +8,14 @@ import {
   batchProducerId,
   decodeRecordsInto,
   isControlBatch,
+  isTransactionalBatch,
   setBatchBaseOffset,
 } from '../codec/record-batch.js';
+import { controlBatchType } from '../codec/control-batch.js';
 import { closed, invalidArgument, type KafkaliteError, offsetOutOfRange, show, unsupported } from '../errors.js';
 import type { MaybePromise, PartitionLog } from '../storage/storage.js';
 import type { ConsumerRecord, ResolvedTopicConfig } from '../types.js';
-import { ProducerStateTable } from './producer-state.js';
+import { ProducerStateTable, type AbortedTransaction } from './producer-state.js';
 
 /** An append held while the producer state is rebuilt. */
 interface HeldAppend {
@@ -81,6 +83,8 @@ export class PartitionState implements Partition {
   #producers: ProducerStateTable | undefined;
   /** Appends waiting while the producer state is rebuilt, in call order. */
   #held: HeldAppend[] | undefined;
+  /** Settles once the producer state rebuild under way is over. */
+  #loading: Promise<void> | undefined;
 
   /** `checkDeletable` throws when the topic's records may not be deleted (an internal topic). */
   constructor(topic: string, id: number, log: PartitionLog, config: () => ResolvedTopicConfig, now: () => number, checkDeletable: () => void = () => undefined) {
@@ -112,14 +116,17 @@ export class PartitionState implements Partition {
     if (this.#held !== undefined) return this.#hold(batch);
     const producerId = batchProducerId(batch);
     let producers: ProducerStateTable | undefined;
-    if (producerId >= 0 && !isControlBatch(batch)) {
+    const control = producerId >= 0 && isControlBatch(batch);
+    if (producerId >= 0) {
       producers = this.#producers;
       if (producers === undefined) {
         this.#loadProducers();
         return this.#hold(batch);
       }
-      const { duplicateOf } = producers.check(this.topic, this.id, producerId, batchProducerEpoch(batch), batchBaseSequence(batch), batchLastSequence(batch));
-      if (duplicateOf !== undefined) return this.#acknowledge(duplicateOf);
+      if (!control) {
+        const { duplicateOf } = producers.check(this.topic, this.id, producerId, batchProducerEpoch(batch), batchBaseSequence(batch), batchLastSequence(batch));
+        if (duplicateOf !== undefined) return this.#acknowledge(duplicateOf);
+      }
     }
     const log = this.#log;
     const baseOffset = log.logEndOffset;
@@ -127,8 +134,13 @@ export class PartitionState implements Partition {
     const pending = log.append(batch);
     const end = batchLastOffset(batch) + 1;
     if (producers !== undefined) {
-      producers.record(producerId, batchProducerEpoch(batch), batchBaseSequence(batch), batchLastSequence(batch), baseOffset, end - 1);
-      pending?.catch(() => producers.forget(producerId));
+      if (control) {
+        const type = controlBatchType(batch);
+        if (type !== undefined) producers.complete(producerId, batchProducerEpoch(batch), type, baseOffset);
+      } else {
+        producers.record(producerId, batchProducerEpoch(batch), batchBaseSequence(batch), batchLastSequence(batch), baseOffset, end - 1, isTransactionalBatch(batch));
+        pending?.catch(() => producers.forget(producerId));
+      }
     }
     if (pending === undefined && this.#tail === undefined) {
       this.#advance(end);
@@ -165,10 +177,14 @@ export class PartitionState implements Partition {
   /** Rebuilds the producer state from the log, then lets the held appends go on in order. */
   #loadProducers(): void {
     this.#held = [];
+    let loaded!: () => void;
+    this.#loading = new Promise<void>((resolve) => (loaded = resolve));
     const release = (producers: ProducerStateTable | undefined, error?: unknown): void => {
       this.#producers = producers;
       const held = this.#held!;
       this.#held = undefined;
+      this.#loading = undefined;
+      loaded();
       for (const h of held) {
         if (producers === undefined) {
           h.reject(error);
@@ -182,6 +198,52 @@ export class PartitionState implements Partition {
       }
     };
     this.#scanProducers().then(release, (error: unknown) => release(undefined, error));
+  }
+
+  /** The producer state, rebuilt from the log first if need be. */
+  async #producerState(): Promise<ProducerStateTable> {
+    for (;;) {
+      if (this.#producers !== undefined) return this.#producers;
+      if (this.#loading === undefined) this.#loadProducers();
+      await this.#loading;
+      if (this.#closed !== undefined) throw this.#closed();
+    }
+  }
+
+  /**
+   * Kafka's last stable offset: the first offset of the oldest transaction still open here, or
+   * the high watermark when none is. `read_committed` readers stop there.
+   */
+  async lastStableOffset(): Promise<number> {
+    return this.#lso(await this.#producerState());
+  }
+
+  /** The last stable offset when the producer state is at hand (else `undefined`), without waiting. */
+  get lastStableOffsetNow(): number | undefined {
+    return this.#producers === undefined ? undefined : this.#lso(this.#producers);
+  }
+
+  #lso(producers: ProducerStateTable): number {
+    const first = producers.firstUnstableOffset();
+    return first === undefined || first > this.#highWatermark ? this.#highWatermark : first;
+  }
+
+  /**
+   * A `read_committed` read: batches from `offset` below the last stable offset, about
+   * `maxBytes` of them, with the aborted transactions whose records they may hold (Fetch's
+   * `aborted_transactions`: the reader skips those producers' batches from `firstOffset` up to
+   * their abort marker).
+   */
+  async readCommitted(offset: number, maxBytes: number): Promise<{ batches: Uint8Array[]; lastStableOffset: number; abortedTransactions: AbortedTransaction[] }> {
+    const producers = await this.#producerState();
+    const lastStableOffset = this.#lso(producers);
+    if (offset >= lastStableOffset) return { batches: [], lastStableOffset, abortedTransactions: [] };
+    const batches = await this.#log.read(offset, maxBytes);
+    let n = batches.length;
+    while (n > 0 && batchLastOffset(batches[n - 1]!) >= lastStableOffset) n--;
+    const kept = n === batches.length ? batches : batches.slice(0, n);
+    const end = n === 0 ? offset : batchLastOffset(kept[n - 1]!) + 1;
+    return { batches: kept, lastStableOffset, abortedTransactions: producers.abortedBetween(offset, end) };
   }
 
   async #scanProducers(): Promise<ProducerStateTable> {

@@ -31,7 +31,7 @@ const BLOCK_KEY = Buffer.from([BLOCK_KEY_VERSION >>> 8, BLOCK_KEY_VERSION & 0xff
 export class ProducerIdManager {
   #topics: TopicRegistry;
   #now: () => number;
-  #log: PartitionState | undefined;
+  #opening: Promise<PartitionState> | undefined;
   #next = 0;
   #blockEnd = 0;
   #queue: Promise<unknown> = Promise.resolve();
@@ -65,9 +65,19 @@ export class ProducerIdManager {
     this.#blockEnd = end;
   }
 
+  /** `__transaction_state`'s partition, created if need be (the transaction coordinator keeps its state there too). */
+  stateLog(): Promise<PartitionState> {
+    return this.#open();
+  }
+
+  #open(): Promise<PartitionState> {
+    this.#opening ??= this.#openNow();
+    this.#opening.catch(() => (this.#opening = undefined));
+    return this.#opening;
+  }
+
   /** The topic's partition 0, created if needed; the first time, the last block is read back. */
-  async #open(): Promise<PartitionState> {
-    if (this.#log !== undefined) return this.#log;
+  async #openNow(): Promise<PartitionState> {
     const topic =
       this.#topics.get(TRANSACTION_STATE_TOPIC) ??
       (await this.#topics.create(TRANSACTION_STATE_TOPIC, { partitions: 1, cleanupPolicy: 'compact', retentionMs: -1 }, 1));
@@ -85,7 +95,6 @@ export class ProducerIdManager {
       next = records[records.length - 1]!.offset + 1;
     }
     this.#next = this.#blockEnd;
-    this.#log = log;
     return log;
   }
 }

@@ -88,4 +88,5 @@ const CODE_OF: Record<KafkaliteError['code'], number> = {
   OUT_OF_ORDER_SEQUENCE: KafkaErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
   // What Kafka answers a Produce from an old epoch (PRODUCER_FENCED is for transactional calls).
   PRODUCER_FENCED: KafkaErrorCode.INVALID_PRODUCER_EPOCH,
+  INVALID_TXN_STATE: KafkaErrorCode.INVALID_TXN_STATE,
 };
