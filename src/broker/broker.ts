@@ -58,7 +58,9 @@ export class Broker {
     const topics = new TopicRegistry(resolved.storage, resolved.clock);
     topics.load(stored);
     const offsets = await OffsetStore.open(topics, () => resolved.clock.now());
-    return new Broker(resolved, topics, offsets, log);
+    const broker = new Broker(resolved, topics, offsets, log);
+    await broker.#api.recover();
+    return broker;
   }
 
   /**

@@ -74,6 +74,11 @@ export class RequestHandler implements KafkaApi {
     this.#transactions = new TransactionCoordinator(topics, groups, this.#producerIds, clock);
   }
 
+  /** Finishes what the last run left half done (transactions decided but not yet marked). */
+  recover(): Promise<void> {
+    return this.#transactions.recover();
+  }
+
   close(): void {
     this.#closed = true;
     this.#transactions.close();

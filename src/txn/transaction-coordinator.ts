@@ -6,7 +6,7 @@ import type { GroupCoordinator } from '../group/coordinator.js';
 import type { PartitionState } from '../topic/partition.js';
 import type { TopicRegistry } from '../topic/topic-registry.js';
 import type { TopicPartitionOffset } from '../types.js';
-import type { ProducerIdManager } from './producer-ids.js';
+import { TRANSACTION_STATE_TOPIC, type ProducerIdManager } from './producer-ids.js';
 import { decodeTransaction, encodeTransaction, encodeTransactionKey, transactionKeyOf, type TransactionRecord } from './transaction-record.js';
 
 /** Kafka's largest producer epoch: past it, a transactional id gets a new producer id. */
@@ -125,6 +125,15 @@ export class TransactionCoordinator {
       await this.#end(log, txn!, request.commit, txn!.producerEpoch);
       return {};
     });
+  }
+
+  /**
+   * Loads the state now, when there is any, finishing decisions a stopped broker left half done:
+   * the broker does this at open, before any consumer reads the group offsets a committed
+   * transaction still has to write.
+   */
+  async recover(): Promise<void> {
+    if (this.#topics.get(TRANSACTION_STATE_TOPIC) !== undefined) await this.#load();
   }
 
   close(): void {
