@@ -165,7 +165,7 @@ export class IdempotentSender<B extends OutgoingBatch> {
     if (this.#needsEpoch) {
       try {
         const r = await this.#api.initProducerId({ transactionalId: null, transactionTimeoutMs: 60_000, producerId: this.#producerId, producerEpoch: this.#epoch });
-        if (r.error !== undefined) throw new KafkaliteError('PRODUCER_FENCED', `InitProducerId was refused: ${r.error}`);
+        if (r.error !== undefined) throw invalidTxnState(`InitProducerId was refused: ${r.error}`);
         this.#producerId = r.producerId;
         this.#epoch = r.producerEpoch;
         this.#needsEpoch = false;
@@ -178,27 +178,34 @@ export class IdempotentSender<B extends OutgoingBatch> {
       }
     }
     const taken = this.#take();
-    const partitions: ProducePartitionData[] = taken.map(({ batch }) => ({
+    const epoch = this.#epoch;
+    try {
+      this.#finish(taken, await this.#produce(this.#build(taken, false)), undefined);
+    } catch (error) {
+      // Whether some of these batches were appended is unknown: start a new epoch.
+      // (InitProducerId with the current id and epoch answers the next epoch of the same id.)
+      if (epoch === this.#epoch) this.#needsEpoch = true;
+      this.#finish(taken, undefined, error);
+    }
+  }
+
+  /** Builds the taken batches with the producer's id, epoch and the next sequences. */
+  #build(taken: { batch: B }[], transactional: boolean): ProducePartitionData[] {
+    return taken.map(({ batch }) => ({
       topic: batch.topic,
       partition: batch.partition,
-      records: batch.builder.build({ producerId: this.#producerId, producerEpoch: this.#epoch, baseSequence: this.#nextSequence(batch) }),
+      records: batch.builder.build({ producerId: this.#producerId, producerEpoch: this.#epoch, baseSequence: this.#nextSequence(batch), transactional }),
     }));
-    const epoch = this.#epoch;
+  }
+
+  /** Sends the same bytes again while the failure is retriable, up to {@link MAX_ATTEMPTS}; the base offsets. */
+  async #produce(partitions: ProducePartitionData[]): Promise<number[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const { baseOffsets } = await this.#api.produce({ partitions });
-        this.#finish(taken, baseOffsets, undefined);
-        return;
+        return (await this.#api.produce({ partitions })).baseOffsets;
       } catch (error) {
-        if (attempt < MAX_ATTEMPTS && error instanceof KafkaliteError && error.retriable) {
-          await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, RETRY_BACKOFF_MS));
-          continue;
-        }
-        // Whether some of these batches were appended is unknown: start a new epoch.
-        // (InitProducerId with the current id and epoch answers the next epoch of the same id.)
-        if (epoch === this.#epoch) this.#needsEpoch = true;
-        this.#finish(taken, undefined, error);
-        return;
+        if (attempt >= MAX_ATTEMPTS || !(error instanceof KafkaliteError) || !error.retriable) throw error;
+        await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, RETRY_BACKOFF_MS));
       }
     }
   }
@@ -220,24 +227,7 @@ export class IdempotentSender<B extends OutgoingBatch> {
         this.#begun = true;
         this.#answer(await this.#api.addPartitionsToTxn({ transactionalId: this.#transactionalId!, producerId: this.#producerId, producerEpoch: this.#epoch, partitions: added }));
       }
-      const partitions: ProducePartitionData[] = taken.map(({ batch }) => ({
-        topic: batch.topic,
-        partition: batch.partition,
-        records: batch.builder.build({ producerId: this.#producerId, producerEpoch: this.#epoch, baseSequence: this.#nextSequence(batch), transactional: true }),
-      }));
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const { baseOffsets } = await this.#api.produce({ partitions });
-          this.#finish(taken, baseOffsets, undefined);
-          return;
-        } catch (error) {
-          if (attempt < MAX_ATTEMPTS && error instanceof KafkaliteError && error.retriable) {
-            await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, RETRY_BACKOFF_MS));
-            continue;
-          }
-          throw error;
-        }
-      }
+      this.#finish(taken, await this.#produce(this.#build(taken, true)), undefined);
     } catch (error) {
       if (error instanceof KafkaliteError && error.code === 'PRODUCER_FENCED') this.#fenced ??= error;
       this.#failed ??= error;

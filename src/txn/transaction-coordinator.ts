@@ -1,4 +1,4 @@
-import type { AddPartitionsToTxnRequest, InitProducerIdRequest, InitProducerIdResponse, TxnError, TxnOffsetCommitRequest, TxnRequest, TxnResponse } from '../client/kafka-api.js';
+import type { AddPartitionsToTxnRequest, InitProducerIdRequest, InitProducerIdResponse, TxnOffsetCommitRequest, TxnRequest, TxnResponse } from '../client/kafka-api.js';
 import type { Clock, ClockTimer } from '../clock.js';
 import { buildControlBatch } from '../codec/control-batch.js';
 import { RecordBatchBuilder } from '../codec/record-batch.js';
@@ -265,5 +265,3 @@ export class TransactionCoordinator {
     return this.#loaded;
   }
 }
-
-export type { TxnError };
