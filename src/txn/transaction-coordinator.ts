@@ -210,7 +210,7 @@ export class TransactionCoordinator {
       if (list === undefined) byGroup.set(o.groupId, (list = []));
       list.push({ topic: o.topic, partition: o.partition, offset: o.offset });
     }
-    for (const [groupId, list] of byGroup) await this.#groups.offsetCommit({ groupId, offsets: list });
+    for (const [groupId, list] of byGroup) await this.#groups.commitTransactional(groupId, list);
   }
 
   async #persist(log: PartitionState, txn: Txn): Promise<void> {

@@ -103,6 +103,22 @@ describe('transactions', () => {
     await broker.close();
   });
 
+  it("commits a transaction's offsets while the group has members (as Kafka takes a TxnOffsetCommit without member id)", async () => {
+    const broker = await Broker.open();
+    await broker.createTopic('in', { partitions: 1 });
+    const member = broker.consumer({ groupId: 'g', groupProtocol: 'classic', autoCommit: false });
+    await member.subscribe(['in']);
+    while (member.assignment().length === 0) await member.poll({ timeoutMs: 20 });
+    expect(broker.group('g').members()).toHaveLength(1);
+    const t = broker.producer({ transactionalId: 'member-ctp' }).transaction();
+    await t.send({ topic: 'in', messages: [{ value: 'x' }] });
+    await t.sendOffsets({ consumerGroupId: 'g', topics: [{ topic: 'in', partitions: [{ partition: 0, offset: 5 }] }] });
+    await t.commit();
+    expect(await broker.group('g').committed({ topic: 'in', partition: 0 })).toBe(5);
+    await member.close();
+    await broker.close();
+  });
+
   it('a transaction open past its timeout is aborted on the clock, and its producer fenced', async () => {
     const clock = new ManualClock();
     const broker = await Broker.open({ clock });
