@@ -92,6 +92,12 @@ export class IdempotentSender<B extends OutgoingBatch> {
     return this.#initializing;
   }
 
+  /** Transactional: {@link init}, then rejects `PRODUCER_FENCED` if a newer producer took the id over. */
+  async ready(): Promise<void> {
+    await this.init();
+    this.#checkFenced();
+  }
+
   /** Transactional: the group's offsets, committed if and when the transaction commits. */
   async sendOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
     await this.init();

@@ -120,6 +120,7 @@ export class Producer {
     // Fences an older producer now, not at the first send.
     sender.init().catch(() => undefined);
     const transaction = new Transaction({
+      ready: () => sender.ready(),
       send: (record) => this.send(record),
       sendBatch: (batch) => this.sendBatch(batch),
       flush: () => this.flush(),

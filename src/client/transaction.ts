@@ -9,6 +9,8 @@ export interface SendOffsetsRequest {
 
 /** What a transaction needs of its producer. */
 export interface TransactionHost {
+  /** Resolves once the producer holds its id and epoch (and is not fenced). */
+  ready(): Promise<void>;
   send(record: TopicMessages): Promise<RecordMetadata[]>;
   sendBatch(batch: { topicMessages: TopicMessages[] }): Promise<RecordMetadata[]>;
   /** Appends everything handed over so far and waits for it. */
@@ -46,6 +48,17 @@ export class Transaction {
   sendBatch(batch: { topicMessages: TopicMessages[] }): Promise<RecordMetadata[]> {
     if (!this.#active) return Promise.reject(ended('sendBatch'));
     return this.#host.sendBatch(batch);
+  }
+
+  /**
+   * Resolves once the producer holds its id and epoch for its `transactionalId` (InitProducerId,
+   * started by `producer.transaction()`): from then on an older producer with the same id is
+   * fenced. Rejects `PRODUCER_FENCED` when a newer producer has taken the id over. Sends,
+   * `sendOffsets` and `commit` wait for this themselves; KafkaJS' `await producer.transaction()`
+   * waits for it.
+   */
+  ready(): Promise<void> {
+    return this.#host.ready();
   }
 
   /** Commits these offsets for the group if, and when, the transaction commits (consume-transform-produce). */

@@ -4,14 +4,15 @@
  * records are appended and readable, so a consumer sees them at once.
  */
 
-import type { Producer as CoreProducer, PartitionerFunction, RecordMetadata as CoreRecordMetadata } from '../index.js';
+import type { Producer as CoreProducer, PartitionerFunction, RecordMetadata as CoreRecordMetadata, TopicMessages as CoreTopicMessages } from '../index.js';
 import type { ClientContext } from './client-context.js';
 import type { Cluster } from './cluster.js';
 import { CompressionCodecs, CompressionTypes, NODE_ID } from './constants.js';
-import { KafkaJSError, KafkaJSNonRetriableError, isCoreError, kafkaJSErrors, notSupported, protocolError } from './errors.js';
+import { KafkaJSConnectionError, KafkaJSError, KafkaJSNonRetriableError, isCoreError, kafkaJSErrors, protocolError } from './errors.js';
 import { Instrumentation, producerEvents } from './instrumentation.js';
 import { checkMessages, toCoreMessage, toKafkaJSMessage } from './messages.js';
 import { isDefaultPartitioner } from './partitioners.js';
+import { LiteTransaction } from './transaction.js';
 import type {
   Logger,
   Message,
@@ -62,6 +63,14 @@ function topicExists(cluster: Cluster, topic: string): boolean {
   }
 }
 
+/** The kafkalite producers of one cluster: the plain (or idempotent) one, and the transactional one once a transaction began. */
+interface Bound {
+  cluster: Cluster;
+  partitioner: 'round-robin' | PartitionerFunction;
+  core: CoreProducer;
+  transactional?: CoreProducer;
+}
+
 export class LiteProducer implements Producer {
   readonly events: ProducerEvents = producerEvents;
   #ctx: ClientContext;
@@ -69,7 +78,9 @@ export class LiteProducer implements Producer {
   #logger: Logger;
   #instrumentation: Instrumentation<ProducerEvents>;
   #status: 'disconnected' | 'connected' | 'disconnecting' = 'disconnected';
-  #bound: { cluster: Cluster; core: CoreProducer } | undefined;
+  #bound: Bound | undefined;
+  /** A transaction was begun and has not settled its commit or abort yet: KafkaJS runs one at a time. */
+  #transaction: 'READY' | 'TRANSACTING' = 'READY';
   /** A partitioner of the user's (or the legacy one); kafkalite's own is KafkaJS' default. */
   #partitioner: ((args: PartitionerArgs) => number) | undefined;
   #idempotent: boolean;
@@ -99,7 +110,7 @@ export class LiteProducer implements Producer {
     const bound = this.#bound;
     this.#bound = undefined;
     try {
-      await bound?.core.close().catch(() => undefined);
+      await Promise.all([bound?.core.close().catch(() => undefined), bound?.transactional?.close().catch(() => undefined)]);
     } finally {
       this.#status = 'disconnected';
       this.#instrumentation.emit(producerEvents.DISCONNECT);
@@ -115,10 +126,18 @@ export class LiteProducer implements Producer {
     return this.sendBatch({ acks, timeout, compression, topicMessages: [{ topic, messages }] });
   }
 
-  async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+  sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    return this.#sendBatch(batch, this.#idempotent, (bound, request) => bound.core.sendBatch(request));
+  }
+
+  /**
+   * KafkaJS' send path, for the producer's own sends and a transaction's: KafkaJS' checks, then
+   * `write` hands the merged request to a kafkalite producer of the bound cluster.
+   */
+  async #sendBatch(batch: ProducerBatch, idempotent: boolean, write: (bound: Bound, request: { topicMessages: CoreTopicMessages[] }) => Promise<CoreRecordMetadata[]>): Promise<RecordMetadata[]> {
     const { acks = -1, compression, topicMessages = [] } = batch ?? {};
     if (topicMessages.some((t) => !t?.topic)) throw new KafkaJSNonRetriableError('Invalid topic');
-    if (this.#idempotent && acks !== -1) {
+    if (idempotent && acks !== -1) {
       throw new KafkaJSNonRetriableError("Not requiring ack for all messages invalidates the idempotent producer's EoS guarantees");
     }
     for (const { topic, messages } of topicMessages) checkMessages(topic, messages);
@@ -129,8 +148,9 @@ export class LiteProducer implements Producer {
     for (const { topic, messages } of topicMessages) merged.set(topic, [...(merged.get(topic) ?? []), ...messages]);
 
     return kafkaJSErrors(async () => {
-      const { cluster, core } = await this.#bind();
-      const request: { topic: string; messages: ReturnType<typeof toCoreMessage>[] }[] = [];
+      const bound = await this.#bind();
+      const { cluster } = bound;
+      const request: CoreTopicMessages[] = [];
       for (const [topic, messages] of merged) {
         if (messages.length === 0) continue;
         const exists = topicExists(cluster, topic);
@@ -144,7 +164,7 @@ export class LiteProducer implements Producer {
         request.push({ topic, messages: coreMessages });
       }
       if (request.length === 0) return [];
-      const written = await core.sendBatch({ topicMessages: request });
+      const written = await write(bound, { topicMessages: request });
       return acks === 0 ? [] : this.#results(cluster, written, request);
     });
   }
@@ -164,12 +184,45 @@ export class LiteProducer implements Producer {
       }));
   }
 
+  /**
+   * Begins a transaction, as KafkaJS: the first one gets the producer id for the
+   * `transactionalId` (which fences an older producer with the same id) before it resolves.
+   * Transactions go through a transactional kafkalite producer of their own, so this producer's
+   * `send` stays outside them, as KafkaJS' does.
+   */
   async transaction(): Promise<Transaction> {
-    if (!this.#config.transactionalId) throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer');
-    throw notSupported(
-      'producer.transaction()',
-      "kafkalite has no transactions (it would need atomic writes over several partitions, hidden from read_committed consumers until committed, and offsets committed with them)",
-    );
+    const transactionalId = this.#config.transactionalId;
+    if (!transactionalId) throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer');
+    if (this.#transaction === 'TRANSACTING') {
+      throw new KafkaJSNonRetriableError('There is already an ongoing transaction for this producer. Please end the transaction before beginning another.');
+    }
+    this.#transaction = 'TRANSACTING';
+    try {
+      const { cluster, txn } = await kafkaJSErrors(async () => {
+        const bound = await this.#bind();
+        bound.transactional ??= bound.cluster.broker.producer({
+          partitioner: bound.partitioner,
+          transactionalId,
+          transactionTimeoutMs: this.#config.transactionTimeout ?? 60_000,
+        });
+        const begun = bound.transactional.transaction();
+        await begun.ready();
+        return { cluster: bound.cluster, txn: begun };
+      });
+      return new LiteTransaction(
+        txn,
+        (batch) =>
+          this.#sendBatch(batch, true, (bound, request) => {
+            // The cluster was reset meanwhile: the transaction's producer went with the old one.
+            if (bound.cluster !== cluster) throw new KafkaJSConnectionError('Connection closed: the in-process cluster was reset or closed during the transaction');
+            return txn.sendBatch(request);
+          }),
+        () => (this.#transaction = 'READY'),
+      );
+    } catch (error) {
+      this.#transaction = 'READY';
+      throw error;
+    }
   }
 
   on<E extends ValueOf<ProducerEvents>>(eventName: E, listener: (event: ProducerEventMap[E]) => void): RemoveInstrumentationEventListener<E> {
@@ -188,7 +241,7 @@ export class LiteProducer implements Producer {
   }
 
   /** The kafkalite producer on the current cluster (a new one after the cluster was reset). */
-  async #bind(): Promise<{ cluster: Cluster; core: CoreProducer }> {
+  async #bind(): Promise<Bound> {
     const cluster = await this.#ctx.cluster();
     if (this.#bound?.cluster !== cluster) {
       const custom = this.#partitioner;
@@ -197,8 +250,9 @@ export class LiteProducer implements Producer {
           ? 'round-robin'
           : ({ topic, partitionCount, message }) => custom({ topic, partitionMetadata: metadataFor(partitionCount), message: toKafkaJSMessage(message) });
       const stale = this.#bound;
-      this.#bound = { cluster, core: cluster.broker.producer({ partitioner, idempotent: this.#idempotent }) };
+      this.#bound = { cluster, partitioner, core: cluster.broker.producer({ partitioner, idempotent: this.#idempotent }) };
       void stale?.core.close().catch(() => undefined);
+      void stale?.transactional?.close().catch(() => undefined);
     }
     return this.#bound;
   }
