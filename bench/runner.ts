@@ -47,9 +47,10 @@ import { LATENCY_RATE, latency } from './scenarios/latency.js';
 import { memory } from './scenarios/memory.js';
 import { oneAtATime } from './scenarios/one-at-a-time.js';
 import { rebalance } from './scenarios/rebalance.js';
+import { transactions } from './scenarios/transactions.js';
 import { wire } from './scenarios/wire.js';
 
-const SCENARIOS: Scenario[] = [ceiling, batched, oneAtATime, latency, fanOut, memory, rebalance, fileStorage, largeValues, wire, compression, compaction];
+const SCENARIOS: Scenario[] = [ceiling, batched, oneAtATime, latency, fanOut, memory, rebalance, fileStorage, largeValues, wire, compression, compaction, transactions];
 const TRIAL_TIMEOUT_MS = 300_000;
 const SELF = fileURLToPath(import.meta.url);
 

@@ -26,6 +26,9 @@ export const ErrorCodes = [
   'INVALID_SCHEMA',
   'INCOMPATIBLE_SCHEMA',
   'UNKNOWN_SCHEMA',
+  'OUT_OF_ORDER_SEQUENCE',
+  'PRODUCER_FENCED',
+  'INVALID_TXN_STATE',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];
@@ -174,3 +177,17 @@ export const incompatibleSchema = (subject: string, level: string, problems: rea
 
 /** A schema id, subject or version the registry does not hold. */
 export const unknownSchema = (what: string): KafkaliteError => new KafkaliteError('UNKNOWN_SCHEMA', `${what} is not registered`);
+/** An idempotent batch whose first sequence does not follow the last one the partition holds from its producer. */
+export const outOfOrderSequence = (topic: string, partition: number, producerId: number, expected: number, got: number): KafkaliteError =>
+  new KafkaliteError(
+    'OUT_OF_ORDER_SEQUENCE',
+    `producer ${producerId} sent a batch with sequence ${got} to ${tp(topic, partition)}, which expects sequence ${expected} from it next (a batch before it was lost)`,
+    { topic, partition },
+  );
+
+/** A producer whose epoch is older than the newest one of its id (or transactional id): a newer producer took over. */
+export const producerFenced = (who: string, epoch: number, current: number, context: Pick<KafkaliteErrorOptions, 'topic' | 'partition'> = {}): KafkaliteError =>
+  new KafkaliteError('PRODUCER_FENCED', `${who} with epoch ${epoch} is fenced: a newer producer with epoch ${current} took over`, context);
+
+/** A transactional call that does not fit the transaction's state (a send outside a transaction, a commit after a failed send). */
+export const invalidTxnState = (message: string, cause?: unknown): KafkaliteError => new KafkaliteError('INVALID_TXN_STATE', message, { cause });

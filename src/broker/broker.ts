@@ -73,7 +73,9 @@ export class Broker {
     const topics = new TopicRegistry(resolved.storage, resolved.clock);
     topics.load(stored);
     const offsets = await OffsetStore.open(topics, () => resolved.clock.now());
-    return new Broker(resolved, topics, offsets, log);
+    const broker = new Broker(resolved, topics, offsets, log);
+    await broker.#api.recover();
+    return broker;
   }
 
   /**
@@ -155,7 +157,6 @@ export class Broker {
       options: this.#options,
       log: this.#ctx.log,
       clusterId: newTopicId(),
-      producerIds: { next: 0 },
     };
     const listener = await TcpListener.open(this.#wire, resolved, (l) => this.#listeners.delete(l));
     if (this.#closing !== undefined) {

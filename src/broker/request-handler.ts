@@ -11,6 +11,13 @@ import {
   type ConsumerGroupJoinRequest,
   type HeartbeatRequest,
   type HeartbeatResponse,
+  type InitProducerIdRequest,
+  type InitProducerIdResponse,
+  type AddPartitionsToTxnRequest,
+  type IsolationLevel,
+  type TxnOffsetCommitRequest,
+  type TxnRequest,
+  type TxnResponse,
   type JoinGroupRequest,
   type JoinGroupResponse,
   type SyncGroupRequest,
@@ -32,6 +39,11 @@ import type { PartitionState } from '../topic/partition.js';
 import type { TopicPartition } from '../types.js';
 import type { TopicRegistry } from '../topic/topic-registry.js';
 import { defaultTopicConfig, isCompacted, refuseKeyless } from '../topic/topic-config.js';
+import { ProducerIdManager } from '../txn/producer-ids.js';
+import { TransactionCoordinator } from '../txn/transaction-coordinator.js';
+
+/** Kafka's largest producer epoch: past it, a producer gets a new id. */
+const MAX_EPOCH = 32767;
 
 export interface RequestHandlerOptions {
   autoCreateTopics: boolean;
@@ -50,6 +62,8 @@ export class RequestHandler implements KafkaApi {
   #topics: TopicRegistry;
   #groups: GroupCoordinator;
   #options: RequestHandlerOptions;
+  #producerIds: ProducerIdManager;
+  #transactions: TransactionCoordinator;
   #closed = false;
 
   constructor(topics: TopicRegistry, groups: GroupCoordinator, clock: Clock, options: RequestHandlerOptions) {
@@ -57,10 +71,18 @@ export class RequestHandler implements KafkaApi {
     this.#groups = groups;
     this.clock = clock;
     this.#options = options;
+    this.#producerIds = new ProducerIdManager(topics, () => clock.now());
+    this.#transactions = new TransactionCoordinator(topics, groups, this.#producerIds, clock);
+  }
+
+  /** Finishes what the last run left half done (transactions decided but not yet marked). */
+  recover(): Promise<void> {
+    return this.#transactions.recover();
   }
 
   close(): void {
     this.#closed = true;
+    this.#transactions.close();
   }
 
   async metadata(request: MetadataRequest): Promise<MetadataResponse> {
@@ -134,7 +156,8 @@ export class RequestHandler implements KafkaApi {
       const p = this.#topics.get(topic)?.partitions[partition];
       if (p === undefined) continue;
       // An append that landed while the first read was in flight: read again at once.
-      if (p.logEndOffset > fetchOffset && fetchOffset >= p.logStartOffset) return Promise.resolve(this.#read(request));
+      const end = request.isolationLevel === 'read_committed' ? (p.lastStableOffsetNow ?? p.logEndOffset) : p.logEndOffset;
+      if (end > fetchOffset && fetchOffset >= p.logStartOffset) return Promise.resolve(this.#read(request));
       partitions.push(p);
     }
     return this.#topics.appendWaits.wait(partitions, request.maxWaitMs, request.signal).then((woken) => (!woken || this.#closed ? first : this.#read(request)));
@@ -163,6 +186,18 @@ export class RequestHandler implements KafkaApi {
         out.push({ topic, partition, error, highWatermark, logStartOffset, batches: [] });
         continue;
       }
+      if (request.isolationLevel === 'read_committed') {
+        const entry: FetchPartitionResponse = { topic, partition, highWatermark, logStartOffset, batches: [] };
+        out.push(entry);
+        (pending ??= []).push(
+          p.readCommitted(fetchOffset, maxBytes).then(({ batches, lastStableOffset, abortedTransactions }) => {
+            entry.batches = batches;
+            entry.lastStableOffset = lastStableOffset;
+            entry.abortedTransactions = abortedTransactions;
+          }),
+        );
+        continue;
+      }
       const entry: FetchPartitionResponse = { topic, partition, highWatermark, logStartOffset, batches: [] };
       out.push(entry);
       if (fetchOffset === highWatermark) continue;
@@ -174,7 +209,7 @@ export class RequestHandler implements KafkaApi {
     return pending === undefined ? response : Promise.all(pending).then(() => response);
   }
 
-  async listOffsets(request: { partitions: ListOffsetsPartition[] }): Promise<ListOffsetsResponse> {
+  async listOffsets(request: { partitions: ListOffsetsPartition[]; isolationLevel?: IsolationLevel }): Promise<ListOffsetsResponse> {
     this.#checkOpen();
     const targets = request.partitions.map(({ topic, partition, timestamp }) => {
       if (timestamp !== LATEST_TIMESTAMP && timestamp !== EARLIEST_TIMESTAMP && !(Number.isSafeInteger(timestamp) && timestamp >= 0)) {
@@ -186,7 +221,10 @@ export class RequestHandler implements KafkaApi {
     for (let i = 0; i < targets.length; i++) {
       const { topic, partition, timestamp } = request.partitions[i]!;
       const p = targets[i]!;
-      if (timestamp === LATEST_TIMESTAMP) out.push({ topic, partition, offset: p.logEndOffset, timestamp: -1 });
+      if (timestamp === LATEST_TIMESTAMP) {
+        const offset = request.isolationLevel === 'read_committed' ? await p.lastStableOffset() : p.logEndOffset;
+        out.push({ topic, partition, offset, timestamp: -1 });
+      }
       else if (timestamp === EARLIEST_TIMESTAMP) out.push({ topic, partition, offset: p.logStartOffset, timestamp: -1 });
       else {
         const found = await p.findByTimestamp(timestamp);
@@ -194,6 +232,36 @@ export class RequestHandler implements KafkaApi {
       }
     }
     return { partitions: out };
+  }
+
+  async initProducerId(request: InitProducerIdRequest): Promise<InitProducerIdResponse> {
+    this.#checkOpen();
+    const { transactionalId, producerId, producerEpoch } = request;
+    if (transactionalId !== null) return this.#transactions.initProducerId({ ...request, transactionalId });
+    // A producer asking for a new epoch of its id (KIP-360) gets it: the partitions then expect
+    // sequence 0 from it and fence its older epoch.
+    if (producerId >= 0 && producerEpoch >= 0 && producerEpoch < MAX_EPOCH) return { producerId, producerEpoch: producerEpoch + 1 };
+    return { producerId: await this.#producerIds.next(), producerEpoch: 0 };
+  }
+
+  addPartitionsToTxn(request: AddPartitionsToTxnRequest): Promise<TxnResponse> {
+    this.#checkOpen();
+    return this.#transactions.addPartitionsToTxn(request);
+  }
+
+  addOffsetsToTxn(request: TxnRequest & { groupId: string }): Promise<TxnResponse> {
+    this.#checkOpen();
+    return this.#transactions.addOffsetsToTxn(request);
+  }
+
+  txnOffsetCommit(request: TxnOffsetCommitRequest): Promise<TxnResponse> {
+    this.#checkOpen();
+    return this.#transactions.txnOffsetCommit(request);
+  }
+
+  endTxn(request: TxnRequest & { commit: boolean }): Promise<TxnResponse> {
+    this.#checkOpen();
+    return this.#transactions.endTxn(request);
   }
 
   consumerGroupJoin(request: ConsumerGroupJoinRequest): Promise<{ memberId: string }> {

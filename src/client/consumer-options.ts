@@ -2,7 +2,7 @@ import { invalidArgument, show } from '../errors.js';
 import type { Deserializer } from '../serde/serde.js';
 import type { Deserializers } from './record-deserializer.js';
 import { checkSerdes } from './serde-options.js';
-import type { AssignorFunction } from './kafka-api.js';
+import type { AssignorFunction, IsolationLevel } from './kafka-api.js';
 import { classicAssignors, type PartitionAssignor } from './partition-assignor.js';
 
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
@@ -66,6 +66,14 @@ export interface ConsumerOptions<K = Buffer, V = Buffer> {
    * @default undefined (no deserializers)
    */
   deserializers?: { key?: Deserializer<K>; value?: Deserializer<V> };
+  /**
+   * Kafka's `isolation.level`: `'read_committed'` stops at the last stable offset (before the
+   * oldest open transaction) and skips records of aborted transactions; `'read_uncommitted'`
+   * reads up to the high watermark, open and aborted transactions included. Control batches
+   * (transaction markers) are never delivered. `caughtUp()` follows the same end.
+   * @default 'read_uncommitted'
+   */
+  isolationLevel?: IsolationLevel;
 }
 
 export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, 'groupId' | 'deserializers'>> & {
@@ -87,6 +95,7 @@ export const defaultConsumerOptions: ResolvedConsumerOptions = {
   groupProtocol: 'consumer',
   retryBackoffMs: 100,
   deserializers: undefined,
+  isolationLevel: 'read_uncommitted',
 };
 
 export function resolveConsumerOptions(options: ConsumerOptions<unknown, unknown> | undefined): ResolvedConsumerOptions {
@@ -120,6 +129,9 @@ export function resolveConsumerOptions(options: ConsumerOptions<unknown, unknown
     const v = o[key];
     const min = key === 'retryBackoffMs' ? 0 : 1;
     if (!Number.isSafeInteger(v) || v < min) throw invalidArgument(`${key} must be an integer >= ${min} (got ${show(v)})`);
+  }
+  if (o.isolationLevel !== 'read_uncommitted' && o.isolationLevel !== 'read_committed') {
+    throw invalidArgument(`isolationLevel must be 'read_uncommitted' or 'read_committed' (got ${show(o.isolationLevel)})`);
   }
   if (o.groupProtocol !== 'consumer' && o.groupProtocol !== 'classic') {
     throw invalidArgument(`groupProtocol must be 'consumer' or 'classic' (got ${show(o.groupProtocol)})`);

@@ -500,6 +500,7 @@ export class Consumer<K = Buffer, V = Buffer> extends EventEmitter<ConsumerEvent
       if (states.length > 0) {
         const { partitions } = await this.#api.listOffsets({
           partitions: states.map((s) => ({ topic: s.topic, partition: s.partition, timestamp: LATEST_TIMESTAMP })),
+          isolationLevel: this.#options.isolationLevel,
         });
         await this.#caughtUp.wait(states.map((cursor, i) => ({ cursor, offset: partitions[i]!.offset })));
       }

@@ -2,7 +2,7 @@ import { invalidArgument, show } from '../errors.js';
 import type { ConsumerRecord } from '../types.js';
 import type { ClientContext } from './client-context.js';
 import { fetchChunks, type Chunk, type FetchHost } from './fetcher.js';
-import type { KafkaApi } from './kafka-api.js';
+import type { IsolationLevel, KafkaApi } from './kafka-api.js';
 import type { PartitionCursor } from './positions.js';
 import { deserializeChunks, type Deserializers } from './record-deserializer.js';
 
@@ -77,6 +77,7 @@ export class Delivery {
   #api: KafkaApi;
   #ctx: ClientContext;
   #maxPollRecords: number;
+  #isolationLevel: IsolationLevel;
   #retryBackoffMs: number;
   #deserializers: Deserializers | undefined;
   #host: DeliveryHost;
@@ -104,12 +105,13 @@ export class Delivery {
   constructor(
     api: KafkaApi,
     ctx: ClientContext,
-    options: { maxPollRecords: number; retryBackoffMs: number; deserializers: Deserializers | undefined },
+    options: { maxPollRecords: number; retryBackoffMs: number; deserializers: Deserializers | undefined; isolationLevel?: IsolationLevel },
     host: DeliveryHost,
   ) {
     this.#api = api;
     this.#ctx = ctx;
     this.#maxPollRecords = options.maxPollRecords;
+    this.#isolationLevel = options.isolationLevel ?? 'read_uncommitted';
     this.#retryBackoffMs = options.retryBackoffMs;
     this.#deserializers = options.deserializers;
     this.#host = host;
@@ -119,6 +121,11 @@ export class Delivery {
       outOfRange: (c, _error, logStart, logEnd) => {
         host.outOfRange(c, logStart, logEnd);
         this.#resets++;
+      },
+      // Only control batches or aborted records there: nothing to deliver, the position moves on.
+      skipped: (c, next) => {
+        c.position = next;
+        host.progressed();
       },
     };
   }
@@ -403,7 +410,7 @@ export class Delivery {
     // One controller serves fetch after fetch until a wake aborts it.
     this.#wakeup ??= new AbortController();
     const first = cursors.length === 0 ? 0 : this.#rotate++ % cursors.length;
-    const fetched = fetchChunks(this.#api, cursors, { maxWaitMs, maxRecords: this.#maxPollRecords, first, signal: this.#wakeup.signal }, this.#fetchHost);
+    const fetched = fetchChunks(this.#api, cursors, { maxWaitMs, maxRecords: this.#maxPollRecords, first, signal: this.#wakeup.signal, isolationLevel: this.#isolationLevel }, this.#fetchHost);
     const deserializers = this.#deserializers;
     return deserializers === undefined ? fetched : fetched.then((chunks) => deserializeChunks(chunks, deserializers));
   }

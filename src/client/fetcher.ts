@@ -1,8 +1,9 @@
-import { batchLastOffset, decodeRecordsInto } from '../codec/record-batch.js';
+import { batchLastOffset, batchProducerId, decodeRecordsInto, isControlBatch, isTransactionalBatch } from '../codec/record-batch.js';
+import { controlBatchType } from '../codec/control-batch.js';
 import type { KafkaliteError } from '../errors.js';
 import { DEFAULT_FETCH_BYTES } from '../topic/partition.js';
 import type { ConsumerRecord } from '../types.js';
-import type { FetchPartition, FetchResponse, KafkaApi } from './kafka-api.js';
+import type { FetchPartition, FetchPartitionResponse, FetchResponse, IsolationLevel, KafkaApi } from './kafka-api.js';
 import type { PartitionCursor } from './positions.js';
 
 /** Records fetched for one partition, valid while its cursor's epoch is unchanged. */
@@ -22,6 +23,8 @@ export interface FetchHost {
   isCurrent(cursor: PartitionCursor): boolean;
   /** A fetch found `cursor`'s position outside the log `[logStart, logEnd]`. */
   outOfRange(cursor: PartitionCursor, error: KafkaliteError, logStart: number, logEnd: number): void;
+  /** A fetch held only transaction markers or aborted records up to `next`: move past them. */
+  skipped(cursor: PartitionCursor, next: number): void;
 }
 
 /**
@@ -34,7 +37,7 @@ export interface FetchHost {
 export function fetchChunks(
   api: KafkaApi,
   cursors: PartitionCursor[],
-  options: { maxWaitMs: number; maxRecords: number; first: number; signal: AbortSignal },
+  options: { maxWaitMs: number; maxRecords: number; first: number; signal: AbortSignal; isolationLevel?: IsolationLevel },
   host: FetchHost,
 ): Promise<Chunk[]> {
   const partitions: FetchPartition[] = new Array(cursors.length);
@@ -45,7 +48,7 @@ export function fetchChunks(
     epochs[i] = c.epoch;
   }
   return api
-    .fetch({ maxWaitMs: options.maxWaitMs, partitions, signal: options.signal })
+    .fetch({ maxWaitMs: options.maxWaitMs, partitions, signal: options.signal, isolationLevel: options.isolationLevel })
     .then((response) => toChunks(response, cursors, epochs, options, host));
 }
 
@@ -66,14 +69,45 @@ function toChunks(response: FetchResponse, cursors: PartitionCursor[], epochs: n
     cursor.highWatermark = p.highWatermark;
     const records: ConsumerRecord[] = [];
     let from = cursor.position!;
+    const aborted = p.abortedTransactions === undefined || p.abortedTransactions.length === 0 ? undefined : new AbortedFilter(p.abortedTransactions);
     for (const batch of p.batches) {
-      decodeRecordsInto(records, batch, 0, cursor.topic, cursor.partition, from, budget - records.length);
+      if (aborted === undefined || !aborted.skips(batch)) decodeRecordsInto(records, batch, 0, cursor.topic, cursor.partition, from, budget - records.length);
       if (records.length >= budget) break;
       from = batchLastOffset(batch) + 1;
     }
-    if (records.length === 0) continue;
+    if (records.length === 0) {
+      // Markers or aborted records only: move past them, or the next fetch finds them again.
+      if (p.batches.length > 0 && from > cursor.position!) host.skipped(cursor, from);
+      continue;
+    }
     budget -= records.length;
     chunks.push({ cursor, epoch: cursor.epoch, records, highWatermark: p.highWatermark });
   }
   return chunks;
+}
+
+/**
+ * Kafka's consumer-side skipping of aborted transactions (`CompletedFetch`): a producer's
+ * transactional batches are skipped from the first offset of one of its aborted transactions up
+ * to that transaction's abort marker. Batches are fed in offset order.
+ */
+class AbortedFilter {
+  #pending: NonNullable<FetchPartitionResponse['abortedTransactions']>;
+  #aborting = new Set<number>();
+
+  constructor(aborted: NonNullable<FetchPartitionResponse['abortedTransactions']>) {
+    this.#pending = [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
+  }
+
+  /** Whether `batch` holds records of an aborted transaction (control batches hold none anyway). */
+  skips(batch: Uint8Array): boolean {
+    const last = batchLastOffset(batch);
+    while (this.#pending.length > 0 && this.#pending[0]!.firstOffset <= last) this.#aborting.add(this.#pending.shift()!.producerId);
+    const producerId = batchProducerId(batch);
+    if (isControlBatch(batch)) {
+      if (controlBatchType(batch) === 'abort') this.#aborting.delete(producerId);
+      return true;
+    }
+    return isTransactionalBatch(batch) && this.#aborting.has(producerId);
+  }
 }

@@ -48,7 +48,12 @@ export interface MetadataResponse {
 export interface ProducePartitionData {
   topic: string;
   partition: number;
-  /** One RecordBatch v2, which the broker takes over (it writes the base offset into it). */
+  /**
+   * One RecordBatch v2, which the broker takes over (it writes the base offset into it). A batch
+   * with a producer id is checked against the partition's producer state: a retry of a batch
+   * already appended gets that batch's base offset and is not appended again; a gap in the
+   * sequences is `OUT_OF_ORDER_SEQUENCE`, an old epoch `PRODUCER_FENCED`.
+   */
   records: Uint8Array;
 }
 
@@ -60,6 +65,13 @@ export interface ProduceResponse {
   /** The base offset given to each batch, in request order. */
   baseOffsets: number[];
 }
+
+/**
+ * Which records a fetch may see (Kafka's `isolation.level`): `read_uncommitted` up to the high
+ * watermark, open and aborted transactions included; `read_committed` up to the last stable
+ * offset, with the aborted transactions listed so the reader can skip them.
+ */
+export type IsolationLevel = 'read_uncommitted' | 'read_committed';
 
 export interface FetchPartition {
   topic: string;
@@ -75,6 +87,8 @@ export interface FetchRequest {
   partitions: FetchPartition[];
   /** Ends the wait early (Kafka's consumer `wakeup()`); the response then holds what there is. */
   signal?: AbortSignal;
+  /** @default 'read_uncommitted' */
+  isolationLevel?: IsolationLevel;
 }
 
 export interface FetchPartitionResponse {
@@ -85,6 +99,9 @@ export interface FetchPartitionResponse {
   highWatermark: number;
   logStartOffset: number;
   batches: Uint8Array[];
+  /** With `read_committed`: where the batches stop, and the aborted transactions among them (oldest first). */
+  lastStableOffset?: number;
+  abortedTransactions?: { producerId: number; firstOffset: number }[];
 }
 
 export interface FetchResponse {
@@ -103,6 +120,51 @@ export interface ListOffsetsResponse {
   partitions: { topic: string; partition: number; offset: number; timestamp: number }[];
 }
 
+/** Kafka's InitProducerId: an id and epoch for an idempotent (or transactional) producer. */
+export interface InitProducerIdRequest {
+  /** `null` for an idempotent producer outside transactions. */
+  transactionalId: string | null;
+  transactionTimeoutMs: number;
+  /**
+   * A producer that already has an id and wants a new epoch of it (after a failed batch left its
+   * sequences in doubt, KIP-360): its id and epoch; -1 and -1 for a new producer.
+   */
+  producerId: number;
+  producerEpoch: number;
+}
+
+export interface InitProducerIdResponse {
+  /** Kafka's error code by its name; no id then. */
+  error?: 'PRODUCER_FENCED' | 'CONCURRENT_TRANSACTIONS' | 'INVALID_TXN_STATE';
+  producerId: number;
+  producerEpoch: number;
+}
+
+/** Kafka's transaction error codes, by their names. */
+export type TxnError = 'PRODUCER_FENCED' | 'INVALID_PRODUCER_ID_MAPPING' | 'INVALID_TXN_STATE' | 'CONCURRENT_TRANSACTIONS' | 'UNKNOWN_TOPIC_OR_PARTITION';
+
+/** Who is asking, in every transactional request after InitProducerId. */
+export interface TxnRequest {
+  transactionalId: string;
+  producerId: number;
+  producerEpoch: number;
+}
+
+export interface AddPartitionsToTxnRequest extends TxnRequest {
+  partitions: TopicPartition[];
+}
+
+export interface TxnOffsetCommitRequest extends TxnRequest {
+  groupId: string;
+  offsets: TopicPartitionOffset[];
+}
+
+export interface TxnResponse {
+  error?: TxnError;
+  /** Why, for the error's message. */
+  message?: string;
+}
+
 export interface KafkaApi extends GroupApi {
   /** The broker's clock: clients take timestamps and timers from it. */
   readonly clock: Clock;
@@ -118,7 +180,22 @@ export interface KafkaApi extends GroupApi {
   /** Long-polls: returns at once when any partition has records, else waits up to `maxWaitMs`. */
   fetch(request: FetchRequest): Promise<FetchResponse>;
 
-  listOffsets(request: { partitions: ListOffsetsPartition[] }): Promise<ListOffsetsResponse>;
+  /** With `read_committed`, the latest offset is the last stable offset (as Kafka answers). */
+  listOffsets(request: { partitions: ListOffsetsPartition[]; isolationLevel?: IsolationLevel }): Promise<ListOffsetsResponse>;
+
+  initProducerId(request: InitProducerIdRequest): Promise<InitProducerIdResponse>;
+
+  /** Kafka's AddPartitionsToTxn: the transaction will write to these partitions (before the first produce to each). */
+  addPartitionsToTxn(request: AddPartitionsToTxnRequest): Promise<TxnResponse>;
+
+  /** Kafka's AddOffsetsToTxn: the transaction will commit offsets of this group. */
+  addOffsetsToTxn(request: TxnRequest & { groupId: string }): Promise<TxnResponse>;
+
+  /** Kafka's TxnOffsetCommit: offsets the group gets if, and when, the transaction commits. */
+  txnOffsetCommit(request: TxnOffsetCommitRequest): Promise<TxnResponse>;
+
+  /** Kafka's EndTxn: commits or aborts; resolves once every partition has its marker. */
+  endTxn(request: TxnRequest & { commit: boolean }): Promise<TxnResponse>;
 
   /**
    * Calls `listener` with a topic's name and what happened whenever its metadata changes

@@ -1,5 +1,5 @@
 import { KafkaliteError, offsetOutOfRange, show } from '../errors.js';
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type KafkaApi } from './kafka-api.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type IsolationLevel, type KafkaApi } from './kafka-api.js';
 import type { AutoOffsetReset } from './consumer-options.js';
 
 /** One assigned partition as a consumer tracks it (Kafka's `TopicPartitionState`). */
@@ -34,6 +34,8 @@ export interface PositionPolicy {
   autoOffsetReset: AutoOffsetReset;
   /** Per topic, overrides `autoOffsetReset`. */
   autoOffsetResetByTopic: Readonly<Record<string, AutoOffsetReset>>;
+  /** `'read_committed'`: `latest` is the last stable offset. */
+  isolationLevel?: IsolationLevel;
 }
 
 /** The reset policy of a topic: its own, else the consumer's. */
@@ -91,6 +93,7 @@ export async function fixPositions(api: KafkaApi, cursors: Iterable<PartitionCur
       partition: s.partition,
       timestamp: s.reset === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP,
     })),
+    isolationLevel: policy.isolationLevel,
   });
   pending.forEach((s, i) => {
     if (s.epoch !== epochs[i] || s.reset === undefined) return;

@@ -29,8 +29,10 @@ export interface ProducerOptions<K = string | Uint8Array, V = string | Uint8Arra
   /** Bytes at which a partition's batch is closed and appended without waiting for `lingerMs`. @default 16384 */
   batchSize?: number;
   /**
-   * Accepted for Kafka compatibility. In-process, a send is appended exactly once (there are
-   * no network retries to deduplicate), so every producer is idempotent.
+   * Kafka's idempotent producer: the producer gets an id and epoch from the broker and numbers
+   * each partition's batches; a request that fails with a retriable error is sent again with the
+   * same bytes, and the partition appends a batch it already holds only once (it answers with
+   * the first append's offset). One produce request is in flight at a time.
    * @default false
    */
   idempotent?: boolean;
@@ -50,9 +52,20 @@ export interface ProducerOptions<K = string | Uint8Array, V = string | Uint8Arra
    * @default 'none'
    */
   compression?: CompressionCodec;
+  /**
+   * Kafka's `transactional.id`: the producer sends only inside {@link Producer.transaction}s,
+   * which commit or abort atomically across partitions (and group offsets, with `sendOffsets`).
+   * A newer producer with the same id fences this one (`PRODUCER_FENCED`). Implies `idempotent`.
+   */
+  transactionalId?: string;
+  /** How long a transaction may stay open before the broker aborts it (Kafka's `transaction.timeout.ms`). @default 60000 */
+  transactionTimeoutMs?: number;
 }
 
-export type ResolvedProducerOptions = Required<Omit<ProducerOptions, 'serializers'>> & { serializers: Serializers | undefined };
+export type ResolvedProducerOptions = Required<Omit<ProducerOptions, 'serializers' | 'transactionalId'>> & {
+  serializers: Serializers | undefined;
+  transactionalId: string | undefined;
+};
 
 export const defaultProducerOptions: ResolvedProducerOptions = {
   partitioner: 'sticky',
@@ -61,6 +74,8 @@ export const defaultProducerOptions: ResolvedProducerOptions = {
   idempotent: false,
   serializers: undefined,
   compression: 'none',
+  transactionalId: undefined,
+  transactionTimeoutMs: 60_000,
 };
 
 export function resolveProducerOptions(options: ProducerOptions<unknown, unknown> | undefined): ResolvedProducerOptions {
@@ -83,5 +98,11 @@ export function resolveProducerOptions(options: ProducerOptions<unknown, unknown
     throw invalidArgument(`compression must be 'none', 'gzip', 'snappy', 'lz4' or 'zstd' (got ${show(o.compression)})`);
   }
   o.serializers = checkSerdes(o.serializers, 'serializers', 'serialize');
+  if (o.transactionalId !== undefined && (typeof o.transactionalId !== 'string' || o.transactionalId.length === 0)) {
+    throw invalidArgument(`transactionalId must be a non-empty string (got ${show(o.transactionalId)})`);
+  }
+  if (!Number.isSafeInteger(o.transactionTimeoutMs) || o.transactionTimeoutMs < 1) {
+    throw invalidArgument(`transactionTimeoutMs must be a positive integer (got ${show(o.transactionTimeoutMs)})`);
+  }
   return o;
 }

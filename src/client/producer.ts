@@ -2,11 +2,13 @@ import type { ClockTimer } from '../clock.js';
 import { compressBatch } from '../codec/compressed-batch.js';
 import { requireCodec } from '../codec/compression.js';
 import { RECORD_BATCH_HEADER_SIZE, RecordBatchBuilder, singleRecordBatchSize } from '../codec/record-batch.js';
-import { closed, invalidArgument, invalidTopic, messageTooLarge, show, unknownPartition, unknownTopic } from '../errors.js';
+import { closed, invalidArgument, invalidTopic, invalidTxnState, messageTooLarge, show, unknownPartition, unknownTopic, unsupported } from '../errors.js';
 import { partitionForKeyBytes } from '../topic/partitioner.js';
 import { validateTopicName } from '../topic/topic-config.js';
 import { tpKey, type Message, type RecordMetadata, type TopicMessages } from '../types.js';
 import type { ClientContext } from './client-context.js';
+import { IdempotentSender } from './idempotent-sender.js';
+import { Transaction } from './transaction.js';
 import type { KafkaApi, ProducePartitionData, TopicMetadata } from './kafka-api.js';
 import { serializeMessages } from './message-serializer.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producer-options.js';
@@ -99,6 +101,10 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
   /** The compression codec's packages loaded (checked at the first call). */
   #codecReady = false;
   #spread: number;
+  /** Sends batches with a producer id and sequences, when `idempotent`. */
+  #idempotent: IdempotentSender<PendingBatch> | undefined;
+  /** With a `transactionalId`: the open transaction, if any. */
+  #transaction: Transaction | undefined;
 
   /** @internal created by `broker.producer()`. */
   constructor(api: KafkaApi, ctx: ClientContext, options: ProducerOptions<K, V> | undefined, onClose: (producer: Producer<K, V>) => void) {
@@ -107,6 +113,13 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
     this.#ctx = ctx;
     this.#onClose = onClose;
     this.#spread = producers++;
+    const { transactionalId, transactionTimeoutMs } = this.#options;
+    if ((transactionalId !== undefined || this.#options.idempotent) && this.#options.compression !== 'none') {
+      // The idempotent sender builds its batches with sequences at send time; compressing them there is not built yet.
+      throw unsupported(`compression ${show(this.#options.compression)} with an idempotent or transactional producer`, 'batches with producer ids and sequences are sent uncompressed for now; use compression with a plain producer');
+    }
+    if (transactionalId !== undefined) this.#idempotent = new IdempotentSender(api, ctx.clock, settle, { transactionalId, transactionTimeoutMs });
+    else if (this.#options.idempotent) this.#idempotent = new IdempotentSender(api, ctx.clock, settle);
     // A topic changed: look it up again before the next call to it. Open batches keep their partition.
     this.#unwatch = api.watchMetadata((topic) => {
       const acc = this.#accumulators.get(topic);
@@ -114,11 +127,39 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
     });
   }
 
+  /**
+   * Begins a transaction (needs a `transactionalId`): its sends commit or abort together. The
+   * first transaction also fences any older producer with the same `transactionalId`.
+   * `INVALID_TXN_STATE` while another transaction of this producer is open.
+   */
+  transaction(): Transaction {
+    this.#checkOpen();
+    const sender = this.#idempotent;
+    if (this.#options.transactionalId === undefined || sender === undefined) throw invalidArgument('transaction() needs a producer created with a transactionalId');
+    if (this.#transaction !== undefined) throw invalidTxnState('this producer already has an open transaction: commit or abort it first');
+    // Fences an older producer now, not at the first send.
+    sender.init().catch(() => undefined);
+    const transaction = new Transaction({
+      ready: () => sender.ready(),
+      send: (record) => this.send(record as TopicMessages<K, V>),
+      sendBatch: (batch) => this.sendBatch(batch as { topicMessages: TopicMessages<K, V>[] }),
+      flush: () => this.flush(),
+      sendOffsets: (groupId, offsets) => sender.sendOffsets(groupId, offsets),
+      end: (commit) => sender.end(commit),
+      closed: (t) => {
+        if (this.#transaction === t) this.#transaction = undefined;
+      },
+    });
+    this.#transaction = transaction;
+    return transaction;
+  }
+
   /** Appends `messages` to `topic`; resolves once they are readable, one entry per partition written. */
   send(record: TopicMessages<K, V>): Promise<RecordMetadata[]> {
     try {
       this.#checkOpen();
       this.#checkCodec();
+      this.#checkTransaction();
       checkTopicMessages(record, 'send');
       const acc = this.#accumulator(record.topic);
       const messages = this.#serialize(record);
@@ -142,6 +183,7 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
     try {
       this.#checkOpen();
       this.#checkCodec();
+      this.#checkTransaction();
       if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.topicMessages)) {
         throw invalidArgument(`sendBatch takes { topicMessages: [...] } (got ${show(batch)})`);
       }
@@ -459,6 +501,14 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
     if (this.#full.length === 0) return;
     const batches = this.#full;
     this.#full = [];
+    if (this.#idempotent !== undefined) {
+      this.#inFlight++;
+      void this.#idempotent.send(batches).then(
+        () => this.#landed(),
+        () => this.#landed(),
+      );
+      return;
+    }
     const partitions: ProducePartitionData[] = new Array(batches.length);
     for (let i = 0; i < batches.length; i++) {
       const b = batches[i]!;
@@ -478,8 +528,13 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
     try {
       settle(batches, baseOffsets, error);
     } finally {
-      if (--this.#inFlight === 0 && this.#drained.length > 0) for (const resolve of this.#drained.splice(0)) resolve();
+      this.#landed();
     }
+  }
+
+  /** A produce request was answered: `flush` calls wait for none to be left. */
+  #landed(): void {
+    if (--this.#inFlight === 0 && this.#drained.length > 0) for (const resolve of this.#drained.splice(0)) resolve();
   }
 
   #produce(partitions: ProducePartitionData[], batches: PendingBatch[]): void {
@@ -530,6 +585,12 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
     if (this.#codecReady) return;
     requireCodec(this.#options.compression);
     this.#codecReady = true;
+  }
+
+  #checkTransaction(): void {
+    if (this.#options.transactionalId !== undefined && this.#transaction === undefined) {
+      throw invalidTxnState(`producer with transactionalId ${show(this.#options.transactionalId)} sends only inside a transaction: producer.transaction().send(...)`);
+    }
   }
 }
 

@@ -13,9 +13,9 @@
  *     23    4 lastOffsetDelta       recordCount - 1
  *     27    8 baseTimestamp         timestamp of the first record
  *     35    8 maxTimestamp
- *     43    8 producerId            -1
- *     51    2 producerEpoch         -1
- *     53    4 baseSequence          -1
+ *     43    8 producerId            -1, or the idempotent producer's id
+ *     51    2 producerEpoch         -1, or its epoch
+ *     53    4 baseSequence          -1, or the sequence of the first record (per producer and partition)
  *     57    4 recordCount
  *     61      records
  * ```
@@ -51,6 +51,9 @@ const BASE_SEQUENCE_AT = 53;
 const RECORD_COUNT_AT = 57;
 const COMPRESSION_MASK = 0x07;
 const CONTROL_FLAG = 0x20;
+const TRANSACTIONAL_FLAG = 0x10;
+/** Kafka's largest sequence number: the next one after it is 0. */
+const MAX_SEQUENCE = 0x7fffffff;
 
 const TWO_32 = 4294967296;
 
@@ -69,6 +72,17 @@ export interface RecordBatchHeader {
   producerEpoch: number;
   baseSequence: number;
   recordCount: number;
+}
+
+/** What an idempotent (or transactional) producer writes into a batch's header; absent, -1 in every field. */
+export interface BatchProducer {
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  /** Sets the transactional attribute bit (bit 4): the batch belongs to a transaction. */
+  transactional?: boolean;
+  /** Sets the control attribute bit (bit 5): a transaction marker (see control-batch.ts). */
+  control?: boolean;
 }
 
 /** A record as the codec sees it, without topic or partition. */
@@ -321,9 +335,10 @@ export class RecordBatchBuilder {
 
   /**
    * Writes the header and checksum and returns the batch (with baseOffset 0). The builder must
-   * not be used afterwards.
+   * not be used afterwards. `producer` fills the idempotence fields (else -1, as Kafka writes a
+   * batch from a plain producer).
    */
-  build(): Buffer {
+  build(producer?: BatchProducer): Buffer {
     if (this.#count === 0) throw new RangeError('a record batch needs at least one record');
     const buf = this.#buf;
     const end = this.#pos;
@@ -331,13 +346,13 @@ export class RecordBatchBuilder {
     buf.writeInt32BE(end - LOG_OVERHEAD, BATCH_LENGTH_AT);
     buf.writeInt32BE(0, LEADER_EPOCH_AT);
     buf[MAGIC_AT] = RECORD_BATCH_MAGIC;
-    buf.writeInt16BE(0, ATTRIBUTES_AT);
+    buf.writeInt16BE((producer?.transactional === true ? TRANSACTIONAL_FLAG : 0) | (producer?.control === true ? CONTROL_FLAG : 0), ATTRIBUTES_AT);
     buf.writeInt32BE(this.#count - 1, LAST_OFFSET_DELTA_AT);
     writeInt64(buf, BASE_TIMESTAMP_AT, this.#baseTimestamp);
     writeInt64(buf, MAX_TIMESTAMP_AT, this.#maxTimestamp);
-    writeInt64(buf, PRODUCER_ID_AT, -1);
-    buf.writeInt16BE(-1, PRODUCER_EPOCH_AT);
-    buf.writeInt32BE(-1, BASE_SEQUENCE_AT);
+    writeInt64(buf, PRODUCER_ID_AT, producer?.producerId ?? -1);
+    buf.writeInt16BE(producer?.producerEpoch ?? -1, PRODUCER_EPOCH_AT);
+    buf.writeInt32BE(producer?.baseSequence ?? -1, BASE_SEQUENCE_AT);
     buf.writeInt32BE(this.#count, RECORD_COUNT_AT);
     buf.writeUInt32BE(crc32c(buf, ATTRIBUTES_AT, end), CRC_AT);
     // A log keeps this buffer for as long as it keeps the batch: give back unused capacity.
@@ -390,6 +405,38 @@ export function batchLastOffset(batch: Uint8Array, at = 0): number {
 /** The batch's largest record timestamp. */
 export function batchMaxTimestamp(batch: Uint8Array, at = 0): number {
   return readInt64(batch, at + MAX_TIMESTAMP_AT);
+}
+
+/** The batch's producer id: -1 unless an idempotent or transactional producer wrote it. */
+export function batchProducerId(batch: Uint8Array, at = 0): number {
+  return readInt64(batch, at + PRODUCER_ID_AT);
+}
+
+export function batchProducerEpoch(batch: Uint8Array, at = 0): number {
+  return ((batch[at + PRODUCER_EPOCH_AT]! << 8) | batch[at + PRODUCER_EPOCH_AT + 1]!) << 16 >> 16;
+}
+
+export function batchBaseSequence(batch: Uint8Array, at = 0): number {
+  return readInt32(batch, at + BASE_SEQUENCE_AT);
+}
+
+/** The sequence of the batch's last record (sequences wrap to 0 after 2^31 - 1, as Kafka's do). */
+export function batchLastSequence(batch: Uint8Array, at = 0): number {
+  return incrementSequence(readInt32(batch, at + BASE_SEQUENCE_AT), readInt32(batch, at + LAST_OFFSET_DELTA_AT));
+}
+
+/** A control batch (a transaction marker): no records for applications. */
+export function isControlBatch(batch: Uint8Array, at = 0): boolean {
+  return (batch[at + ATTRIBUTES_AT + 1]! & CONTROL_FLAG) !== 0;
+}
+
+export function isTransactionalBatch(batch: Uint8Array, at = 0): boolean {
+  return (batch[at + ATTRIBUTES_AT + 1]! & TRANSACTIONAL_FLAG) !== 0;
+}
+
+/** `sequence + increment`, wrapping past Kafka's largest sequence to 0. */
+export function incrementSequence(sequence: number, increment: number): number {
+  return sequence > MAX_SEQUENCE - increment ? increment - (MAX_SEQUENCE - sequence) - 1 : sequence + increment;
 }
 
 /** The whole size of the batch at `at` (`batchLength` + 12), read from its header. */

@@ -15,7 +15,7 @@ import type {
 } from '../client/kafka-api.js';
 import { closed, groupNotEmpty, invalidArgument, KafkaliteError, show, unknownPartition } from '../errors.js';
 import type { TopicRegistry } from '../topic/topic-registry.js';
-import type { TopicPartition } from '../types.js';
+import type { TopicPartition, TopicPartitionOffset } from '../types.js';
 import { ClassicGroup } from './classic-group.js';
 import { GroupState, type GroupStateName } from './group-state.js';
 import type { OffsetStore } from './offset-store.js';
@@ -182,6 +182,17 @@ export class GroupCoordinator implements GroupApi {
         `group ${show(groupId)} refuses the commit of ${memberId === undefined ? 'a client that is not a member' : `member ${show(memberId)} (generation ${request.generationId ?? -1})`} (${refused}): it no longer holds ${offsets.map((o) => `${o.topic}-${o.partition}`).join(', ')} — it was removed, or the group rebalanced since`,
       );
     }
+    await this.#offsets.commit(groupId, offsets);
+  }
+
+  /**
+   * A committed transaction's offsets (its TxnOffsetCommit), written once the transaction is
+   * decided. As Kafka's coordinator, they are taken without a member id or generation also while
+   * the group has members (KafkaJS' TxnOffsetCommit carries neither; the member check applies
+   * only to plain commits), so a consume-transform-produce member's transaction moves its group.
+   */
+  async commitTransactional(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+    this.checkOpen();
     await this.#offsets.commit(groupId, offsets);
   }
 

@@ -204,6 +204,8 @@ export class LiteConsumer implements Consumer {
       rebalanceTimeout: c.rebalanceTimeout ?? 60_000,
       heartbeatInterval: c.heartbeatInterval ?? 3000,
       maxWaitTimeInMs: c.maxWaitTimeInMs ?? 5000,
+      // KafkaJS' default isolation level is READ_COMMITTED.
+      isolationLevel: c.readUncommitted === true ? 'read_uncommitted' : 'read_committed',
       retry: this.#retry,
       autoCommit: r.autoCommit ?? true,
       autoCommitInterval: r.autoCommitInterval ?? null,

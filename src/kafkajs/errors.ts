@@ -309,6 +309,13 @@ export const protocolErrors = {
   INCONSISTENT_GROUP_PROTOCOL: { code: 23, retriable: false, message: 'The group member\'s supported protocols are incompatible with those of existing members' },
   INVALID_SESSION_TIMEOUT: { code: 26, retriable: false, message: 'The session timeout is not within an acceptable range' },
   REBALANCE_IN_PROGRESS: { code: 27, retriable: false, message: 'The group is rebalancing, so a rejoin is needed' },
+  OUT_OF_ORDER_SEQUENCE_NUMBER: { code: 45, retriable: false, message: 'The broker received an out of order sequence number' },
+  INVALID_PRODUCER_EPOCH: {
+    code: 47,
+    retriable: false,
+    message: "Producer attempted an operation with an old epoch. Either there is a newer producer with the same transactionalId, or the producer's transaction has been expired by the broker",
+  },
+  INVALID_TXN_STATE: { code: 48, retriable: false, message: 'The producer attempted a transactional operation in an invalid state' },
   NON_EMPTY_GROUP: { code: 68, retriable: false, message: 'The group is not empty' },
   GROUP_ID_NOT_FOUND: { code: 69, retriable: false, message: 'The group id was not found' },
 } as const;
@@ -360,6 +367,11 @@ const coreToProtocol: Record<string, ProtocolErrorType> = {
   MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
   NOT_IN_GROUP: 'UNKNOWN_MEMBER_ID',
   GROUP_NOT_EMPTY: 'NON_EMPTY_GROUP',
+  OUT_OF_ORDER_SEQUENCE: 'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  // KafkaJS speaks Produce v3 / EndTxn v1, to which Kafka answers a fenced producer with
+  // INVALID_PRODUCER_EPOCH (PRODUCER_FENCED, code 90, only from newer request versions on).
+  PRODUCER_FENCED: 'INVALID_PRODUCER_EPOCH',
+  INVALID_TXN_STATE: 'INVALID_TXN_STATE',
 };
 
 /** What KafkaJS would have thrown for a kafkalite error; anything else is returned as is. */

@@ -9,7 +9,7 @@
  * `heartbeat` and `close` may be called at any time (`close` is idempotent).
  */
 
-import type { Clock, Consumer as CoreConsumer, GroupJoin, TopicPartition } from '../index.js';
+import type { Clock, Consumer as CoreConsumer, GroupJoin, IsolationLevel, TopicPartition } from '../index.js';
 import { toPartitionAssignor } from './assigner-adapter.js';
 import type { Cluster } from './cluster.js';
 import { isCoreError, kafkaJSErrors } from './errors.js';
@@ -27,6 +27,7 @@ export interface GroupSessionOptions {
   sessionTimeout: number;
   rebalanceTimeout: number;
   heartbeatInterval: number;
+  isolationLevel: IsolationLevel;
   instrumentation: Instrumentation<ConsumerEvents>;
   logger: Logger;
   /** Partitions taken (positions fixed), before GROUP_JOIN. */
@@ -78,6 +79,7 @@ export class GroupSession {
       // kafkalite removes a member that does not come back to poll: a fetch's batches may take this long.
       maxPollIntervalMs: Math.max(options.rebalanceTimeout, 300_000),
       maxPollRecords: 10_000,
+      isolationLevel: options.isolationLevel,
     });
     this.core.on('partitionsAssigned', (tps) => options.onAssigned(tps));
     this.core.on('partitionsRevoked', (tps) => this.#onRevoked(tps));

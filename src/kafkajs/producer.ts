@@ -4,15 +4,16 @@
  * records are appended and readable, so a consumer sees them at once.
  */
 
-import type { Producer as CoreProducer, PartitionerFunction, RecordMetadata as CoreRecordMetadata } from '../index.js';
+import type { Producer as CoreProducer, PartitionerFunction, RecordMetadata as CoreRecordMetadata, TopicMessages as CoreTopicMessages } from '../index.js';
 import { COMPRESSION_CODECS, type CompressionCodec } from '../codec/compression.js';
 import type { ClientContext } from './client-context.js';
 import type { Cluster } from './cluster.js';
 import { CompressionCodecs, CompressionTypes, NODE_ID } from './constants.js';
-import { KafkaJSError, KafkaJSNonRetriableError, isCoreError, kafkaJSErrors, notSupported, protocolError } from './errors.js';
+import { KafkaJSConnectionError, KafkaJSError, KafkaJSNonRetriableError, isCoreError, kafkaJSErrors, protocolError } from './errors.js';
 import { Instrumentation, producerEvents } from './instrumentation.js';
 import { checkMessages, toCoreMessage, toKafkaJSMessage } from './messages.js';
 import { isDefaultPartitioner } from './partitioners.js';
+import { LiteTransaction } from './transaction.js';
 import type {
   Logger,
   Message,
@@ -63,6 +64,15 @@ function topicExists(cluster: Cluster, topic: string): boolean {
   }
 }
 
+/** The kafkalite producers of one cluster: the plain (or idempotent) one, and the transactional one once a transaction began. */
+interface Bound {
+  cluster: Cluster;
+  partitioner: 'round-robin' | PartitionerFunction;
+  /** One per compression codec used (KafkaJS compresses per send). */
+  cores: Map<CompressionCodec, CoreProducer>;
+  transactional?: CoreProducer;
+}
+
 export class LiteProducer implements Producer {
   readonly events: ProducerEvents = producerEvents;
   #ctx: ClientContext;
@@ -70,8 +80,9 @@ export class LiteProducer implements Producer {
   #logger: Logger;
   #instrumentation: Instrumentation<ProducerEvents>;
   #status: 'disconnected' | 'connected' | 'disconnecting' = 'disconnected';
-  /** The kafkalite producers on the current cluster, one per compression codec used (KafkaJS compresses per send). */
-  #bound: { cluster: Cluster; partitioner: 'round-robin' | PartitionerFunction; cores: Map<CompressionCodec, CoreProducer> } | undefined;
+  #bound: Bound | undefined;
+  /** A transaction was begun and has not settled its commit or abort yet: KafkaJS runs one at a time. */
+  #transaction: 'READY' | 'TRANSACTING' = 'READY';
   /** A partitioner of the user's (or the legacy one); kafkalite's own is KafkaJS' default. */
   #partitioner: ((args: PartitionerArgs) => number) | undefined;
   #idempotent: boolean;
@@ -101,7 +112,7 @@ export class LiteProducer implements Producer {
     const bound = this.#bound;
     this.#bound = undefined;
     try {
-      await Promise.all([...(bound?.cores.values() ?? [])].map((core) => core.close().catch(() => undefined)));
+      await Promise.all([...(bound?.cores.values() ?? []), ...(bound?.transactional === undefined ? [] : [bound.transactional])].map((core) => core.close().catch(() => undefined)));
     } finally {
       this.#status = 'disconnected';
       this.#instrumentation.emit(producerEvents.DISCONNECT);
@@ -117,10 +128,19 @@ export class LiteProducer implements Producer {
     return this.sendBatch({ acks, timeout, compression, topicMessages: [{ topic, messages }] });
   }
 
-  async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+  sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    const codec = COMPRESSION_CODECS[batch?.compression ?? 0] ?? 'none';
+    return this.#sendBatch(batch, this.#idempotent, (bound, request) => this.#core(bound, codec).sendBatch(request));
+  }
+
+  /**
+   * KafkaJS' send path, for the producer's own sends and a transaction's: KafkaJS' checks, then
+   * `write` hands the merged request to a kafkalite producer of the bound cluster.
+   */
+  async #sendBatch(batch: ProducerBatch, idempotent: boolean, write: (bound: Bound, request: { topicMessages: CoreTopicMessages[] }) => Promise<CoreRecordMetadata[]>): Promise<RecordMetadata[]> {
     const { acks = -1, compression, topicMessages = [] } = batch ?? {};
     if (topicMessages.some((t) => !t?.topic)) throw new KafkaJSNonRetriableError('Invalid topic');
-    if (this.#idempotent && acks !== -1) {
+    if (idempotent && acks !== -1) {
       throw new KafkaJSNonRetriableError("Not requiring ack for all messages invalidates the idempotent producer's EoS guarantees");
     }
     for (const { topic, messages } of topicMessages) checkMessages(topic, messages);
@@ -131,8 +151,9 @@ export class LiteProducer implements Producer {
     for (const { topic, messages } of topicMessages) merged.set(topic, [...(merged.get(topic) ?? []), ...messages]);
 
     return kafkaJSErrors(async () => {
-      const { cluster, core } = await this.#bind(COMPRESSION_CODECS[compression ?? 0] ?? 'none');
-      const request: { topic: string; messages: ReturnType<typeof toCoreMessage>[] }[] = [];
+      const bound = await this.#bind();
+      const { cluster } = bound;
+      const request: CoreTopicMessages[] = [];
       for (const [topic, messages] of merged) {
         if (messages.length === 0) continue;
         const exists = topicExists(cluster, topic);
@@ -146,7 +167,7 @@ export class LiteProducer implements Producer {
         request.push({ topic, messages: coreMessages });
       }
       if (request.length === 0) return [];
-      const written = await core.sendBatch({ topicMessages: request });
+      const written = await write(bound, { topicMessages: request });
       return acks === 0 ? [] : this.#results(cluster, written, request);
     });
   }
@@ -166,12 +187,45 @@ export class LiteProducer implements Producer {
       }));
   }
 
+  /**
+   * Begins a transaction, as KafkaJS: the first one gets the producer id for the
+   * `transactionalId` (which fences an older producer with the same id) before it resolves.
+   * Transactions go through a transactional kafkalite producer of their own, so this producer's
+   * `send` stays outside them, as KafkaJS' does.
+   */
   async transaction(): Promise<Transaction> {
-    if (!this.#config.transactionalId) throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer');
-    throw notSupported(
-      'producer.transaction()',
-      "kafkalite has no transactions (it would need atomic writes over several partitions, hidden from read_committed consumers until committed, and offsets committed with them)",
-    );
+    const transactionalId = this.#config.transactionalId;
+    if (!transactionalId) throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer');
+    if (this.#transaction === 'TRANSACTING') {
+      throw new KafkaJSNonRetriableError('There is already an ongoing transaction for this producer. Please end the transaction before beginning another.');
+    }
+    this.#transaction = 'TRANSACTING';
+    try {
+      const { cluster, txn } = await kafkaJSErrors(async () => {
+        const bound = await this.#bind();
+        bound.transactional ??= bound.cluster.broker.producer({
+          partitioner: bound.partitioner,
+          transactionalId,
+          transactionTimeoutMs: this.#config.transactionTimeout ?? 60_000,
+        });
+        const begun = bound.transactional.transaction();
+        await begun.ready();
+        return { cluster: bound.cluster, txn: begun };
+      });
+      return new LiteTransaction(
+        txn,
+        (batch) =>
+          this.#sendBatch(batch, true, (bound, request) => {
+            // The cluster was reset meanwhile: the transaction's producer went with the old one.
+            if (bound.cluster !== cluster) throw new KafkaJSConnectionError('Connection closed: the in-process cluster was reset or closed during the transaction');
+            return txn.sendBatch(request);
+          }),
+        () => (this.#transaction = 'READY'),
+      );
+    } catch (error) {
+      this.#transaction = 'READY';
+      throw error;
+    }
   }
 
   on<E extends ValueOf<ProducerEvents>>(eventName: E, listener: (event: ProducerEventMap[E]) => void): RemoveInstrumentationEventListener<E> {
@@ -190,7 +244,7 @@ export class LiteProducer implements Producer {
   }
 
   /** The kafkalite producer on the current cluster (a new one after the cluster was reset). */
-  async #bind(compression: CompressionCodec = 'none'): Promise<{ cluster: Cluster; core: CoreProducer }> {
+  async #bind(): Promise<Bound> {
     const cluster = await this.#ctx.cluster();
     if (this.#bound?.cluster !== cluster) {
       const custom = this.#partitioner;
@@ -201,13 +255,18 @@ export class LiteProducer implements Producer {
       const stale = this.#bound;
       this.#bound = { cluster, partitioner, cores: new Map() };
       for (const core of stale?.cores.values() ?? []) void core.close().catch(() => undefined);
+      void stale?.transactional?.close().catch(() => undefined);
     }
-    const { partitioner, cores } = this.#bound;
-    let core = cores.get(compression);
+    return this.#bound;
+  }
+
+  /** The bound cluster's kafkalite producer for sends compressed with `codec`, made on first use. */
+  #core(bound: Bound, codec: CompressionCodec): CoreProducer {
+    let core = bound.cores.get(codec);
     if (core === undefined) {
-      core = cluster.broker.producer({ partitioner, idempotent: this.#idempotent, compression });
-      cores.set(compression, core);
+      core = bound.cluster.broker.producer({ partitioner: bound.partitioner, idempotent: this.#idempotent, compression: codec });
+      bound.cores.set(codec, core);
     }
-    return { cluster, core };
+    return core;
   }
 }

@@ -15,7 +15,7 @@
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { SystemClock, type Clock, type ClockTimer, type ConsumerRecord, type Consumer as CoreConsumer, type TopicPartition as CoreTopicPartition } from '../index.js';
+import { SystemClock, type Clock, type ClockTimer, type ConsumerRecord, type Consumer as CoreConsumer, type IsolationLevel, type TopicPartition as CoreTopicPartition } from '../index.js';
 import { tpKey } from '../types.js';
 import type { AssignerCluster } from './assigner-cluster.js';
 import { LiteBatch } from './batch.js';
@@ -45,6 +45,8 @@ export interface RunnerOptions {
   rebalanceTimeout: number;
   heartbeatInterval: number;
   maxWaitTimeInMs: number;
+  /** `read_committed` unless KafkaJS' `readUncommitted`. */
+  isolationLevel: IsolationLevel;
   retry: ResolvedRetry;
   autoCommit: boolean;
   autoCommitInterval: number | null;
@@ -136,6 +138,7 @@ export class Runner {
       sessionTimeout: o.sessionTimeout,
       rebalanceTimeout: o.rebalanceTimeout,
       heartbeatInterval: o.heartbeatInterval,
+      isolationLevel: o.isolationLevel,
       instrumentation: o.instrumentation,
       logger: this.#logger,
       onAssigned: (tps) => this.#onAssigned(tps),

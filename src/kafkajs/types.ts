@@ -147,11 +147,13 @@ export interface ProducerConfig {
   metadataMaxAge?: number;
   /** Send to an unknown topic creates it (when the cluster auto-creates). @default true */
   allowAutoTopicCreation?: boolean;
+  /** Sends carry a producer id and per-partition sequences; a retried batch is appended once. */
   idempotent?: boolean;
-  /** Accepted; `transaction()` is not supported yet. */
+  /** Needed by `transaction()`; a newer producer with the same id fences this one. */
   transactionalId?: string;
+  /** How long a transaction may stay open before the broker aborts it (ms). @default 60000 */
   transactionTimeout?: number;
-  /** Accepted, no effect in-process. */
+  /** Accepted, no effect in-process (an idempotent or transactional producer keeps one request in flight). */
   maxInFlightRequests?: number;
 }
 
@@ -290,7 +292,7 @@ export interface ConsumerConfig {
   allowAutoTopicCreation?: boolean;
   /** Accepted, no effect in-process. */
   maxInFlightRequests?: number;
-  /** Accepted, no effect: every record is committed in-process (no transactions). */
+  /** Read records of open and aborted transactions too (`read_uncommitted`). @default false: `read_committed`, as KafkaJS */
   readUncommitted?: boolean;
   /** Accepted, no effect in-process. */
   rackId?: string;

@@ -1,9 +1,30 @@
-import { batchLastOffset, batchMaxTimestamp, decodeRecordsInto, setBatchBaseOffset } from '../codec/record-batch.js';
+import {
+  batchBaseOffset,
+  batchBaseSequence,
+  batchLastOffset,
+  batchLastSequence,
+  batchMaxTimestamp,
+  batchProducerEpoch,
+  batchProducerId,
+  decodeRecordsInto,
+  isControlBatch,
+  isTransactionalBatch,
+  setBatchBaseOffset,
+} from '../codec/record-batch.js';
+import { controlBatchType } from '../codec/control-batch.js';
 import { closed, invalidArgument, type KafkaliteError, offsetOutOfRange, show, unsupported } from '../errors.js';
 import type { CleanResult, MaybePromise, PartitionLog } from '../storage/storage.js';
 import type { ConsumerRecord, ResolvedTopicConfig } from '../types.js';
 import type { AppendListener, AppendSource } from './append-waits.js';
 import { deletesOldRecords } from './topic-config.js';
+import { ProducerStateTable, type AbortedTransaction } from './producer-state.js';
+
+/** An append held while the producer state is rebuilt. */
+interface HeldAppend {
+  batch: Uint8Array;
+  resolve: (offset: MaybePromise<number>) => void;
+  reject: (error: unknown) => void;
+}
 
 /** One partition of a topic, as users see it: a read-only window on its log. */
 export interface Partition {
@@ -36,9 +57,15 @@ export const DEFAULT_FETCH_BYTES = 1_048_576;
  * A partition's leader state: it assigns offsets, appends batches to its {@link PartitionLog},
  * keeps the high watermark (what readers may see) and wakes readers waiting for records.
  *
+ * Batches from idempotent producers (a producer id in the header) are checked against the
+ * partition's {@link ProducerStateTable} first: a retried batch is acknowledged with its first
+ * append's offset and not appended again. The table is rebuilt from the log the first time such
+ * a batch comes (a scan of the batch headers from the log start).
+ *
  * Concurrency: appends are serialised — offsets are assigned in call order, synchronously, and
- * the high watermark moves in the same order as each append completes. Reads may run at any time
- * and see only records below the high watermark.
+ * the high watermark moves in the same order as each append completes. While the producer state
+ * is rebuilt, every append waits, and all go on in call order once it is done. Reads may run at
+ * any time and see only records below the high watermark.
  */
 export class PartitionState implements Partition, AppendSource {
   readonly topic: string;
@@ -58,6 +85,12 @@ export class PartitionState implements Partition, AppendSource {
   #checkDeletable: () => void;
   /** The cleaning pass in flight: passes on one partition run one after another. */
   #cleaning: Promise<unknown> | undefined;
+  /** Idempotent producers' sequences: undefined until a batch needs them. */
+  #producers: ProducerStateTable | undefined;
+  /** Appends waiting while the producer state is rebuilt, in call order. */
+  #held: HeldAppend[] | undefined;
+  /** Settles once the producer state rebuild under way is over. */
+  #loading: Promise<void> | undefined;
 
   /** `checkDeletable` throws when the topic's records may not be deleted (an internal topic). */
   constructor(topic: string, id: number, log: PartitionLog, config: () => ResolvedTopicConfig, now: () => number, checkDeletable: () => void = () => undefined) {
@@ -68,6 +101,8 @@ export class PartitionState implements Partition, AppendSource {
     this.#config = config;
     this.#now = now;
     this.#highWatermark = log.logEndOffset;
+    // Nothing to rebuild from an empty log.
+    if (log.logStartOffset === log.logEndOffset) this.#producers = new ProducerStateTable();
   }
 
   get logStartOffset(): number {
@@ -84,11 +119,35 @@ export class PartitionState implements Partition, AppendSource {
    */
   append(batch: Uint8Array): MaybePromise<number> {
     if (this.#closed !== undefined) throw this.#closed();
+    if (this.#held !== undefined) return this.#hold(batch);
+    const producerId = batchProducerId(batch);
+    let producers: ProducerStateTable | undefined;
+    const control = producerId >= 0 && isControlBatch(batch);
+    if (producerId >= 0) {
+      producers = this.#producers;
+      if (producers === undefined) {
+        this.#loadProducers();
+        return this.#hold(batch);
+      }
+      if (!control) {
+        const { duplicateOf } = producers.check(this.topic, this.id, producerId, batchProducerEpoch(batch), batchBaseSequence(batch), batchLastSequence(batch));
+        if (duplicateOf !== undefined) return this.#acknowledge(duplicateOf);
+      }
+    }
     const log = this.#log;
     const baseOffset = log.logEndOffset;
     setBatchBaseOffset(batch, baseOffset);
     const pending = log.append(batch);
     const end = batchLastOffset(batch) + 1;
+    if (producers !== undefined) {
+      if (control) {
+        const type = controlBatchType(batch);
+        if (type !== undefined) producers.complete(producerId, batchProducerEpoch(batch), type, baseOffset);
+      } else {
+        producers.record(producerId, batchProducerEpoch(batch), batchBaseSequence(batch), batchLastSequence(batch), baseOffset, end - 1, isTransactionalBatch(batch));
+        pending?.catch(() => producers.forget(producerId));
+      }
+    }
     if (pending === undefined && this.#tail === undefined) {
       this.#advance(end);
       return baseOffset;
@@ -109,6 +168,104 @@ export class PartitionState implements Partition, AppendSource {
       if (this.#tail === settled) this.#tail = undefined;
     });
     return done;
+  }
+
+  /** A retried batch: its first append's offset, once that append is readable. */
+  #acknowledge(baseOffset: number): MaybePromise<number> {
+    if (baseOffset < this.#highWatermark || this.#tail === undefined) return baseOffset;
+    return this.#tail.then(() => baseOffset);
+  }
+
+  #hold(batch: Uint8Array): Promise<number> {
+    return new Promise<MaybePromise<number>>((resolve, reject) => this.#held!.push({ batch, resolve, reject })) as Promise<number>;
+  }
+
+  /** Rebuilds the producer state from the log, then lets the held appends go on in order. */
+  #loadProducers(): void {
+    this.#held = [];
+    let loaded!: () => void;
+    this.#loading = new Promise<void>((resolve) => (loaded = resolve));
+    const release = (producers: ProducerStateTable | undefined, error?: unknown): void => {
+      this.#producers = producers;
+      const held = this.#held!;
+      this.#held = undefined;
+      this.#loading = undefined;
+      loaded();
+      for (const h of held) {
+        if (producers === undefined) {
+          h.reject(error);
+          continue;
+        }
+        try {
+          h.resolve(this.append(h.batch));
+        } catch (e) {
+          h.reject(e);
+        }
+      }
+    };
+    this.#scanProducers().then(release, (error: unknown) => release(undefined, error));
+  }
+
+  /** The producer state, rebuilt from the log first if need be. */
+  async #producerState(): Promise<ProducerStateTable> {
+    for (;;) {
+      if (this.#producers !== undefined) return this.#producers;
+      if (this.#loading === undefined) this.#loadProducers();
+      await this.#loading;
+      if (this.#closed !== undefined) throw this.#closed();
+    }
+  }
+
+  /**
+   * Kafka's last stable offset: the first offset of the oldest transaction still open here, or
+   * the high watermark when none is. `read_committed` readers stop there.
+   */
+  async lastStableOffset(): Promise<number> {
+    return this.#lso(await this.#producerState());
+  }
+
+  /** The last stable offset when the producer state is at hand (else `undefined`), without waiting. */
+  get lastStableOffsetNow(): number | undefined {
+    return this.#producers === undefined ? undefined : this.#lso(this.#producers);
+  }
+
+  #lso(producers: ProducerStateTable): number {
+    const first = producers.firstUnstableOffset();
+    return first === undefined || first > this.#highWatermark ? this.#highWatermark : first;
+  }
+
+  /**
+   * A `read_committed` read: batches from `offset` below the last stable offset, about
+   * `maxBytes` of them, with the aborted transactions whose records they may hold (Fetch's
+   * `aborted_transactions`: the reader skips those producers' batches from `firstOffset` up to
+   * their abort marker).
+   */
+  async readCommitted(offset: number, maxBytes: number): Promise<{ batches: Uint8Array[]; lastStableOffset: number; abortedTransactions: AbortedTransaction[] }> {
+    const producers = await this.#producerState();
+    const lastStableOffset = this.#lso(producers);
+    if (offset >= lastStableOffset) return { batches: [], lastStableOffset, abortedTransactions: [] };
+    const batches = await this.#log.read(offset, maxBytes);
+    let n = batches.length;
+    while (n > 0 && batchLastOffset(batches[n - 1]!) >= lastStableOffset) n--;
+    const kept = n === batches.length ? batches : batches.slice(0, n);
+    const end = n === 0 ? offset : batchLastOffset(kept[n - 1]!) + 1;
+    return { batches: kept, lastStableOffset, abortedTransactions: producers.abortedBetween(offset, end) };
+  }
+
+  async #scanProducers(): Promise<ProducerStateTable> {
+    const producers = new ProducerStateTable();
+    const end = this.#log.logEndOffset;
+    let next = this.#log.logStartOffset;
+    while (next < end) {
+      const batches = await this.#log.read(next, DEFAULT_FETCH_BYTES);
+      if (batches.length === 0) break;
+      for (const batch of batches) {
+        if (batchBaseOffset(batch) >= end) return producers;
+        producers.replay(batch);
+        next = batchLastOffset(batch) + 1;
+      }
+    }
+    return producers;
   }
 
   #advance(end: number): void {

@@ -18,8 +18,6 @@ export interface WireBroker {
   readonly log: ProblemLog;
   /** Kafka's cluster id (22 base64url characters), the same for every listener of the broker. */
   readonly clusterId: string;
-  /** Producer ids handed out by InitProducerId, shared by every listener of the broker. */
-  readonly producerIds: { next: number };
 }
 
 /** What every API handler gets: the broker, this listener's options and address, and the advertised API versions. */

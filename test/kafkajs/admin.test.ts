@@ -363,7 +363,6 @@ describe('not supported yet (docs/kafkajs.md)', () => {
       admin.createAcls({ acl: [{ resourceType: 2, resourceName: 't', resourcePatternType: 3, principal: 'User:a', host: '*', operation: 3, permissionType: 3 }] as never }),
       admin.alterPartitionReassignments({ topics: [{ topic: 't', partitionAssignment: [{ partition: 0, replicas: [0] }] }] }),
       admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.BROKER, name: '0', configEntries: [] }] }),
-      kafka.producer({ transactionalId: 'tx' }).transaction(),
     ];
     const reasons: string[] = [];
     for (const refusal of refusals) {

@@ -214,7 +214,6 @@ describe('send and sendBatch', () => {
     const strict = await connected({ allowAutoTopicCreation: false });
     await expect(strict.send({ topic: 'missing', messages: [{ value: 'x' }] })).rejects.toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' });
     await expect(producer.transaction()).rejects.toThrow('Must provide transactional id for transactional producer');
-    await expect((await connected({ transactionalId: 'tx' })).transaction()).rejects.toThrow(/not supported by kafkalite\/kafkajs yet/);
   });
 
   it('maps broker refusals to KafkaJS protocol errors', async () => {

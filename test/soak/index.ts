@@ -1,5 +1,5 @@
 /**
- * Soak runner: `npm run soak -- [group|crash|model|concurrent|memory] [options]` (crash: `--always N --never N`, built
+ * Soak runner: `npm run soak -- [group|crash|model|concurrent|memory|transactions] [options]` (crash: `--always N --never N`, built
  * dist/ needed; model: a random seed, printed by fast-check on failure). Runs a model-based test far longer than
  * `npm test` does, with random seeds; see each soak's file for its options. Exits 1 on failure.
  */
@@ -40,6 +40,8 @@ const soaks: Record<string, (argv: string[]) => Promise<boolean>> = {
     KAFKALITE_CONCURRENT_SEED: String(Date.now() % 2 ** 31),
   }),
   memory: vitestSoak('test/reliability/bounded-memory.test.ts', { KAFKALITE_MEMORY_MESSAGES: '10000000' }),
+  // The consume-transform-produce pipeline killed 500 times (built dist/ needed).
+  transactions: vitestSoak('test/txn/pipeline-crash.test.ts', { KAFKALITE_TXN_KILLS: '500', KAFKALITE_TXN_SEED: String(Date.now() % 100_000) }),
 };
 
 const [first, ...rest] = process.argv.slice(2);

@@ -55,6 +55,29 @@ describe('Produce', () => {
     expect(records[1]!.timestamp).toBe(1_700_000_000_000);
   });
 
+  it('checks an idempotent producer\'s sequences: a retried batch gets its first offset and is stored once; a gap is OUT_OF_ORDER_SEQUENCE_NUMBER (45), an old epoch INVALID_PRODUCER_EPOCH (47)', async () => {
+    const { broker, client } = await serve();
+    await broker.createTopic('t');
+    const c = await client();
+    const { producerId } = await c.request(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 });
+    const idempotent = (values: string[], sequence: number, epoch = 0) => {
+      const b = clientBatch(values, { producerId });
+      b.writeInt16BE(epoch, 51);
+      b.writeInt32BE(sequence, 53);
+      return resign(b);
+    };
+    const produce = async (batch: Buffer) => (await c.request(ApiKey.Produce, 9, produceRequest('t', 0, batch))).responses[0]!.partitionResponses[0]!;
+    expect(await produce(idempotent(['a', 'b'], 0))).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    expect(await produce(idempotent(['c'], 2))).toMatchObject({ errorCode: 0, baseOffset: 2 });
+    expect(await produce(idempotent(['a', 'b'], 0))).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    expect(await produce(idempotent(['e'], 5))).toMatchObject({ errorCode: 45 });
+    const bumped = await c.request(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId, producerEpoch: 0 });
+    expect(bumped).toMatchObject({ producerId, producerEpoch: 1 });
+    expect(await produce(idempotent(['f'], 0, 1))).toMatchObject({ errorCode: 0, baseOffset: 3 });
+    expect(await produce(idempotent(['g'], 3, 0))).toMatchObject({ errorCode: 47 });
+    expect((await broker.topic('t').partition(0).read(0)).map((x) => x.value!.toString())).toEqual(['a', 'b', 'c', 'f']);
+  });
+
   it('with acks=0 answers nothing and appends; a refused acks=0 request closes the connection', async () => {
     const { broker, client } = await serve();
     await broker.createTopic('t');
