@@ -1,29 +1,28 @@
 import { defineApi } from '../api-handler.js';
-import { KafkaErrorCode, kafkaErrorOf } from '../kafka-errors.js';
+import { KafkaErrorCode, kafkaErrorOf, txnErrorCode } from '../kafka-errors.js';
 import { ApiKey } from '../protocol/index.js';
 
 /**
- * InitProducerId: hands idempotent producers (Java's default since 3.0) a producer id and epoch
- * through the seam, from the broker's producer ids (never handed out twice, across restarts); a
- * producer re-initialising with its id and epoch (v3+) gets the next epoch. The partitions check
- * the sequences of what such a producer sends. A `transactionalId` is refused with
- * INVALID_REQUEST until transactions come.
+ * InitProducerId through the seam. Idempotent producers (Java's default since 3.0) get a producer
+ * id and epoch from the broker's producer ids (never handed out twice, across restarts); one
+ * re-initialising with its id and epoch (v3+) gets the next epoch. A `transactionalId` goes to
+ * the transaction coordinator: its producer id with the next epoch, which fences the previous
+ * holder (a transaction it left open is aborted first). Before v4 a fenced producer hears
+ * INVALID_PRODUCER_EPOCH, as from Kafka.
  */
 export const initProducerId = defineApi({
   apiKey: ApiKey.InitProducerId,
   minVersion: 0,
   maxVersion: 5,
-  async handle(ctx, request) {
-    if (request.transactionalId !== null) {
-      return { throttleTimeMs: 0, errorCode: KafkaErrorCode.INVALID_REQUEST, producerId: -1, producerEpoch: -1 };
-    }
+  async handle(ctx, request, version) {
     try {
-      const { producerId, producerEpoch } = await ctx.api.initProducerId({
-        transactionalId: null,
+      const { error, producerId, producerEpoch } = await ctx.api.initProducerId({
+        transactionalId: request.transactionalId,
         transactionTimeoutMs: request.transactionTimeoutMs,
         producerId: request.producerId,
         producerEpoch: request.producerEpoch,
       });
+      if (error !== undefined) return { throttleTimeMs: 0, errorCode: txnErrorCode(error, version < 4), producerId: -1, producerEpoch: -1 };
       return { throttleTimeMs: 0, errorCode: KafkaErrorCode.NONE, producerId, producerEpoch };
     } catch (error) {
       return { throttleTimeMs: 0, errorCode: kafkaErrorOf(error).code, producerId: -1, producerEpoch: -1 };
