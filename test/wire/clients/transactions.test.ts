@@ -151,6 +151,95 @@ describe('transactions with KafkaJS over TCP', () => {
   });
 });
 
+describe('transactions from both doors at once', () => {
+  it('KafkaJS and in-process transactional producers, un-awaited and interleaved on the same partitions, commit and abort at random: read-committed readers on both sides see exactly the committed records, in order per producer', async () => {
+    const { broker, listener } = await serve();
+    await broker.createTopic('mix', { partitions: 2 });
+    const k = kafka(listener.address);
+    const seed = Date.now() % 100_000;
+    let state = seed;
+    const random = () => ((state = (state * 48271) % 2147483647) / 2147483647);
+    const committed: string[] = [];
+
+    const wire = async (id: string) => {
+      const producer = transactional(k, id);
+      await producer.connect();
+      for (let n = 0; n < 6; n++) {
+        const txn = await producer.transaction();
+        const values = [0, 1, 2].map((i) => `${id}-${n}-${i}`);
+        await Promise.all(values.map((value, i) => txn.send({ topic: 'mix', messages: [{ key: id, value, partition: i % 2 }] })));
+        if (random() < 0.6) {
+          await txn.commit();
+          committed.push(...values);
+        } else await txn.abort();
+      }
+      await producer.disconnect();
+    };
+    const inProcess = async (id: string) => {
+      const producer = broker.producer({ transactionalId: id });
+      for (let n = 0; n < 6; n++) {
+        const txn = producer.transaction();
+        const values = [0, 1, 2].map((i) => `${id}-${n}-${i}`);
+        // Un-awaited sends, settled across a macrotask.
+        const sends = values.map((value, i) => txn.send({ topic: 'mix', messages: [{ key: id, value, partition: i % 2 }] }));
+        await new Promise((resolve) => setTimeout(resolve, random() * 5));
+        await Promise.all(sends);
+        if (random() < 0.6) {
+          await txn.commit();
+          committed.push(...values);
+        } else await txn.abort();
+      }
+      await producer.close();
+    };
+    await Promise.all([wire('w1'), wire('w2'), inProcess('p1')]);
+
+    const byWire = (await consume(k, 'mix', false, committed.length)).flat();
+    const reader = broker.consumer({ isolationLevel: 'read_committed', autoOffsetReset: 'earliest' });
+    await reader.assign([0, 1].map((partition) => ({ topic: 'mix', partition })));
+    const byProcess: string[] = [];
+    for (let i = 0; i < 50 && byProcess.length < committed.length; i++) for (const r of await reader.poll({ timeoutMs: 100 })) byProcess.push(r.value!.toString());
+    await reader.close();
+    for (const seen of [byWire, byProcess]) {
+      expect([...seen].sort(), `seed ${seed}`).toEqual([...committed].sort());
+      // Per producer and partition, in send order.
+      for (const id of ['w1', 'w2', 'p1']) {
+        for (const partition of [0, 1]) {
+          const mine = seen.filter((v) => v.startsWith(`${id}-`) && Number(v.split('-')[2]) % 2 === partition);
+          expect(mine, `seed ${seed}`).toEqual(committed.filter((v) => mine.includes(v)));
+        }
+      }
+    }
+  });
+
+  it('a KafkaJS producer and an in-process producer with the same transactionalId fence each other', async () => {
+    const { broker, listener } = await serve();
+    await broker.createTopic('t');
+    const wire = transactional(kafka(listener.address), 'shared');
+    await wire.connect();
+    const w1 = await wire.transaction();
+    await w1.send({ topic: 't', messages: [{ value: 'wire-zombie' }] });
+    // The in-process producer takes over: the wire one's open transaction is aborted, and it is fenced.
+    const local = broker.producer({ transactionalId: 'shared' });
+    const l1 = local.transaction();
+    await l1.send({ topic: 't', messages: [{ value: 'local' }] });
+    await l1.commit();
+    await expect(w1.commit()).rejects.toMatchObject({ type: 'INVALID_PRODUCER_EPOCH' });
+    await wire.disconnect();
+    // And back: a new KafkaJS producer fences the in-process one.
+    const again = transactional(kafka(listener.address), 'shared');
+    await again.connect();
+    const l2 = local.transaction();
+    await l2.send({ topic: 't', messages: [{ value: 'local-zombie' }] });
+    const w2 = await again.transaction();
+    await w2.send({ topic: 't', messages: [{ value: 'wire' }] });
+    await w2.commit();
+    await again.disconnect();
+    await expect(l2.commit()).rejects.toMatchObject({ code: 'PRODUCER_FENCED' });
+    await local.close().catch(() => undefined);
+    expect(await consume(kafka(listener.address), 't', false, 2)).toEqual([['local', 'wire']]);
+  });
+});
+
 describe('transactions with kcat (librdkafka)', () => {
   it('isolation.level=read_committed consumes past an aborted transaction; read_uncommitted sees its records', async () => {
     requireKcat();
