@@ -1,4 +1,4 @@
-import type { TxnError } from '../client/kafka-api.js';
+import type { TxnError, TxnResponse } from '../client/kafka-api.js';
 import { KafkaliteError } from '../errors.js';
 
 /**
@@ -105,4 +105,13 @@ export function txnErrorCode(error: TxnError | undefined, fencedAsEpoch: boolean
   if (error === undefined) return KafkaErrorCode.NONE;
   if (error === 'PRODUCER_FENCED' && fencedAsEpoch) return KafkaErrorCode.INVALID_PRODUCER_EPOCH;
   return KafkaErrorCode[error];
+}
+
+/** Runs one transaction call of the seam and answers its code: its refusal's, or that of what it threw. */
+export async function txnCallCode(call: () => Promise<TxnResponse>, fencedAsEpoch: boolean): Promise<number> {
+  try {
+    return txnErrorCode((await call()).error, fencedAsEpoch);
+  } catch (error) {
+    return kafkaErrorOf(error).code;
+  }
 }

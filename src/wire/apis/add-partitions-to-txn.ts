@@ -1,6 +1,6 @@
 import type { TopicPartition } from '../../types.js';
 import { defineApi } from '../api-handler.js';
-import { KafkaErrorCode, kafkaErrorOf, txnErrorCode } from '../kafka-errors.js';
+import { KafkaErrorCode, txnCallCode } from '../kafka-errors.js';
 import { ApiKey, type AddPartitionsToTxnResponseTopicResult } from '../protocol/index.js';
 
 /**
@@ -19,21 +19,19 @@ export const addPartitionsToTxn = defineApi({
     const partitions: TopicPartition[] = [];
     for (const t of request.v3AndBelowTopics) for (const partition of t.partitions) partitions.push({ topic: t.name, partition });
     const unknown = partitions.filter(({ topic, partition }) => ctx.topics.get(topic)?.partitions[partition] === undefined);
-    let code: number;
-    if (unknown.length > 0) code = KafkaErrorCode.OPERATION_NOT_ATTEMPTED;
-    else {
-      try {
-        const { error } = await ctx.api.addPartitionsToTxn({
-          transactionalId: request.v3AndBelowTransactionalId,
-          producerId: request.v3AndBelowProducerId,
-          producerEpoch: request.v3AndBelowProducerEpoch,
-          partitions,
-        });
-        code = txnErrorCode(error, version < 2);
-      } catch (error) {
-        code = kafkaErrorOf(error).code;
-      }
-    }
+    const code =
+      unknown.length > 0
+        ? KafkaErrorCode.OPERATION_NOT_ATTEMPTED
+        : await txnCallCode(
+            () =>
+              ctx.api.addPartitionsToTxn({
+                transactionalId: request.v3AndBelowTransactionalId,
+                producerId: request.v3AndBelowProducerId,
+                producerEpoch: request.v3AndBelowProducerEpoch,
+                partitions,
+              }),
+            version < 2,
+          );
     const resultsByTopicV3AndBelow: AddPartitionsToTxnResponseTopicResult[] = request.v3AndBelowTopics.map((t) => ({
       name: t.name,
       resultsByPartition: t.partitions.map((partitionIndex) => ({

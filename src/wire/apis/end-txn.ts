@@ -1,5 +1,5 @@
 import { defineApi } from '../api-handler.js';
-import { kafkaErrorOf, txnErrorCode } from '../kafka-errors.js';
+import { txnCallCode } from '../kafka-errors.js';
 import { ApiKey } from '../protocol/index.js';
 
 /**
@@ -14,11 +14,6 @@ export const endTxn = defineApi({
   maxVersion: 4,
   async handle(ctx, request, version) {
     const { transactionalId, producerId, producerEpoch, committed } = request;
-    try {
-      const { error } = await ctx.api.endTxn({ transactionalId, producerId, producerEpoch, commit: committed });
-      return { throttleTimeMs: 0, errorCode: txnErrorCode(error, version < 2) };
-    } catch (error) {
-      return { throttleTimeMs: 0, errorCode: kafkaErrorOf(error).code };
-    }
+    return { throttleTimeMs: 0, errorCode: await txnCallCode(() => ctx.api.endTxn({ transactionalId, producerId, producerEpoch, commit: committed }), version < 2) };
   },
 });

@@ -1,6 +1,6 @@
 import type { TopicPartitionOffset } from '../../types.js';
 import { defineApi } from '../api-handler.js';
-import { KafkaErrorCode, kafkaErrorOf, txnErrorCode } from '../kafka-errors.js';
+import { KafkaErrorCode, txnCallCode } from '../kafka-errors.js';
 import { ApiKey } from '../protocol/index.js';
 
 /**
@@ -32,12 +32,7 @@ export const txnOffsetCommit = defineApi({
     }));
     if (offsets.length > 0) {
       const { transactionalId, producerId, producerEpoch, groupId } = request;
-      let code: number;
-      try {
-        code = txnErrorCode((await ctx.api.txnOffsetCommit({ transactionalId, producerId, producerEpoch, groupId, offsets })).error, version < 2);
-      } catch (error) {
-        code = kafkaErrorOf(error).code;
-      }
+      const code = await txnCallCode(() => ctx.api.txnOffsetCommit({ transactionalId, producerId, producerEpoch, groupId, offsets }), version < 2);
       for (const slot of slots) slot.errorCode = code;
     }
     return { throttleTimeMs: 0, topics };
