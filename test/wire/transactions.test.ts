@@ -98,6 +98,12 @@ describe('transaction APIs on the wire', () => {
     expect((await c.request(ApiKey.EndTxn, 3, { transactionalId: 'tx', producerId: now.producerId + 1, producerEpoch: 0, committed: true })).errorCode).toBe(49);
     expect((await c.request(ApiKey.EndTxn, 3, { transactionalId: 'nobody', producerId: now.producerId, producerEpoch: 0, committed: true })).errorCode).toBe(49);
 
+    // Kafka's InitProducerId refusals: an empty transactional id, a timeout outside 1 ms – transaction.max.timeout.ms.
+    expect((await c.request(ApiKey.InitProducerId, 3, { transactionalId: '', transactionTimeoutMs: TIMEOUT, producerId: -1, producerEpoch: -1 })).errorCode).toBe(42);
+    for (const transactionTimeoutMs of [0, -1, 900_001]) {
+      expect((await c.request(ApiKey.InitProducerId, 3, { transactionalId: 'other', transactionTimeoutMs, producerId: -1, producerEpoch: -1 })).errorCode).toBe(50);
+    }
+
     // An unknown partition fails the whole request: UNKNOWN_TOPIC_OR_PARTITION for it, OPERATION_NOT_ATTEMPTED for the others; nothing is added.
     const who = { v3AndBelowTransactionalId: 'tx', v3AndBelowProducerId: now.producerId, v3AndBelowProducerEpoch: now.producerEpoch };
     const partial = await c.request(ApiKey.AddPartitionsToTxn, 3, { ...who, v3AndBelowTopics: [{ name: 't', partitions: [0, 7] }, { name: 'nope', partitions: [0] }] });
