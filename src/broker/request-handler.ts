@@ -264,6 +264,15 @@ export class RequestHandler implements KafkaApi {
     return this.#transactions.endTxn(request);
   }
 
+  /**
+   * Why a transactional batch may not go to the partition now (not in the producer's open
+   * transaction, another epoch, another producer's id), or undefined: for the wire's Produce,
+   * whose batches reach `produce` as bytes. Synchronous, so Produce keeps its append order.
+   */
+  transactionalProduceRefusal(request: TxnRequest, topic: string, partition: number): TxnResponse | undefined {
+    return this.#transactions.produceRefusal(request, topic, partition);
+  }
+
   consumerGroupJoin(request: ConsumerGroupJoinRequest): Promise<{ memberId: string }> {
     this.#checkOpen();
     return this.#groups.consumerGroupJoin(request);

@@ -128,6 +128,23 @@ export class TransactionCoordinator {
   }
 
   /**
+   * Why a transactional batch of this producer may not be appended to `topic`-`partition` now, or
+   * undefined when it may (Kafka's produce-side check, KIP-890): the transactional id must belong
+   * to the producer at this epoch, and its open transaction must hold the partition
+   * (AddPartitionsToTxn first). Synchronous: it reads the state the last finished request left,
+   * so a produce that follows the answer to AddPartitionsToTxn is let through.
+   */
+  produceRefusal(request: TxnRequest, topic: string, partition: number): TxnResponse | undefined {
+    const txn = this.#txns.get(request.transactionalId);
+    const refused = this.#check(txn, request);
+    if (refused !== undefined) return refused;
+    if (txn!.state !== 'Ongoing' || !txn!.partitions.some((p) => p.topic === topic && p.partition === partition)) {
+      return { error: 'INVALID_TXN_STATE', message: `partition ${topic}-${partition} is not in the open transaction of transactional id ${JSON.stringify(request.transactionalId)} (AddPartitionsToTxn first)` };
+    }
+    return undefined;
+  }
+
+  /**
    * Loads the state now, when there is any, finishing decisions a stopped broker left half done:
    * the broker does this at open, before any consumer reads the group offsets a committed
    * transaction still has to write.

@@ -1,4 +1,6 @@
 import type { Session } from './api-handler.js';
+import { addOffsetsToTxn } from './apis/add-offsets-to-txn.js';
+import { addPartitionsToTxn } from './apis/add-partitions-to-txn.js';
 import { alterConfigs } from './apis/alter-configs.js';
 import { apiVersions } from './apis/api-versions.js';
 import { createPartitions } from './apis/create-partitions.js';
@@ -8,6 +10,7 @@ import { deleteRecords } from './apis/delete-records.js';
 import { deleteTopics } from './apis/delete-topics.js';
 import { describeConfigs } from './apis/describe-configs.js';
 import { describeGroups } from './apis/describe-groups.js';
+import { endTxn } from './apis/end-txn.js';
 import { fetch } from './apis/fetch.js';
 import { findCoordinator } from './apis/find-coordinator.js';
 import { heartbeat } from './apis/heartbeat.js';
@@ -24,11 +27,12 @@ import { offsetFetch } from './apis/offset-fetch.js';
 import { produce } from './apis/produce.js';
 import { saslAuthenticate } from './apis/sasl-authenticate.js';
 import { saslHandshake } from './apis/sasl-handshake.js';
+import { txnOffsetCommit } from './apis/txn-offset-commit.js';
 import { KafkaErrorCode } from './kafka-errors.js';
 import { ApiKey, ProtocolError, apiCodec, readRequestFrame, type ApiCodec, type ApiVersionsResponseApiVersion } from './protocol/index.js';
 import type { WireContext } from './wire-context.js';
 
-/** Every API the listener serves, one file each under `apis/` (not yet: the transaction APIs). */
+/** Every API the listener serves, one file each under `apis/`. */
 const HANDLERS = [
   joinGroup,
   syncGroup,
@@ -49,6 +53,10 @@ const HANDLERS = [
   deleteTopics,
   deleteRecords,
   initProducerId,
+  addPartitionsToTxn,
+  addOffsetsToTxn,
+  endTxn,
+  txnOffsetCommit,
   describeConfigs,
   alterConfigs,
   saslAuthenticate,

@@ -1,3 +1,4 @@
+import type { TxnError, TxnResponse } from '../client/kafka-api.js';
 import { KafkaliteError } from '../errors.js';
 
 /**
@@ -35,6 +36,10 @@ export const KafkaErrorCode = {
   OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
   INVALID_PRODUCER_EPOCH: 47,
   INVALID_TXN_STATE: 48,
+  INVALID_PRODUCER_ID_MAPPING: 49,
+  INVALID_TRANSACTION_TIMEOUT: 50,
+  CONCURRENT_TRANSACTIONS: 51,
+  OPERATION_NOT_ATTEMPTED: 55,
   KAFKA_STORAGE_ERROR: 56,
   SASL_AUTHENTICATION_FAILED: 58,
   NON_EMPTY_GROUP: 68,
@@ -96,3 +101,24 @@ const CODE_OF: Record<KafkaliteError['code'], number> = {
   PRODUCER_FENCED: KafkaErrorCode.INVALID_PRODUCER_EPOCH,
   INVALID_TXN_STATE: KafkaErrorCode.INVALID_TXN_STATE,
 };
+
+/**
+ * The code for a transaction refusal the seam answered by Kafka's name (NONE for none). Clients
+ * of the requests' old versions do not know PRODUCER_FENCED (KIP-588): Kafka answers them
+ * INVALID_PRODUCER_EPOCH, which they handle the same way, and so does the listener when
+ * `fencedAsEpoch` says the request is of such a version.
+ */
+export function txnErrorCode(error: TxnError | undefined, fencedAsEpoch: boolean): number {
+  if (error === undefined) return KafkaErrorCode.NONE;
+  if (error === 'PRODUCER_FENCED' && fencedAsEpoch) return KafkaErrorCode.INVALID_PRODUCER_EPOCH;
+  return KafkaErrorCode[error];
+}
+
+/** Runs one transaction call of the seam and answers its code: its refusal's, or that of what it threw. */
+export async function txnCallCode(call: () => Promise<TxnResponse>, fencedAsEpoch: boolean): Promise<number> {
+  try {
+    return txnErrorCode((await call()).error, fencedAsEpoch);
+  } catch (error) {
+    return kafkaErrorOf(error).code;
+  }
+}

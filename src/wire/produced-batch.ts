@@ -6,7 +6,6 @@ import { KafkaErrorCode, type KafkaError } from './kafka-errors.js';
 
 /** Batch attribute bits (Kafka's `DefaultRecordBatch`). */
 export const COMPRESSION_MASK = 0x07;
-export const TRANSACTIONAL_FLAG = 0x10;
 const CONTROL_FLAG = 0x20;
 const ZSTD = 4;
 

@@ -242,7 +242,7 @@ describe('DeleteRecords and InitProducerId', () => {
     expect(await broker.group('g').committed({ topic: 't', partition: 0 })).toBe(4);
   });
 
-  it('InitProducerId hands out new ids with epoch 0, bumps the epoch of a known one, refuses transactional ids', async () => {
+  it('InitProducerId hands out new ids with epoch 0, bumps the epoch of a known one; a transactional id keeps its producer id with the next epoch', async () => {
     const { client } = await serve();
     const c = await client();
     const a = await c.request(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 });
@@ -251,12 +251,15 @@ describe('DeleteRecords and InitProducerId', () => {
     expect(b.producerId).not.toBe(a.producerId);
     const bump = await c.request(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: a.producerId, producerEpoch: 0 });
     expect([bump.producerId, bump.producerEpoch]).toEqual([a.producerId, 1]);
-    expect((await c.request(ApiKey.InitProducerId, 4, { transactionalId: 'tx', transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 })).errorCode).toBe(42);
+    const t1 = await c.request(ApiKey.InitProducerId, 4, { transactionalId: 'tx', transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 });
+    const t2 = await c.request(ApiKey.InitProducerId, 1, { transactionalId: 'tx', transactionTimeoutMs: 60000 });
+    expect([t1.errorCode, t1.producerEpoch, t2.errorCode, t2.producerId, t2.producerEpoch]).toEqual([0, 0, 0, t1.producerId, 1]);
+    expect([a.producerId, b.producerId]).not.toContain(t1.producerId);
   });
 });
 
 describe('group APIs (without membership)', () => {
-  it('FindCoordinator: this broker for groups (v0-3 and batched v4); INVALID_REQUEST for transactions', async () => {
+  it('FindCoordinator: this broker for groups and transactional ids (v0-3 and batched v4); INVALID_REQUEST for another key type', async () => {
     const { client, listener } = await serve();
     const c = await client();
     const port = Number(listener.address.split(':')[1]);
@@ -266,7 +269,9 @@ describe('group APIs (without membership)', () => {
       ['a', 0, port, 0],
       ['b', 0, port, 0],
     ]);
-    expect((await c.request(ApiKey.FindCoordinator, 3, { key: 'tx', keyType: 1 })).errorCode).toBe(42);
+    expect(await c.request(ApiKey.FindCoordinator, 3, { key: 'tx', keyType: 1 })).toMatchObject({ errorCode: 0, nodeId: 0, host: '127.0.0.1', port });
+    expect((await c.request(ApiKey.FindCoordinator, 4, { keyType: 1, coordinatorKeys: ['tx'] })).coordinators[0]).toMatchObject({ key: 'tx', errorCode: 0, nodeId: 0, port });
+    expect((await c.request(ApiKey.FindCoordinator, 3, { key: 'x', keyType: 2 })).errorCode).toBe(42);
   });
 
   it('OffsetCommit from outside the group (generation -1, no member) commits while the group is empty, visible in-process; OffsetFetch reads it back', async () => {

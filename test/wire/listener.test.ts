@@ -14,8 +14,6 @@ import { ApiKey, Writer, encodeRequestFrame } from '../../src/wire/protocol/inde
 import { clientBatch, produceRequest, serve } from './listener-helpers.js';
 import { WireClient } from './wire-client.js';
 
-const versionsOf = (key: number) => ADVERTISED.find((a) => a.apiKey === key);
-
 describe('broker.listen', () => {
   it('binds to loopback on the port asked for (0: a free one) and reports host:port', async () => {
     const { listener } = await serve();
@@ -107,7 +105,7 @@ describe('ApiVersions', () => {
     expect(r.apiKeys.map(({ apiKey, minVersion, maxVersion }) => ({ apiKey, minVersion, maxVersion }))).toEqual(ADVERTISED);
   });
 
-  it('advertises the ranges of the issue, group membership included, and no transaction API', () => {
+  it('advertises the ranges of the issue, group membership and transactions included', () => {
     const ranges = Object.fromEntries(ADVERTISED.map((a) => [a.apiKey, [a.minVersion, a.maxVersion]]));
     expect(ranges).toMatchObject({
       [ApiKey.ApiVersions]: [0, 3],
@@ -121,9 +119,13 @@ describe('ApiVersions', () => {
       [ApiKey.Heartbeat]: [0, 4],
       [ApiKey.LeaveGroup]: [0, 5],
     });
-    for (const key of [ApiKey.AddPartitionsToTxn, ApiKey.EndTxn, ApiKey.TxnOffsetCommit, ApiKey.AddOffsetsToTxn]) {
-      expect(versionsOf(key)).toBeUndefined();
-    }
+    expect([ApiKey.InitProducerId, ApiKey.AddPartitionsToTxn, ApiKey.AddOffsetsToTxn, ApiKey.EndTxn, ApiKey.TxnOffsetCommit].map((key) => ranges[key])).toEqual([
+      [0, 5],
+      [0, 3],
+      [0, 4],
+      [0, 4],
+      [0, 4],
+    ]);
   });
 
   it('answers a version it does not know with UNSUPPORTED_VERSION (35) in v0 layout, listing what it has', async () => {
@@ -157,7 +159,8 @@ describe('ApiVersions', () => {
 
 describe('refusals that close the connection, as Kafka does', () => {
   const cases: [string, (c: WireClient) => void][] = [
-    ['an API it does not serve (EndTxn)', (c) => void c.request(ApiKey.EndTxn, 3, { transactionalId: 't', producerId: 1, producerEpoch: 0, committed: true }).catch(() => undefined)],
+    // WriteTxnMarkers (27) v0, header v1 with a null client id: a broker-to-broker API.
+    ['an API it does not serve (WriteTxnMarkers)', (c) => c.writeRaw(Buffer.from([0, 0, 0, 10, 0, 27, 0, 0, 0, 0, 0, 1, 0xff, 0xff]))],
     ['a version outside the advertised range (Produce v2)', (c) => void c.request(ApiKey.Produce, 2, produceRequest('t', 0, null)).catch(() => undefined)],
     ['an unknown api key', (c) => c.writeRaw(Buffer.from([0, 0, 0, 8, 0x7f, 0x7f, 0, 0, 0, 0, 0, 1]))],
     ['a frame cut inside its header', (c) => c.writeRaw(Buffer.from([0, 0, 0, 3, 0, 3, 0]))],

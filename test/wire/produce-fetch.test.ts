@@ -126,7 +126,7 @@ describe('Produce', () => {
       ['offset deltas', resign(offsets), 87],
       ['max timestamp', resign(maxTs), 87],
       ['control batch', control, 87],
-      ['transactional', transactional, 48],
+      ['transactional, no transactional id', transactional, 48],
       ['unknown codec', codec, 2],
       ['zstd before v7', zstdOld, 76, 5],
       ['too large', large, 10],
@@ -146,7 +146,8 @@ describe('Produce', () => {
     });
     expect(r.responses.map((t) => t.partitionResponses.map((p) => p.errorCode))).toEqual([[0, 3], [3]]);
     expect((await c.request(ApiKey.Produce, 9, produceRequest('t', 0, clientBatch(['x']), 2))).responses[0]!.partitionResponses[0]!.errorCode).toBe(21);
-    expect((await c.request(ApiKey.Produce, 9, { ...produceRequest('t', 0, clientBatch(['x'])), transactionalId: 'tx' })).responses[0]!.partitionResponses[0]!.errorCode).toBe(48);
+    // A transactional batch of a transactional id no producer initialised.
+    expect((await c.request(ApiKey.Produce, 9, { ...produceRequest('t', 0, transactional), transactionalId: 'tx' })).responses[0]!.partitionResponses[0]!.errorCode).toBe(49);
     expect((await broker.topic('t').partition(0).read(0)).map((x) => x.value!.toString())).toEqual(['ok', 'ok2']);
   });
 

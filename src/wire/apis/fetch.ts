@@ -18,7 +18,10 @@ const FINAL_EPOCH = -1;
  * the consumer makes progress. v13 names topics by id. Fetch sessions are not kept: every
  * response has session id 0 (Kafka's answer when it keeps no session), so clients send full
  * requests; an incremental request for a session is FETCH_SESSION_ID_NOT_FOUND.
- * `isolation_level` is accepted; with no transactions the last stable offset is the high watermark.
+ * Isolation level 1 (read_committed) reads up to the last stable offset (the first offset of the
+ * oldest open transaction) and lists the aborted transactions among the batches sent
+ * (`abortedTransactions`: producer id and first offset), so the client drops their records as
+ * it does with Kafka; level 0 reads to the high watermark, and its last stable offset is reported too.
  */
 /** One partition of the response, filled in as the answer comes (records are the stored batches, by reference). */
 interface PartitionOut {
@@ -27,7 +30,7 @@ interface PartitionOut {
   highWatermark: number;
   lastStableOffset: number;
   logStartOffset: number;
-  abortedTransactions: [] | null;
+  abortedTransactions: { producerId: number; firstOffset: number }[] | null;
   preferredReadReplica: number;
   records: Uint8Array[];
 }
@@ -60,8 +63,9 @@ export const fetch = defineApi({
       topics.push({ topic: t.topic, topicId: t.topicId, partitions });
     }
     try {
-      const result = await fetchAtLeast(ctx, asked, request.maxWaitMs, request.minBytes, session.signal);
-      fill(result.partitions, asked, slots, request.maxBytes, request.isolationLevel === READ_COMMITTED);
+      const readCommitted = request.isolationLevel === READ_COMMITTED;
+      const result = await fetchAtLeast(ctx, asked, request.maxWaitMs, request.minBytes, readCommitted, session.signal);
+      fill(ctx, result.partitions, asked, slots, request.maxBytes, readCommitted);
     } catch (error) {
       const code = kafkaErrorOf(error).code;
       for (const slot of slots) slot.errorCode = code;
@@ -85,14 +89,15 @@ function partitionData(partitionIndex: number): PartitionOut {
 }
 
 /** The seam's long poll, then more waiting on appends while fewer than `minBytes` are there. */
-async function fetchAtLeast(ctx: WireContext, partitions: FetchPartition[], maxWaitMs: number, minBytes: number, signal: AbortSignal): Promise<SeamFetchResponse> {
+async function fetchAtLeast(ctx: WireContext, partitions: FetchPartition[], maxWaitMs: number, minBytes: number, readCommitted: boolean, signal: AbortSignal): Promise<SeamFetchResponse> {
   const clock = ctx.api.clock;
   const deadline = clock.now() + maxWaitMs;
-  let result = await ctx.api.fetch({ maxWaitMs, partitions, signal });
+  const isolationLevel = readCommitted ? 'read_committed' : 'read_uncommitted';
+  let result = await ctx.api.fetch({ maxWaitMs, partitions, signal, isolationLevel });
   while (minBytes > 1 && !signal.aborted && bytesOf(result) < minBytes && !result.partitions.some((p) => p.error !== undefined)) {
     const left = deadline - clock.now();
     if (left <= 0 || !(await appended(ctx, partitions, left, signal))) break;
-    result = await ctx.api.fetch({ maxWaitMs: 0, partitions, signal });
+    result = await ctx.api.fetch({ maxWaitMs: 0, partitions, signal, isolationLevel });
   }
   return result;
 }
@@ -114,16 +119,18 @@ function appended(ctx: WireContext, partitions: FetchPartition[], ms: number, si
 }
 
 /** Copies the seam's answer into the response slots, applying the partition and response byte limits. */
-function fill(results: FetchPartitionResponse[], asked: FetchPartition[], slots: PartitionOut[], maxBytes: number, readCommitted: boolean): void {
+function fill(ctx: WireContext, results: FetchPartitionResponse[], asked: FetchPartition[], slots: PartitionOut[], maxBytes: number, readCommitted: boolean): void {
   let budget = maxBytes;
   let sentAny = false;
   for (let i = 0; i < results.length; i++) {
     const r = results[i]!;
     const slot = slots[i]!;
     slot.highWatermark = r.highWatermark;
-    slot.lastStableOffset = r.highWatermark;
+    // read_uncommitted gets the last stable offset the partition knows without a read (Kafka
+    // reports it at every level; clients use it only for read_committed lag).
+    slot.lastStableOffset = r.lastStableOffset ?? ctx.topics.get(r.topic)?.partitions[r.partition]?.lastStableOffsetNow ?? r.highWatermark;
     slot.logStartOffset = r.logStartOffset;
-    slot.abortedTransactions = readCommitted ? [] : null;
+    slot.abortedTransactions = readCommitted ? (r.abortedTransactions ?? []) : null;
     if (r.error !== undefined) {
       slot.errorCode = kafkaErrorOf(r.error).code;
       continue;

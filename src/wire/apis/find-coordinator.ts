@@ -7,8 +7,8 @@ const GROUP = 0;
 const TRANSACTION = 1;
 
 /**
- * FindCoordinator: this broker coordinates every group. Transaction coordinators (key type 1)
- * are refused with INVALID_REQUEST until transactions come; v4+ looks up a batch of keys.
+ * FindCoordinator: this broker coordinates every group (key type 0) and every transactional id
+ * (key type 1); another key type is INVALID_REQUEST. v4+ looks up a batch of keys.
  */
 export const findCoordinator = defineApi({
   apiKey: ApiKey.FindCoordinator,
@@ -22,7 +22,6 @@ export const findCoordinator = defineApi({
 });
 
 function coordinator(ctx: WireContext, key: string, keyType: number): FindCoordinatorResponseCoordinator {
-  if (keyType === GROUP) return { key, nodeId: NODE_ID, host: ctx.listen.advertisedHost, port: ctx.port, errorCode: KafkaErrorCode.NONE, errorMessage: null };
-  const message = keyType === TRANSACTION ? 'kafkalite does not support transactions yet' : `unknown coordinator key type ${keyType}`;
-  return { key, nodeId: -1, host: '', port: -1, errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage: message };
+  if (keyType === GROUP || keyType === TRANSACTION) return { key, nodeId: NODE_ID, host: ctx.listen.advertisedHost, port: ctx.port, errorCode: KafkaErrorCode.NONE, errorMessage: null };
+  return { key, nodeId: -1, host: '', port: -1, errorCode: KafkaErrorCode.INVALID_REQUEST, errorMessage: `unknown coordinator key type ${keyType}` };
 }

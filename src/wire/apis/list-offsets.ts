@@ -8,9 +8,12 @@ import type { WireContext } from '../wire-context.js';
 /** ListOffsets' other special timestamps (KIP-734, KIP-405). */
 const MAX_TIMESTAMP = -3;
 const EARLIEST_LOCAL_TIMESTAMP = -4;
+/** ListOffsets' `isolation_level` (v2+) asking for the last stable offset as the latest. */
+const READ_COMMITTED = 1;
 
 /**
- * ListOffsets: latest (-1, the high watermark), earliest (-2; and -4, earliest local, the same
+ * ListOffsets: latest (-1: the high watermark, or the last stable offset for isolation level 1,
+ * read_committed, as Kafka answers), earliest (-2; and -4, earliest local, the same
  * with no tiered storage), or the first record at or after a time (through the seam, which starts
  * from FileStorage's time index). Max-timestamp (-3) is UNSUPPORTED_VERSION for now. Each
  * partition is answered on its own, so one bad partition fails only itself; a time lookup that
@@ -34,7 +37,7 @@ export const listOffsets = defineApi({
         if (topic?.partitions[p.partitionIndex] === undefined) out.errorCode = KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         else if (timestamp === MAX_TIMESTAMP) out.errorCode = KafkaErrorCode.UNSUPPORTED_VERSION;
         else if (timestamp < 0 && timestamp !== LATEST_TIMESTAMP && timestamp !== EARLIEST_TIMESTAMP) out.errorCode = KafkaErrorCode.INVALID_REQUEST;
-        else lookups.push(lookup(ctx, { topic: t.name, partition: p.partitionIndex, timestamp }, out));
+        else lookups.push(lookup(ctx, { topic: t.name, partition: p.partitionIndex, timestamp }, request.isolationLevel === READ_COMMITTED, out));
       }
       topics.push({ name: t.name, partitions });
     }
@@ -43,9 +46,9 @@ export const listOffsets = defineApi({
   },
 });
 
-async function lookup(ctx: WireContext, partition: ListOffsetsPartition, out: ListOffsetsResponsePartitionResponse): Promise<void> {
+async function lookup(ctx: WireContext, partition: ListOffsetsPartition, readCommitted: boolean, out: ListOffsetsResponsePartitionResponse): Promise<void> {
   try {
-    const [answer] = (await ctx.api.listOffsets({ partitions: [partition] })).partitions;
+    const [answer] = (await ctx.api.listOffsets({ partitions: [partition], isolationLevel: readCommitted ? 'read_committed' : 'read_uncommitted' })).partitions;
     out.offset = answer!.offset;
     out.timestamp = answer!.timestamp;
     if (answer!.offset >= 0) out.leaderEpoch = 0;

@@ -1,6 +1,7 @@
 import { CloseConnection, NO_RESPONSE, defineApi } from '../api-handler.js';
-import { KafkaErrorCode, kafkaErrorOf } from '../kafka-errors.js';
-import { TRANSACTIONAL_FLAG, checkProducedBatch } from '../produced-batch.js';
+import { batchProducerEpoch, batchProducerId, isTransactionalBatch } from '../../codec/record-batch.js';
+import { KafkaErrorCode, kafkaErrorOf, txnErrorCode, type KafkaError } from '../kafka-errors.js';
+import { checkProducedBatch } from '../produced-batch.js';
 import { ApiKey, type ProduceResponsePartitionProduceResponse, type ProduceResponseTopicProduceResponse } from '../protocol/index.js';
 import type { WireContext } from '../wire-context.js';
 import { firstRecordWithoutKey } from '../../codec/batch-filter.js';
@@ -14,9 +15,11 @@ const WASTE_LIMIT = 4096;
  * Produce: each partition's RecordBatch is checked as Kafka checks it (`checkProducedBatch`),
  * then handed to the seam exactly as it came — the partition writes the base offset into the
  * header (outside the CRC) and the storage keeps those bytes; nothing is decoded or re-encoded.
- * Compressed and idempotent batches are stored as they are. acks 1 and -1 are answered once the
- * append is readable (on FileStorage with fsync 'always', once it is on disk); acks 0 gets no
- * response, and a refusal then closes the connection, as Kafka does, so the client notices.
+ * Compressed, idempotent and transactional batches are stored as they are; a transactional one
+ * only to a partition its producer's open transaction holds (INVALID_TXN_STATE otherwise). acks
+ * 1 and -1 are answered once the append is readable (on FileStorage with fsync 'always', once it
+ * is on disk); acks 0 gets no response, and a refusal then closes the connection, as Kafka does,
+ * so the client notices.
  *
  * All appends are issued synchronously, so pipelined requests on one connection append in the
  * order they were sent.
@@ -27,12 +30,7 @@ export const produce = defineApi({
   maxVersion: 11,
   handle(ctx, request, version) {
     const { acks } = request;
-    const refuse =
-      acks !== 0 && acks !== 1 && acks !== -1
-        ? { code: KafkaErrorCode.INVALID_REQUIRED_ACKS, message: `acks must be 0, 1 or -1 (got ${acks})` }
-        : request.transactionalId !== null
-          ? { code: KafkaErrorCode.INVALID_TXN_STATE, message: 'kafkalite does not support transactions yet' }
-          : undefined;
+    const refuse = acks !== 0 && acks !== 1 && acks !== -1 ? { code: KafkaErrorCode.INVALID_REQUIRED_ACKS, message: `acks must be 0, 1 or -1 (got ${acks})` } : undefined;
     const responses: ProduceResponseTopicProduceResponse[] = [];
     const waits: Promise<void>[] = [];
     let failed = false;
@@ -47,7 +45,7 @@ export const produce = defineApi({
           refuse ??
           (partition === undefined
             ? { code: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: `unknown topic or partition ${t.name}-${p.index}` }
-            : checkProducedBatch(p.records, version) ?? fitting(p.records!, topic!.config.maxMessageBytes) ?? keyed(p.records!, topic!.config));
+            : (checkProducedBatch(p.records, version) ?? fitting(p.records!, topic!.config.maxMessageBytes) ?? keyed(p.records!, topic!.config) ?? inTransaction(ctx, request.transactionalId, t.name, p.index, p.records!)));
         if (error !== undefined) {
           out.errorCode = error.code;
           out.errorMessage = error.message;
@@ -82,8 +80,7 @@ function response(index: number): ProduceResponsePartitionProduceResponse {
   };
 }
 
-function fitting(records: Uint8Array, maxMessageBytes: number): { code: number; message: string } | undefined {
-  if (records[22]! & TRANSACTIONAL_FLAG) return { code: KafkaErrorCode.INVALID_TXN_STATE, message: 'kafkalite does not support transactions yet' };
+function fitting(records: Uint8Array, maxMessageBytes: number): KafkaError | undefined {
   if (records.length <= maxMessageBytes) return undefined;
   return { code: KafkaErrorCode.MESSAGE_TOO_LARGE, message: `the record batch takes ${records.length} bytes, over the topic's max.message.bytes (${maxMessageBytes})` };
 }
@@ -92,6 +89,22 @@ function fitting(records: Uint8Array, maxMessageBytes: number): { code: number; 
 function keyed(records: Uint8Array, config: ResolvedTopicConfig): { code: number; message: string } | undefined {
   if (!isCompacted(config) || firstRecordWithoutKey(records) === undefined) return undefined;
   return { code: KafkaErrorCode.INVALID_RECORD, message: `compacted topic cannot accept a record without a key (cleanup.policy ${config.cleanupPolicy})` };
+}
+
+/**
+ * A transactional batch goes only to a partition its producer's open transaction holds
+ * (AddPartitionsToTxn first), at the transaction's epoch, and only in a request naming the
+ * transactional id; a transactional id with plain batches is taken, as Kafka takes it. The
+ * partition then checks the sequence and opens the producer's transaction there (the LSO stops
+ * at its first offset until the marker).
+ */
+function inTransaction(ctx: WireContext, transactionalId: string | null, topic: string, partition: number, batch: Uint8Array): KafkaError | undefined {
+  if (!isTransactionalBatch(batch)) return undefined;
+  if (transactionalId === null) return { code: KafkaErrorCode.INVALID_TXN_STATE, message: 'a transactional batch in a Produce request without a transactional id' };
+  const refused = ctx.api.transactionalProduceRefusal({ transactionalId, producerId: batchProducerId(batch), producerEpoch: batchProducerEpoch(batch) }, topic, partition);
+  if (refused === undefined) return undefined;
+  // Produce answers an old epoch INVALID_PRODUCER_EPOCH, as Kafka's partitions do.
+  return { code: txnErrorCode(refused.error, true), message: refused.message ?? refused.error! };
 }
 
 /** Appends one checked batch through the seam; fills `out` when it is readable. Returns the wait, if any. */
