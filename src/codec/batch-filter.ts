@@ -18,7 +18,8 @@
  */
 
 import { crc32c } from './crc32c.js';
-import { batchBaseOffset, LOG_OVERHEAD, RECORD_BATCH_HEADER_SIZE } from './record-batch.js';
+import { batchBaseOffset, isControlBatch, LOG_OVERHEAD, RECORD_BATCH_HEADER_SIZE } from './record-batch.js';
+import { batchCodec, decompressBatch } from './compressed-batch.js';
 
 const ATTRIBUTES_AT = 21;
 const LAST_OFFSET_DELTA_AT = 23;
@@ -67,10 +68,15 @@ export function forEachRecord(batch: Uint8Array, visit: (key: string | undefined
   return true;
 }
 
-/** The offset of the first record without a key in a plain batch, or undefined (every record has one, or the batch is not plain). */
+/**
+ * The offset of the first record without a key, or undefined (every record has one, or it is a
+ * control batch). A compressed batch is decompressed to look (a keyless record must not reach a
+ * compacted topic inside one either).
+ */
 export function firstRecordWithoutKey(batch: Uint8Array): number | undefined {
+  const plain = batchCodec(batch) !== 0 && !isControlBatch(batch) ? decompressBatch(batch, 0, { topic: 'the produced batch', partition: 0, offset: batchBaseOffset(batch) }) : batch;
   let found: number | undefined;
-  forEachRecord(batch, (key, offset) => {
+  forEachRecord(plain, (key, offset) => {
     if (key === undefined && found === undefined) found = offset;
   });
   return found;

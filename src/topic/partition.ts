@@ -6,6 +6,7 @@ import {
   batchMaxTimestamp,
   batchProducerEpoch,
   batchProducerId,
+  batchRecordCount,
   decodeRecordsInto,
   isControlBatch,
   isTransactionalBatch,
@@ -244,10 +245,8 @@ export class PartitionState implements Partition, AppendSource {
     const producers = await this.#producerState();
     const lastStableOffset = this.#lso(producers);
     if (offset >= lastStableOffset) return { batches: [], lastStableOffset, abortedTransactions: [] };
-    const batches = await this.#log.read(offset, maxBytes);
-    let n = batches.length;
-    while (n > 0 && batchLastOffset(batches[n - 1]!) >= lastStableOffset) n--;
-    const kept = n === batches.length ? batches : batches.slice(0, n);
+    const kept = await this.#withRecords(visibleBelow(await this.#log.read(offset, maxBytes), lastStableOffset), lastStableOffset);
+    const n = kept.length;
     const end = n === 0 ? offset : batchLastOffset(kept[n - 1]!) + 1;
     return { batches: kept, lastStableOffset, abortedTransactions: producers.abortedBetween(offset, end) };
   }
@@ -312,7 +311,24 @@ export class PartitionState implements Partition, AppendSource {
     const hw = this.#highWatermark;
     if (offset >= hw) return [];
     const batches = this.#log.read(offset, maxBytes);
-    return batches instanceof Promise ? batches.then((b) => visibleBelow(b, hw)) : visibleBelow(batches, hw);
+    return batches instanceof Promise ? batches.then((b) => this.#withRecords(visibleBelow(b, hw), hw)) : this.#withRecords(visibleBelow(batches, hw), hw);
+  }
+
+  /**
+   * Batches that hold only the empty batches a compaction leaves are followed by the next batch,
+   * whatever its size: a read must not end before the first record when there is one (a client
+   * would fetch the same offset again and again).
+   */
+  #withRecords(batches: Uint8Array[], hw: number): MaybePromise<Uint8Array[]> { // hw: the bound read up to (high watermark, or LSO)
+    if (batches.length === 0 || batches.some((b) => batchRecordCount(b) > 0)) return batches;
+    const next = batchLastOffset(batches[batches.length - 1]!) + 1;
+    if (next >= hw) return batches;
+    const read = this.#log.read(next, 1);
+    const more = (b: Uint8Array[]): MaybePromise<Uint8Array[]> => {
+      const after = this.#withRecords(visibleBelow(b, hw), hw);
+      return after instanceof Promise ? after.then((m) => batches.concat(m)) : batches.concat(after);
+    };
+    return read instanceof Promise ? read.then(more) : more(read);
   }
 
   async read(offset: number, options: { maxRecords?: number } = {}): Promise<ConsumerRecord[]> {

@@ -1,3 +1,4 @@
+import { batchRecordCount } from '../../codec/record-batch.js';
 import type { FetchPartition, FetchPartitionResponse, FetchResponse as SeamFetchResponse } from '../../client/kafka-api.js';
 import type { PartitionState } from '../../topic/partition.js';
 import { defineApi } from '../api-handler.js';
@@ -139,11 +140,13 @@ function fill(ctx: WireContext, results: FetchPartitionResponse[], asked: FetchP
     const batches: Uint8Array[] = [];
     let size = 0;
     for (const batch of r.batches) {
-      // The first batch of the first partition with data goes whole whatever the limits.
-      if (size + batch.length > limit && (sentAny || batches.length > 0)) break;
+      // The first batch with records of the first partition with data goes whole whatever the
+      // limits — after the empty batches a compaction leaves, too: a response of those alone
+      // would have a client (KafkaJS) fetch the same offset forever.
+      if (size + batch.length > limit && sentAny) break;
       batches.push(batch);
       size += batch.length;
-      sentAny = true;
+      if (batchRecordCount(batch) > 0) sentAny = true;
     }
     budget -= size;
     slot.records = batches;
