@@ -14,11 +14,12 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker, FileStorage, RecordBatchBuilder, type Message } from 'kafkalite';
 import { signal, type Case, type Scenario } from '../lib/harness.js';
+import { rawDiskCase } from '../lib/raw-disk.js';
 import { VALUE } from '../lib/kafkalite.js';
 import { hypercoreAppendCase } from '../lib/peers/hypercore.js';
 import { redisPipelinedCase } from '../lib/peers/redis.js';
@@ -48,29 +49,7 @@ function bytesPerRecord(): number {
 }
 
 function rawCase(messages: number): Case {
-  const total = Math.ceil(messages * bytesPerRecord());
-  return {
-    name: 'raw writeSync 1 MiB chunks + 1 fsync [disk baseline]',
-    messages,
-    baseline: true,
-    system: 'ceiling',
-    durability: 'power loss (1 fsync at the end)',
-    prepare() {
-      const dir = freshDir();
-      const chunk = Buffer.alloc(CHUNK, 0x61);
-      return {
-        run() {
-          const fd = openSync(join(dir, 'raw.log'), 'w');
-          for (let written = 0; written < total; written += CHUNK) writeSync(fd, chunk, 0, Math.min(CHUNK, total - written));
-          fsyncSync(fd);
-          closeSync(fd);
-        },
-        finish() {
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    },
-  };
+  return rawDiskCase('raw writeSync 1 MiB chunks + 1 fsync [disk baseline]', messages, () => messages * bytesPerRecord());
 }
 
 /** A broker on a fresh folder with one single-partition topic. */

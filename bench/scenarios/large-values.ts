@@ -8,24 +8,17 @@
  * the row's own process before anything is checksummed).
  */
 
-import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { Broker, FileStorage, RecordBatchBuilder, type Message } from 'kafkalite';
 import type { Case, Scenario } from '../lib/harness.js';
+import { freshBenchDir, rawDiskCase } from '../lib/raw-disk.js';
 
-const ROOT = process.env.KAFKALITE_BENCH_DIR ?? tmpdir();
 const TOPIC = 'large';
 const VALUE_BYTES = 16 * 1024;
 const PER_SEND = 16;
 const IN_FLIGHT = 4;
-const CHUNK = 1 << 20;
 /** 16 KiB of JSON-ish text, the same for every message. */
 const VALUE = Buffer.from('{"k":"'.padEnd(VALUE_BYTES - 2, 'abcdefghij0123456789') + '"}');
-
-function freshDir(): string {
-  return mkdtempSync(join(ROOT, 'kafkalite-bench-'));
-}
 
 /** What kafkalite writes per message: a batch of 16 such values, divided by 16. */
 function bytesPerRecord(): number {
@@ -35,30 +28,7 @@ function bytesPerRecord(): number {
 }
 
 function rawCase(messages: number): Case {
-  return {
-    name: `raw writeSync 1 MiB chunks + 1 fsync, the same bytes [disk baseline]`,
-    messages,
-    baseline: true,
-    system: 'ceiling',
-    durability: 'power loss (1 fsync at the end)',
-    prepare() {
-      // Here, not when the cases are listed: the JavaScript row's process must not load the native CRC first.
-      const total = Math.ceil(messages * bytesPerRecord());
-      const dir = freshDir();
-      const chunk = Buffer.alloc(CHUNK, 0x61);
-      return {
-        run() {
-          const fd = openSync(join(dir, 'raw.log'), 'w');
-          for (let written = 0; written < total; written += CHUNK) writeSync(fd, chunk, 0, Math.min(CHUNK, total - written));
-          fsyncSync(fd);
-          closeSync(fd);
-        },
-        finish() {
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    },
-  };
+  return rawDiskCase('raw writeSync 1 MiB chunks + 1 fsync, the same bytes [disk baseline]', messages, () => messages * bytesPerRecord());
 }
 
 function kafkaliteCase(crc: 'native' | 'js', messages: number): Case {
@@ -70,7 +40,7 @@ function kafkaliteCase(crc: 'native' | 'js', messages: number): Case {
     durability: 'process crash (fsync every 1 s)',
     async prepare() {
       if (crc === 'js') process.env['KAFKALITE_CRC32C'] = 'js';
-      const dir = freshDir();
+      const dir = freshBenchDir();
       const broker = await Broker.open({ storage: new FileStorage({ dir, fsync: 'interval' }) });
       await broker.createTopic(TOPIC, { partitions: 1, retentionMs: -1, maxMessageBytes: 1 << 20 });
       const producer = broker.producer({ batchSize: 1 << 20 });
