@@ -209,7 +209,13 @@ export class LiteProducer implements Producer {
           transactionTimeoutMs: this.#config.transactionTimeout ?? 60_000,
         });
         const begun = bound.transactional.transaction();
-        await begun.ready();
+        try {
+          await begun.ready();
+        } catch (error) {
+          // Fenced (or refused) before it began: end it, so the next transaction() meets the same cause, not an open one.
+          await begun.abort().catch(() => undefined);
+          throw error;
+        }
         return { cluster: bound.cluster, txn: begun };
       });
       return new LiteTransaction(

@@ -231,6 +231,8 @@ describe('fencing', () => {
     await expect(old.commit()).rejects.toMatchObject(fenced);
     expect(old.isActive()).toBe(false);
     await expect(zombie.transaction()).rejects.toMatchObject(fenced);
+    // And again: the refused transaction was ended, so the cause stays the fencing (not an open transaction).
+    await expect(zombie.transaction()).rejects.toMatchObject(fenced);
 
     await current.send({ topic, messages: values('successor-1', 'end') });
     await current.commit();
