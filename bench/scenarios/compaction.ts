@@ -12,25 +12,20 @@
  * The first row is the baseline; compare the third with it (reopen after ÷ before).
  */
 
-import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Broker, FileStorage, RecordBatchBuilder } from 'kafkalite';
 import { signal, type Case, type Scenario } from '../lib/harness.js';
+import { freshBenchDir } from '../lib/raw-disk.js';
 
-const ROOT = process.env.KAFKALITE_BENCH_DIR ?? tmpdir();
 const PARTITIONS = 20;
 const GROUP = 'billing';
 const TOPIC = 'orders';
 const OFFSETS = '__consumer_offsets';
 const WINDOW = 8;
 
-function freshDir(): string {
-  return mkdtempSync(join(ROOT, 'kafkalite-bench-compaction-'));
-}
-
 function copyOf(dir: string): string {
-  const copy = freshDir();
+  const copy = freshBenchDir();
   cpSync(dir, copy, { recursive: true });
   return copy;
 }
@@ -58,7 +53,7 @@ let built: { dir: string; compacted: string | undefined } | undefined;
 /** The folder with `records` offset commits, built once per process; removed at exit. */
 async function buildOffsets(records: number): Promise<{ dir: string; compacted: string | undefined }> {
   if (built !== undefined) return built;
-  const dir = freshDir();
+  const dir = freshBenchDir();
   const broker = await Broker.open({ storage: new FileStorage({ dir, fsync: 'never' }) });
   await broker.createTopic(TOPIC, { partitions: PARTITIONS });
   const consumer = broker.consumer({ groupId: GROUP, autoCommit: false });

@@ -13,13 +13,12 @@
  * snappy, lz4 and zstd need their optional packages; a row whose package is missing is reported
  * as not run.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Broker, FileStorage, RecordBatchBuilder, type Message } from 'kafkalite';
 import { Unavailable, type Case, type Scenario } from '../lib/harness.js';
+import { freshBenchDir } from '../lib/raw-disk.js';
 
-const ROOT = process.env.KAFKALITE_BENCH_DIR ?? tmpdir();
 const TOPIC = 'bench';
 const PER_SEND = 1000;
 const IN_FLIGHT = 8;
@@ -59,7 +58,7 @@ function diskBytes(dir: string): number {
 }
 
 async function setUp(codec: Codec): Promise<{ broker: Broker; dir: string; send: (total: number) => Promise<void> }> {
-  const dir = mkdtempSync(join(ROOT, 'kafkalite-bench-'));
+  const dir = freshBenchDir();
   const broker = await Broker.open({ storage: new FileStorage({ dir, fsync: 'never' }) });
   await broker.createTopic(TOPIC, { partitions: 1, retentionMs: -1 });
   const producer = broker.producer({ compression: codec, lingerMs: 0 });

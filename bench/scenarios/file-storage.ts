@@ -14,26 +14,20 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Broker, FileStorage, RecordBatchBuilder, type Message } from 'kafkalite';
 import { signal, type Case, type Scenario } from '../lib/harness.js';
-import { rawDiskCase } from '../lib/raw-disk.js';
+import { freshBenchDir, rawDiskCase } from '../lib/raw-disk.js';
 import { VALUE } from '../lib/kafkalite.js';
 import { hypercoreAppendCase } from '../lib/peers/hypercore.js';
 import { redisPipelinedCase } from '../lib/peers/redis.js';
 import { sqliteProduceCase } from '../lib/peers/sqlite.js';
 
-const ROOT = process.env.KAFKALITE_BENCH_DIR ?? tmpdir();
 const LOG_MB = Number(process.env.KAFKALITE_BENCH_LOG_MB ?? 1024);
 const TOPIC = 'bench';
 const PER_SEND = 1000;
 const CHUNK = 1 << 20;
-
-function freshDir(): string {
-  return mkdtempSync(join(ROOT, 'kafkalite-bench-'));
-}
 
 function messagesFor(count: number): Message[] {
   const out: Message[] = new Array(count);
@@ -53,7 +47,7 @@ function rawCase(messages: number): Case {
 }
 
 /** A broker on a fresh folder with one single-partition topic. */
-async function openBroker(fsync: 'always' | 'interval' | 'never', dir = freshDir()): Promise<{ broker: Broker; dir: string }> {
+async function openBroker(fsync: 'always' | 'interval' | 'never', dir = freshBenchDir()): Promise<{ broker: Broker; dir: string }> {
   const broker = await Broker.open({ storage: new FileStorage({ dir, fsync }) });
   if (!broker.listTopics().includes(TOPIC)) await broker.createTopic(TOPIC, { partitions: 1, retentionMs: -1 });
   return { broker, dir };
