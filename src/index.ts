@@ -15,8 +15,8 @@ export type { PartitionerFunction, ProducerOptions } from './client/producer-opt
 export { Consumer } from './client/consumer.js';
 export type { ConsumerEvents, EachBatchPayload, EachMessagePayload, RunOptions } from './client/consumer.js';
 export type { AssignorName, AutoOffsetReset, ConsumerOptions } from './client/consumer-options.js';
-export type { IsolationLevel } from './client/kafka-api.js';
-export type { AssignorFunction } from './client/kafka-api.js';
+export type { IsolationLevel } from './seam/kafka-api.js';
+export type { AssignorFunction } from './seam/kafka-api.js';
 export type { AssignorMember, MemberShare, PartitionAssignor } from './client/partition-assignor.js';
 export type { GroupJoin } from './client/classic-member.js';
 export { serde } from './serde/index.js';

@@ -5,6 +5,8 @@ import {
   LATEST_TIMESTAMP,
   type FetchPartitionResponse,
   type FetchRequest,
+  type AssignorFunction,
+  type CallOptions,
   type FetchResponse,
   type ConsumerGroupHeartbeatRequest,
   type ConsumerGroupHeartbeatResponse,
@@ -32,8 +34,8 @@ import {
   type ProduceResponse,
   type TopicChange,
   type TopicMetadata,
-} from '../client/kafka-api.js';
-import { closed, invalidArgument, KafkaliteError, messageTooLarge, show, unknownPartition, unknownTopic } from '../errors.js';
+} from '../seam/kafka-api.js';
+import { closed, invalidArgument, messageTooLarge, show, unknownPartition } from '../errors.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import type { PartitionState } from '../topic/partition.js';
 import type { TopicPartition } from '../types.js';
@@ -136,21 +138,22 @@ export class RequestHandler implements KafkaApi {
     }
   }
 
-  fetch(request: FetchRequest): Promise<FetchResponse> {
+  fetch(request: FetchRequest, options?: CallOptions): Promise<FetchResponse> {
     try {
       this.#checkOpen();
       // Reads from memory finish at once: the hot path (a consumer woken by an append) then
       // costs no promise beyond the one returned.
       const first = this.#read(request);
-      return first instanceof Promise ? first.then((r) => this.#waitIfEmpty(request, r)) : this.#waitIfEmpty(request, first);
+      const signal = options?.signal;
+      return first instanceof Promise ? first.then((r) => this.#waitIfEmpty(request, r, signal)) : this.#waitIfEmpty(request, first, signal);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /** Returns `first` if it is worth returning, else waits for an append (or the deadline) and reads again. */
-  #waitIfEmpty(request: FetchRequest, first: FetchResponse): Promise<FetchResponse> {
-    if (request.maxWaitMs <= 0 || worthReturning(first) || request.signal?.aborted) return Promise.resolve(first);
+  #waitIfEmpty(request: FetchRequest, first: FetchResponse, signal: AbortSignal | undefined): Promise<FetchResponse> {
+    if (request.maxWaitMs <= 0 || worthReturning(first) || signal?.aborted) return Promise.resolve(first);
     const partitions: PartitionState[] = [];
     for (const { topic, partition, fetchOffset } of request.partitions) {
       const p = this.#topics.get(topic)?.partitions[partition];
@@ -160,7 +163,7 @@ export class RequestHandler implements KafkaApi {
       if (end > fetchOffset && fetchOffset >= p.logStartOffset) return Promise.resolve(this.#read(request));
       partitions.push(p);
     }
-    return this.#topics.appendWaits.wait(partitions, request.maxWaitMs, request.signal).then((woken) => (!woken || this.#closed ? first : this.#read(request)));
+    return this.#topics.appendWaits.wait(partitions, request.maxWaitMs, signal).then((woken) => (!woken || this.#closed ? first : this.#read(request)));
   }
 
   /** Reads every partition of the request; at once when the logs answer at once. */
@@ -171,19 +174,14 @@ export class RequestHandler implements KafkaApi {
       const t = this.#topics.get(topic);
       const p = t?.partitions[partition];
       if (p === undefined) {
-        const error = t === undefined ? unknownTopic(topic) : unknownPartition(topic, partition, t.partitions.length);
+        const error = t === undefined ? 'UNKNOWN_TOPIC' : 'UNKNOWN_PARTITION';
         out.push({ topic, partition, error, highWatermark: -1, logStartOffset: -1, batches: [] });
         continue;
       }
       const highWatermark = p.logEndOffset;
       const logStartOffset = p.logStartOffset;
       if (fetchOffset < logStartOffset || fetchOffset > highWatermark) {
-        const error = new KafkaliteError(
-          'OFFSET_OUT_OF_RANGE',
-          `offset ${fetchOffset} is out of range for ${topic}-${partition} (log holds ${logStartOffset} to ${highWatermark})`,
-          { topic, partition, offset: fetchOffset },
-        );
-        out.push({ topic, partition, error, highWatermark, logStartOffset, batches: [] });
+        out.push({ topic, partition, error: 'OFFSET_OUT_OF_RANGE', highWatermark, logStartOffset, batches: [] });
         continue;
       }
       if (request.isolationLevel === 'read_committed') {
@@ -273,14 +271,14 @@ export class RequestHandler implements KafkaApi {
     return this.#transactions.produceRefusal(request, topic, partition);
   }
 
-  consumerGroupJoin(request: ConsumerGroupJoinRequest): Promise<{ memberId: string }> {
+  consumerGroupJoin(request: ConsumerGroupJoinRequest, options?: { assignor?: AssignorFunction }): Promise<{ memberId: string }> {
     this.#checkOpen();
-    return this.#groups.consumerGroupJoin(request);
+    return this.#groups.consumerGroupJoin(request, options);
   }
 
-  consumerGroupHeartbeat(request: ConsumerGroupHeartbeatRequest): Promise<ConsumerGroupHeartbeatResponse> {
+  consumerGroupHeartbeat(request: ConsumerGroupHeartbeatRequest, options?: CallOptions): Promise<ConsumerGroupHeartbeatResponse> {
     this.#checkOpen();
-    return this.#groups.consumerGroupHeartbeat(request);
+    return this.#groups.consumerGroupHeartbeat(request, options);
   }
 
   joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse> {
@@ -293,9 +291,9 @@ export class RequestHandler implements KafkaApi {
     return this.#groups.syncGroup(request);
   }
 
-  heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse> {
+  heartbeat(request: HeartbeatRequest, options?: CallOptions): Promise<HeartbeatResponse> {
     this.#checkOpen();
-    return this.#groups.heartbeat(request);
+    return this.#groups.heartbeat(request, options);
   }
 
   leaveGroup(request: { groupId: string; memberId: string }): Promise<void> {
@@ -323,6 +321,6 @@ export class RequestHandler implements KafkaApi {
 
 /** Records, or a position to reset: no reason to wait. (A deleted topic is no reason: others may still have records.) */
 function worthReturning(response: FetchResponse): boolean {
-  for (const p of response.partitions) if (p.batches.length > 0 || p.error?.code === 'OFFSET_OUT_OF_RANGE') return true;
+  for (const p of response.partitions) if (p.batches.length > 0 || p.error === 'OFFSET_OUT_OF_RANGE') return true;
   return false;
 }

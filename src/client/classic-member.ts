@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { closed, invalidArgument, KafkaliteError, show } from '../errors.js';
 import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../group/consumer-protocol.js';
 import { tpKey, type TopicPartition } from '../types.js';
-import type { GroupError, JoinGroupResponse, KafkaApi } from './kafka-api.js';
+import type { GroupError, JoinGroupResponse, KafkaApi } from '../seam/kafka-api.js';
 import type { MemberHost, Membership, MembershipOptions } from './membership.js';
 import { withoutPartitionsHeldElsewhere, type AssignorMember, type PartitionAssignor } from './partition-assignor.js';
 
@@ -141,13 +141,15 @@ export class ClassicMember implements Membership {
           await this.#leaveForSlowPoll();
           continue;
         }
-        const { error, revocationsPending } = await this.#api.heartbeat({
-          groupId: this.#options.groupId,
-          generationId: this.#generation,
-          memberId: this.#memberId,
-          maxWaitMs: this.#justJoined ? 0 : Math.min(interval, pollDeadline + 1 - this.#clock.now()),
-          signal: this.#abort.signal,
-        });
+        const { error, revocationsPending } = await this.#api.heartbeat(
+          {
+            groupId: this.#options.groupId,
+            generationId: this.#generation,
+            memberId: this.#memberId,
+            maxWaitMs: this.#justJoined ? 0 : Math.min(interval, pollDeadline + 1 - this.#clock.now()),
+          },
+          { signal: this.#abort.signal },
+        );
         this.#justJoined = false;
         if (this.#stopped) break;
         if (error !== undefined) await this.#onGroupError(error);

@@ -2,7 +2,7 @@ import { invalidArgument, show } from '../errors.js';
 import type { Deserializer } from '../serde/serde.js';
 import type { Deserializers } from './record-deserializer.js';
 import { checkSerdes } from './serde-options.js';
-import type { AssignorFunction, IsolationLevel } from './kafka-api.js';
+import type { AssignorFunction, IsolationLevel } from '../seam/kafka-api.js';
 import { classicAssignors, type PartitionAssignor } from './partition-assignor.js';
 
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';

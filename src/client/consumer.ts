@@ -4,7 +4,7 @@ import { describeError } from '../logger.js';
 import { validateTopicName } from '../topic/topic-config.js';
 import { tpKey, type ConsumerRecord, type TopicPartition, type TopicPartitionOffset } from '../types.js';
 import type { ClientContext } from './client-context.js';
-import { LATEST_TIMESTAMP, type AssignorFunction, type KafkaApi, type TopicChange } from './kafka-api.js';
+import { LATEST_TIMESTAMP, type AssignorFunction, type KafkaApi, type TopicChange } from '../seam/kafka-api.js';
 import { CaughtUpWaiters } from './caught-up.js';
 import { Delivery, type RunOptions } from './delivery.js';
 import { fixPositions, newCursor, resetOutOfRange, type PartitionCursor } from './positions.js';

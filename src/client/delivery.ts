@@ -2,7 +2,7 @@ import { invalidArgument, show } from '../errors.js';
 import type { ConsumerRecord } from '../types.js';
 import type { ClientContext } from './client-context.js';
 import { fetchChunks, type Chunk, type FetchHost } from './fetcher.js';
-import type { IsolationLevel, KafkaApi } from './kafka-api.js';
+import type { IsolationLevel, KafkaApi } from '../seam/kafka-api.js';
 import type { PartitionCursor } from './positions.js';
 import { deserializeChunks, type Deserializers } from './record-deserializer.js';
 
@@ -118,7 +118,7 @@ export class Delivery {
     this.#polledAt = ctx.clock.now();
     this.#fetchHost = {
       isCurrent: (c) => host.isCurrent(c),
-      outOfRange: (c, _error, logStart, logEnd) => {
+      outOfRange: (c, logStart, logEnd) => {
         host.outOfRange(c, logStart, logEnd);
         this.#resets++;
       },

@@ -3,7 +3,7 @@ import { controlBatchType } from '../codec/control-batch.js';
 import type { KafkaliteError } from '../errors.js';
 import { DEFAULT_FETCH_BYTES } from '../topic/partition.js';
 import type { ConsumerRecord } from '../types.js';
-import type { FetchPartition, FetchPartitionResponse, FetchResponse, IsolationLevel, KafkaApi } from './kafka-api.js';
+import type { FetchPartition, FetchPartitionResponse, FetchResponse, IsolationLevel, KafkaApi } from '../seam/kafka-api.js';
 import type { PartitionCursor } from './positions.js';
 
 /** Records fetched for one partition, valid while its cursor's epoch is unchanged. */
@@ -22,7 +22,7 @@ export interface FetchHost {
   /** Whether a cursor is still the one assigned for its partition. */
   isCurrent(cursor: PartitionCursor): boolean;
   /** A fetch found `cursor`'s position outside the log `[logStart, logEnd]`. */
-  outOfRange(cursor: PartitionCursor, error: KafkaliteError, logStart: number, logEnd: number): void;
+  outOfRange(cursor: PartitionCursor, logStart: number, logEnd: number): void;
   /** A fetch held only transaction markers or aborted records up to `next`: move past them. */
   skipped(cursor: PartitionCursor, next: number): void;
 }
@@ -48,7 +48,7 @@ export function fetchChunks(
     epochs[i] = c.epoch;
   }
   return api
-    .fetch({ maxWaitMs: options.maxWaitMs, partitions, signal: options.signal, isolationLevel: options.isolationLevel })
+    .fetch({ maxWaitMs: options.maxWaitMs, partitions, isolationLevel: options.isolationLevel }, { signal: options.signal })
     .then((response) => toChunks(response, cursors, epochs, options, host));
 }
 
@@ -63,7 +63,7 @@ function toChunks(response: FetchResponse, cursors: PartitionCursor[], epochs: n
     if (cursor.epoch !== epochs[i] || !host.isCurrent(cursor)) continue;
     if (p.error !== undefined) {
       // A deleted topic or partition has nothing to read; only a bad position needs action.
-      if (p.error.code === 'OFFSET_OUT_OF_RANGE') host.outOfRange(cursor, p.error, p.logStartOffset, p.highWatermark);
+      if (p.error === 'OFFSET_OUT_OF_RANGE') host.outOfRange(cursor, p.logStartOffset, p.highWatermark);
       continue;
     }
     cursor.highWatermark = p.highWatermark;

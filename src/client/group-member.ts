@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { closed } from '../errors.js';
 import type { TopicPartition } from '../types.js';
-import type { AssignorFunction, KafkaApi } from './kafka-api.js';
+import type { AssignorFunction, KafkaApi } from '../seam/kafka-api.js';
 import type { MemberHost, Membership, MembershipOptions } from './membership.js';
 
 export interface MemberOptions extends MembershipOptions {
@@ -112,7 +112,11 @@ export class GroupMember implements Membership {
 
   async #join(): Promise<void> {
     const { groupId, clientId, assignor, sessionTimeoutMs, maxPollIntervalMs } = this.#options;
-    const { memberId } = await this.#api.consumerGroupJoin({ groupId, clientId, topics: this.#topics, assignor, sessionTimeoutMs, maxPollIntervalMs });
+    const custom = typeof assignor === 'function' ? assignor : undefined;
+    const { memberId } = await this.#api.consumerGroupJoin(
+      { groupId, clientId, topics: this.#topics, assignor: custom === undefined ? (assignor as string) : 'custom', sessionTimeoutMs, maxPollIntervalMs },
+      { assignor: custom },
+    );
     this.#memberId = memberId;
     this.#generation = 0;
     this.#settled = false;
@@ -146,18 +150,20 @@ export class GroupMember implements Membership {
         this.#reportedPolledAt = this.#host.polledAt();
         const subscription = this.#subscription;
         this.#topicsChanged = false;
-        const response = await this.#api.consumerGroupHeartbeat({
-          groupId: this.#options.groupId,
-          memberId: this.#memberId!,
-          owned: this.#host.owned(),
-          topics,
-          polledAt: this.#host.polledAt(),
-          generation: this.#generation,
-          settled: this.#settled,
-          revoking: this.#revoking !== undefined,
-          maxWaitMs: interval,
-          signal: this.#abort.signal,
-        });
+        const response = await this.#api.consumerGroupHeartbeat(
+          {
+            groupId: this.#options.groupId,
+            memberId: this.#memberId!,
+            owned: this.#host.owned(),
+            topics,
+            polledAt: this.#host.polledAt(),
+            generation: this.#generation,
+            settled: this.#settled,
+            revoking: this.#revoking !== undefined,
+            maxWaitMs: interval,
+          },
+          { signal: this.#abort.signal },
+        );
         if (this.#stopped) break;
         if (response.error === 'UNKNOWN_MEMBER_ID') {
           // Removed (it stopped polling or heartbeating): whatever it held is lost; join again.

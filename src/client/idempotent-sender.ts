@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { incrementSequence, type RecordBatchBuilder } from '../codec/record-batch.js';
 import { invalidTxnState, KafkaliteError, producerFenced } from '../errors.js';
 import { tpKey } from '../types.js';
-import type { KafkaApi, ProducePartitionData, TxnResponse } from './kafka-api.js';
+import type { KafkaApi, ProducePartitionData, TxnResponse } from '../seam/kafka-api.js';
 import type { TopicPartitionOffset } from '../types.js';
 
 /** What the sender needs of a producer's batch: where it goes and its records. */

@@ -1,7 +1,7 @@
 import { invalidArgument, show } from '../errors.js';
 import { assignors as builtIns, type Assignor } from '../group/assignors.js';
 import { tpKey, type TopicPartition } from '../types.js';
-import type { AssignorFunction } from './kafka-api.js';
+import type { AssignorFunction } from '../seam/kafka-api.js';
 
 /** A member as the group's leader sees it when assigning (decoded from its JoinGroup subscription). */
 export interface AssignorMember {

@@ -1,5 +1,5 @@
 import { KafkaliteError, offsetOutOfRange, show } from '../errors.js';
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type IsolationLevel, type KafkaApi } from './kafka-api.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type IsolationLevel, type KafkaApi } from '../seam/kafka-api.js';
 import type { AutoOffsetReset } from './consumer-options.js';
 
 /** One assigned partition as a consumer tracks it (Kafka's `TopicPartitionState`). */

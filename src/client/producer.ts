@@ -9,7 +9,7 @@ import { tpKey, type Message, type RecordMetadata, type TopicMessages } from '..
 import type { ClientContext } from './client-context.js';
 import { IdempotentSender } from './idempotent-sender.js';
 import { Transaction } from './transaction.js';
-import type { KafkaApi, ProducePartitionData, TopicMetadata } from './kafka-api.js';
+import type { KafkaApi, ProducePartitionData, TopicMetadata } from '../seam/kafka-api.js';
 import { serializeMessages } from './message-serializer.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producer-options.js';
 

@@ -8,7 +8,7 @@ import type {
   JoinGroupResponse,
   SyncGroupRequest,
   SyncGroupResponse,
-} from '../client/kafka-api.js';
+} from '../seam/kafka-api.js';
 import { tpKey, type TopicPartition } from '../types.js';
 import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription } from './consumer-protocol.js';
 import type { GroupStateName } from './group-state.js';
@@ -162,7 +162,7 @@ export class ClassicGroup {
   }
 
   /** Answers at once unless `maxWaitMs` > 0, the member is fine, and nothing happens meanwhile. */
-  async heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse> {
+  async heartbeat(request: HeartbeatRequest, signal?: AbortSignal): Promise<HeartbeatResponse> {
     const deadline = this.#clock.now() + request.maxWaitMs;
     for (;;) {
       const member = this.#members.get(request.memberId);
@@ -172,8 +172,8 @@ export class ClassicGroup {
       this.#scheduleExpiry();
       if (this.#state === 'PreparingRebalance') return { error: 'REBALANCE_IN_PROGRESS' };
       const left = deadline - this.#clock.now();
-      if (left <= 0 || request.signal?.aborted) return this.#revocationsPending ? { revocationsPending: true } : {};
-      await this.#waitForNews(member, left, request.signal);
+      if (left <= 0 || signal?.aborted) return this.#revocationsPending ? { revocationsPending: true } : {};
+      await this.#waitForNews(member, left, signal);
     }
   }
 

@@ -1,5 +1,7 @@
 import type { Clock } from '../clock.js';
 import type {
+  AssignorFunction,
+  CallOptions,
   ConsumerGroupHeartbeatRequest,
   ConsumerGroupHeartbeatResponse,
   ConsumerGroupJoinRequest,
@@ -12,7 +14,7 @@ import type {
   OffsetCommitRequest,
   SyncGroupRequest,
   SyncGroupResponse,
-} from '../client/kafka-api.js';
+} from '../seam/kafka-api.js';
 import { closed, groupNotEmpty, invalidArgument, KafkaliteError, show, unknownPartition } from '../errors.js';
 import type { TopicRegistry } from '../topic/topic-registry.js';
 import type { TopicPartition, TopicPartitionOffset } from '../types.js';
@@ -98,16 +100,16 @@ export class GroupCoordinator implements GroupApi {
     return [...ids].sort();
   }
 
-  consumerGroupJoin(request: ConsumerGroupJoinRequest): Promise<{ memberId: string }> {
+  consumerGroupJoin(request: ConsumerGroupJoinRequest, options?: { assignor?: AssignorFunction }): Promise<{ memberId: string }> {
     this.checkOpen();
-    return Promise.resolve({ memberId: this.#consumerGroup(request.groupId).join(request) });
+    return Promise.resolve({ memberId: this.#consumerGroup(request.groupId).join(request, options?.assignor) });
   }
 
-  consumerGroupHeartbeat(request: ConsumerGroupHeartbeatRequest): Promise<ConsumerGroupHeartbeatResponse> {
+  consumerGroupHeartbeat(request: ConsumerGroupHeartbeatRequest, options?: CallOptions): Promise<ConsumerGroupHeartbeatResponse> {
     this.checkOpen();
     const g = this.#groups.get(request.groupId);
     if (!(g instanceof GroupState)) return Promise.resolve({ error: 'UNKNOWN_MEMBER_ID', generation: -1, revoke: [], assign: [], settled: false });
-    return g.heartbeat(request);
+    return g.heartbeat(request, options?.signal);
   }
 
   joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse> {
@@ -126,11 +128,11 @@ export class GroupCoordinator implements GroupApi {
     return g.sync(request);
   }
 
-  heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse> {
+  heartbeat(request: HeartbeatRequest, options?: CallOptions): Promise<HeartbeatResponse> {
     this.checkOpen();
     const g = this.#groups.get(request.groupId);
     if (!(g instanceof ClassicGroup)) return Promise.resolve({ error: 'UNKNOWN_MEMBER_ID' });
-    return g.heartbeat(request);
+    return g.heartbeat(request, options?.signal);
   }
 
   leaveGroup(request: { groupId: string; memberId: string }): Promise<void> {

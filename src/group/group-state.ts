@@ -1,5 +1,5 @@
 import type { Clock, ClockTimer } from '../clock.js';
-import type { AssignorFunction, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, ConsumerGroupJoinRequest } from '../client/kafka-api.js';
+import type { AssignorFunction, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, ConsumerGroupJoinRequest } from '../seam/kafka-api.js';
 import { tpKey, type TopicPartition } from '../types.js';
 import { assignors } from './assignors.js';
 
@@ -87,14 +87,15 @@ export class GroupState {
     return m !== undefined && (m.ownedKeys.has(key(tp)) || m.targetKeys.has(key(tp)));
   }
 
-  join(request: ConsumerGroupJoinRequest): string {
+  /** `custom`: a function the member brought (in-process only), used when `request.assignor` is `custom`. */
+  join(request: ConsumerGroupJoinRequest, custom?: AssignorFunction): string {
     const now = this.#clock.now();
     const memberId = `${request.clientId}-${++memberSeq}`;
     this.#members.set(memberId, {
       memberId,
       clientId: request.clientId,
       topics: [...request.topics],
-      assignor: request.assignor,
+      assignor: custom ?? request.assignor,
       sessionTimeoutMs: request.sessionTimeoutMs,
       maxPollIntervalMs: request.maxPollIntervalMs,
       owned: [],
@@ -121,7 +122,7 @@ export class GroupState {
   }
 
   /** Answers a member's heartbeat: at once when there is news for it, else after `maxWaitMs`. */
-  async heartbeat(request: ConsumerGroupHeartbeatRequest): Promise<ConsumerGroupHeartbeatResponse> {
+  async heartbeat(request: ConsumerGroupHeartbeatRequest, signal?: AbortSignal): Promise<ConsumerGroupHeartbeatResponse> {
     const m = this.#members.get(request.memberId);
     if (m === undefined) return { error: 'UNKNOWN_MEMBER_ID', generation: this.generation, revoke: [], assign: [], settled: false };
     m.lastSeen = this.#clock.now();
@@ -139,8 +140,8 @@ export class GroupState {
       }
       const response = this.#answer(m);
       const left = deadlineAt - this.#clock.now();
-      if (news(response, request) || left <= 0 || request.signal?.aborted) return response;
-      await this.#wait(m, left, request.signal);
+      if (news(response, request) || left <= 0 || signal?.aborted) return response;
+      await this.#wait(m, left, signal);
     }
   }
 

@@ -1,4 +1,4 @@
-import type { TopicChange } from '../client/kafka-api.js';
+import type { TopicChange } from '../seam/kafka-api.js';
 import type { Clock } from '../clock.js';
 import { AppendWaits } from './append-waits.js';
 import { closed, invalidPartitions, invalidTopic, topicExists, unknownTopic } from '../errors.js';

@@ -1,4 +1,4 @@
-import type { AddPartitionsToTxnRequest, InitProducerIdRequest, InitProducerIdResponse, TxnOffsetCommitRequest, TxnRequest, TxnResponse } from '../client/kafka-api.js';
+import type { AddPartitionsToTxnRequest, InitProducerIdRequest, InitProducerIdResponse, TxnOffsetCommitRequest, TxnRequest, TxnResponse } from '../seam/kafka-api.js';
 import type { Clock, ClockTimer } from '../clock.js';
 import { buildControlBatch } from '../codec/control-batch.js';
 import { RecordBatchBuilder } from '../codec/record-batch.js';

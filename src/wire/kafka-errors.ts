@@ -1,4 +1,4 @@
-import type { TxnError, TxnResponse } from '../client/kafka-api.js';
+import type { TxnError, TxnResponse } from '../seam/kafka-api.js';
 import { KafkaliteError } from '../errors.js';
 
 /**
@@ -68,6 +68,11 @@ export function kafkaErrorOf(error: unknown): KafkaError {
     return { code: KafkaErrorCode.UNKNOWN_SERVER_ERROR, message: error instanceof Error ? error.message : String(error) };
   }
   return { code: CODE_OF[error.code], message: error.message };
+}
+
+/** Kafka's error code for a kafkalite one (the seam's responses carry kafkalite's codes). */
+export function kafkaCodeOf(code: KafkaliteError['code']): number {
+  return CODE_OF[code];
 }
 
 const CODE_OF: Record<KafkaliteError['code'], number> = {

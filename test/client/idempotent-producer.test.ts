@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { KafkaliteError, MemoryStorage, type RecordMetadata } from 'kafkalite';
 import { SystemClock } from '../../src/clock.js';
 import { RequestHandler } from '../../src/broker/request-handler.js';
-import type { KafkaApi, ProduceRequest, ProduceResponse } from '../../src/client/kafka-api.js';
+import type { KafkaApi, ProduceRequest, ProduceResponse } from '../../src/seam/kafka-api.js';
 import { Producer } from '../../src/client/producer.js';
 import { readBatchHeader } from '../../src/codec/record-batch.js';
 import { GroupCoordinator } from '../../src/group/coordinator.js';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from 'kafkalite';
-import type { JoinGroupRequest, JoinGroupResponse } from '../../src/client/kafka-api.js';
+import type { JoinGroupRequest, JoinGroupResponse } from '../../src/seam/kafka-api.js';
 import { ClassicGroup } from '../../src/group/classic-group.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);

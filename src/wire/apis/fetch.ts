@@ -1,8 +1,8 @@
 import { batchRecordCount } from '../../codec/record-batch.js';
-import type { FetchPartition, FetchPartitionResponse, FetchResponse as SeamFetchResponse } from '../../client/kafka-api.js';
+import type { FetchPartition, FetchPartitionResponse, FetchResponse as SeamFetchResponse } from '../../seam/kafka-api.js';
 import type { PartitionState } from '../../topic/partition.js';
 import { defineApi } from '../api-handler.js';
-import { KafkaErrorCode, kafkaErrorOf } from '../kafka-errors.js';
+import { KafkaErrorCode, kafkaCodeOf, kafkaErrorOf } from '../kafka-errors.js';
 import { ApiKey } from '../protocol/index.js';
 import type { WireContext } from '../wire-context.js';
 
@@ -94,11 +94,11 @@ async function fetchAtLeast(ctx: WireContext, partitions: FetchPartition[], maxW
   const clock = ctx.api.clock;
   const deadline = clock.now() + maxWaitMs;
   const isolationLevel = readCommitted ? 'read_committed' : 'read_uncommitted';
-  let result = await ctx.api.fetch({ maxWaitMs, partitions, signal, isolationLevel });
+  let result = await ctx.api.fetch({ maxWaitMs, partitions, isolationLevel }, { signal });
   while (minBytes > 1 && !signal.aborted && bytesOf(result) < minBytes && !result.partitions.some((p) => p.error !== undefined)) {
     const left = deadline - clock.now();
     if (left <= 0 || !(await appended(ctx, partitions, left, signal))) break;
-    result = await ctx.api.fetch({ maxWaitMs: 0, partitions, signal, isolationLevel });
+    result = await ctx.api.fetch({ maxWaitMs: 0, partitions, isolationLevel }, { signal });
   }
   return result;
 }
@@ -133,7 +133,7 @@ function fill(ctx: WireContext, results: FetchPartitionResponse[], asked: FetchP
     slot.logStartOffset = r.logStartOffset;
     slot.abortedTransactions = readCommitted ? (r.abortedTransactions ?? []) : null;
     if (r.error !== undefined) {
-      slot.errorCode = kafkaErrorOf(r.error).code;
+      slot.errorCode = kafkaCodeOf(r.error);
       continue;
     }
     const limit = Math.min(asked[i]!.maxBytes, budget);

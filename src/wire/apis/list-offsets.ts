@@ -1,4 +1,4 @@
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type ListOffsetsPartition } from '../../client/kafka-api.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type ListOffsetsPartition } from '../../seam/kafka-api.js';
 import { KafkaliteError } from '../../errors.js';
 import { defineApi } from '../api-handler.js';
 import { KafkaErrorCode, kafkaErrorOf } from '../kafka-errors.js';

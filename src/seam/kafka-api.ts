@@ -1,16 +1,31 @@
 /**
- * The one seam between clients and the broker, shaped like Kafka's own requests (Metadata,
- * Produce, Fetch, ListOffsets; the group requests join it with consumer groups). In-process the
- * calls are plain method calls with no serialisation; the same clients can later run against a
- * real cluster through an implementation that speaks Kafka's wire protocol, and the broker can be
- * served over that protocol to any Kafka client.
+ * The one seam between clients and a broker, shaped like Kafka's own requests (Metadata,
+ * Produce, Fetch, ListOffsets, the group and transaction requests). Two implementations stand
+ * behind it: the in-process broker (`broker/request-handler.ts`, plain method calls, no
+ * serialisation) and a Kafka cluster (`remote/remote-kafka-api.ts`, the same requests over Kafka's
+ * wire protocol); the wire listener serves the first to any Kafka client. Producer and Consumer
+ * are written once, against this file.
  *
- * Clients (Producer, Consumer) import this file and nothing of the broker's.
+ * It is wire-honest: requests and responses are data and error codes only — no clocks, callbacks
+ * or error objects — so each can travel in a Kafka frame. What cannot travel is in
+ * {@link CallOptions}, which the remote implementation honours locally or refuses. A request the
+ * broker refuses as a whole rejects with a `KafkaliteError` whose code stands for Kafka's error
+ * code (the remote implementation makes it from the response's code with the same factories).
+ *
+ * It sits below `topic/` and `group/`, which take their request and response types from it.
  */
 
-import type { Clock } from '../clock.js';
-import type { KafkaliteError } from '../errors.js';
 import type { TopicPartition, TopicPartitionOffset } from '../types.js';
+
+/**
+ * How a call is made, beside what it asks: kept out of the request because it cannot travel in a
+ * frame. An aborted `signal` ends a long poll early — in-process the broker answers at once with
+ * what there is; a remote call stops waiting (the response is dropped when it comes), as a Kafka
+ * consumer's `wakeup()` does.
+ */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
 
 /** What happened to a topic, as metadata watchers are told. */
 export type TopicChange = 'created' | 'grown' | 'altered' | 'deleted';
@@ -85,17 +100,18 @@ export interface FetchRequest {
   /** How long to wait when no partition has records at its fetch offset. */
   maxWaitMs: number;
   partitions: FetchPartition[];
-  /** Ends the wait early (Kafka's consumer `wakeup()`); the response then holds what there is. */
-  signal?: AbortSignal;
   /** @default 'read_uncommitted' */
   isolationLevel?: IsolationLevel;
 }
 
+/** What a fetch can answer for one partition instead of its records. */
+export type FetchError = 'UNKNOWN_TOPIC' | 'UNKNOWN_PARTITION' | 'OFFSET_OUT_OF_RANGE';
+
 export interface FetchPartitionResponse {
   topic: string;
   partition: number;
-  /** `UNKNOWN_TOPIC`, `UNKNOWN_PARTITION` or `OFFSET_OUT_OF_RANGE`; no batches then. */
-  error?: KafkaliteError;
+  /** Kafka's error for this partition (by kafkalite's code); no batches then. */
+  error?: FetchError;
   highWatermark: number;
   logStartOffset: number;
   batches: Uint8Array[];
@@ -166,9 +182,6 @@ export interface TxnResponse {
 }
 
 export interface KafkaApi extends GroupApi {
-  /** The broker's clock: clients take timestamps and timers from it. */
-  readonly clock: Clock;
-
   metadata(request: MetadataRequest): Promise<MetadataResponse>;
 
   /**
@@ -178,7 +191,7 @@ export interface KafkaApi extends GroupApi {
   produce(request: ProduceRequest): Promise<ProduceResponse>;
 
   /** Long-polls: returns at once when any partition has records, else waits up to `maxWaitMs`. */
-  fetch(request: FetchRequest): Promise<FetchResponse>;
+  fetch(request: FetchRequest, options?: CallOptions): Promise<FetchResponse>;
 
   /** With `read_committed`, the latest offset is the last stable offset (as Kafka answers). */
   listOffsets(request: { partitions: ListOffsetsPartition[]; isolationLevel?: IsolationLevel }): Promise<ListOffsetsResponse>;
@@ -231,7 +244,8 @@ export interface ConsumerGroupJoinRequest {
   groupId: string;
   clientId: string;
   topics: string[];
-  assignor: string | AssignorFunction;
+  /** The assignor's name; `custom` when the call options carry the function. */
+  assignor: string;
   sessionTimeoutMs: number;
   maxPollIntervalMs: number;
 }
@@ -252,7 +266,6 @@ export interface ConsumerGroupHeartbeatRequest {
   revoking: boolean;
   /** Answer at once when there is news for the member; else after this long. */
   maxWaitMs: number;
-  signal?: AbortSignal;
 }
 
 export interface ConsumerGroupHeartbeatResponse {
@@ -331,7 +344,6 @@ export interface HeartbeatRequest {
    * member is gone), else after this long. Wire clients send 0.
    */
   maxWaitMs: number;
-  signal?: AbortSignal;
 }
 
 export interface HeartbeatResponse {
@@ -354,11 +366,15 @@ export interface OffsetCommitRequest {
 }
 
 export interface GroupApi {
-  consumerGroupJoin(request: ConsumerGroupJoinRequest): Promise<{ memberId: string }>;
-  consumerGroupHeartbeat(request: ConsumerGroupHeartbeatRequest): Promise<ConsumerGroupHeartbeatResponse>;
+  /**
+   * The consumer protocol is kafkalite's own (KIP-848's shape, not its wire form): in-process only.
+   * A custom assignor function runs in the coordinator, so it goes as a call option.
+   */
+  consumerGroupJoin(request: ConsumerGroupJoinRequest, options?: { assignor?: AssignorFunction }): Promise<{ memberId: string }>;
+  consumerGroupHeartbeat(request: ConsumerGroupHeartbeatRequest, options?: CallOptions): Promise<ConsumerGroupHeartbeatResponse>;
   joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse>;
   syncGroup(request: SyncGroupRequest): Promise<SyncGroupResponse>;
-  heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse>;
+  heartbeat(request: HeartbeatRequest, options?: CallOptions): Promise<HeartbeatResponse>;
   /** Either protocol. */
   leaveGroup(request: { groupId: string; memberId: string }): Promise<void>;
   offsetCommit(request: OffsetCommitRequest): Promise<void>;
