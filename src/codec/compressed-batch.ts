@@ -32,8 +32,8 @@ export function compressBatch(plain: Buffer, codec: CompressionCodec): Buffer | 
 /**
  * The uncompressed batch `plain` compressed again with codec `id` (1-4), at once: the log
  * cleaner's rewrite of a compressed batch it thinned, in the batch's own codec as Kafka's cleaner
- * writes it. The codec's compressor must have loaded (`compressorReady` in compression.ts); the cleaner waits
- * for that before its pass, so a promise here is a bug, refused as `UNSUPPORTED`.
+ * writes it. The codec's compressor must have loaded (`compressorReady` in compression.ts): the
+ * cleaner waits for that before its pass, so a promise here is a bug, refused as `UNSUPPORTED`.
  */
 export function recompressBatch(plain: Uint8Array, id: number): Buffer {
   const codec = COMPRESSION_CODECS[id];
