@@ -14,12 +14,15 @@
  * against it, so every record's timestamp reads as before. Once a pass runs at or after the
  * horizon, the batch's tombstones go.
  *
- * Compressed and control batches are left as they are: their records are not looked at.
+ * A compressed batch is cleaned as Kafka's cleaner cleans one: decompressed, filtered as above,
+ * and — when anything changed — written back as one batch compressed again with the batch's own
+ * codec (its header fields kept as for a plain batch, the codec bits set, the CRC-32C over the new
+ * compressed bytes). Control batches are left as they are: their records are not looked at.
  */
 
 import { crc32c } from './crc32c.js';
 import { batchBaseOffset, isControlBatch, LOG_OVERHEAD, RECORD_BATCH_HEADER_SIZE } from './record-batch.js';
-import { batchCodec, decompressBatch } from './compressed-batch.js';
+import { batchCodec, decompressBatch, recompressBatch } from './compressed-batch.js';
 
 const ATTRIBUTES_AT = 21;
 const LAST_OFFSET_DELTA_AT = 23;
@@ -42,7 +45,13 @@ export interface RecordRef {
 /** What became of a batch: kept as it is, rewritten (some records removed, or a horizon set), or removed whole. */
 export type Filtered = { kind: 'same' } | { kind: 'rewritten'; batch: Uint8Array } | { kind: 'removed' };
 
-/** Whether the cleaner can look at the batch's records (neither compressed nor a control batch). */
+/** The partition a batch belongs to, named in the error of a compressed batch that does not decompress. */
+export interface BatchPlace {
+  topic: string;
+  partition: number;
+}
+
+/** Whether the batch's records can be walked as they are (neither compressed nor a control batch). */
 export function hasPlainRecords(batch: Uint8Array, at = 0): boolean {
   return (batch[at + ATTRIBUTES_AT + 1]! & (COMPRESSION_MASK | CONTROL_FLAG)) === 0;
 }
@@ -69,6 +78,16 @@ export function forEachRecord(batch: Uint8Array, visit: (key: string | undefined
 }
 
 /**
+ * The batch with records {@link forEachRecord} can walk: the batch itself when it is plain, a
+ * decompressed copy when it is compressed (`STORAGE_CORRUPT` when its stream does not
+ * decompress, `UNSUPPORTED` when its codec's package is missing), undefined for a control batch.
+ */
+export function plainRecords(batch: Uint8Array, where: BatchPlace): Uint8Array | undefined {
+  if (isControlBatch(batch)) return undefined;
+  return batchCodec(batch) === 0 ? batch : decompressBatch(batch, 0, { ...where, offset: batchBaseOffset(batch) });
+}
+
+/**
  * The offset of the first record without a key, or undefined (every record has one, or it is a
  * control batch). A compressed batch is decompressed to look (a keyless record must not reach a
  * compacted topic inside one either).
@@ -84,10 +103,21 @@ export function firstRecordWithoutKey(batch: Uint8Array): number | undefined {
 
 /**
  * Keeps the records `keep` says yes to, and drops tombstones whose delete horizon has passed at
- * `now`; a batch with tombstones kept and no horizon yet gets `now + deleteRetentionMs`.
+ * `now`; a batch with tombstones kept and no horizon yet gets `now + deleteRetentionMs`. A
+ * compressed batch is decompressed to filter, and a rewritten one compressed again with its codec
+ * (which must have loaded: `compressorReady`); `where` names its partition if it does not
+ * decompress.
  */
-export function filterBatch(batch: Uint8Array, keep: (key: string | undefined, offset: number) => boolean, now: number, deleteRetentionMs: number): Filtered {
-  if (!hasPlainRecords(batch)) return { kind: 'same' };
+export function filterBatch(batch: Uint8Array, keep: (key: string | undefined, offset: number) => boolean, now: number, deleteRetentionMs: number, where: BatchPlace): Filtered {
+  if (isControlBatch(batch)) return { kind: 'same' };
+  const codec = batchCodec(batch);
+  if (codec === 0) return filterPlain(batch, keep, now, deleteRetentionMs);
+  const result = filterPlain(decompressBatch(batch, 0, { ...where, offset: batchBaseOffset(batch) }), keep, now, deleteRetentionMs);
+  // Kept whole (and no horizon to stamp): the stored bytes stay, not a recompression of them.
+  return result.kind === 'rewritten' ? { kind: 'rewritten', batch: recompressBatch(result.batch, codec) } : result;
+}
+
+function filterPlain(batch: Uint8Array, keep: (key: string | undefined, offset: number) => boolean, now: number, deleteRetentionMs: number): Filtered {
   const horizon = deleteHorizon(batch);
   const baseTimestamp = readInt64(batch, BASE_TIMESTAMP_AT);
   const base = batchBaseOffset(batch);

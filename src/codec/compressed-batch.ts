@@ -6,7 +6,7 @@
  */
 import { COMPRESSION_CODECS, COMPRESSION_MASK, compress, codecId, decompress, type CompressionCodec } from './compression.js';
 import { crc32c } from './crc32c.js';
-import { KafkaliteError } from '../errors.js';
+import { KafkaliteError, unsupported } from '../errors.js';
 
 const HEADER = 61;
 const LOG_OVERHEAD = 12;
@@ -27,6 +27,24 @@ export function compressBatch(plain: Buffer, codec: CompressionCodec): Buffer | 
   if (codec === 'none') return plain;
   const records = compress(codec, plain.subarray(HEADER));
   return records instanceof Promise ? records.then((r) => withRecords(plain, r, codecId(codec))) : withRecords(plain, records, codecId(codec));
+}
+
+/**
+ * The uncompressed batch `plain` compressed again with codec `id` (1-4), at once: the log
+ * cleaner's rewrite of a compressed batch it thinned, in the batch's own codec as Kafka's cleaner
+ * writes it. The codec's compressor must have loaded (`compressorReady` in compression.ts): the
+ * cleaner waits for that before its pass, so a promise here is a bug, refused as `UNSUPPORTED`.
+ */
+export function recompressBatch(plain: Uint8Array, id: number): Buffer {
+  const codec = COMPRESSION_CODECS[id];
+  if (codec === undefined || codec === 'none') throw unsupported(`recompressing a batch with codec ${id}`, "it is not one of Kafka's (1 gzip, 2 snappy, 3 lz4, 4 zstd)");
+  const buf = Buffer.isBuffer(plain) ? plain : Buffer.from(plain.buffer, plain.byteOffset, plain.length);
+  const records = compress(codec, buf.subarray(HEADER));
+  if (records instanceof Promise) {
+    records.catch(() => undefined);
+    throw unsupported(`recompressing a ${codec} batch at once`, 'its compressor is still loading (compressorReady was not awaited)');
+  }
+  return withRecords(buf, records, id);
 }
 
 function withRecords(plain: Buffer, records: Buffer, id: number): Buffer {

@@ -75,6 +75,18 @@ export function compress(codec: CompressionCodec, data: Uint8Array): Buffer | Pr
 }
 
 /**
+ * Undefined once `compress(codec, …)` returns a Buffer (always, but for zstd's wasm compressor on
+ * Node before 22.15 until it has loaded); else a promise that resolves once it does. `UNSUPPORTED`
+ * naming a missing package. The log cleaner waits for this before a pass, so that recompressing a
+ * batch it thinned never waits halfway through one.
+ */
+export function compressorReady(codec: CompressionCodec): Promise<void> | undefined {
+  requireCodec(codec);
+  if (codec !== 'zstd' || nodeZstd.zstdCompressSync !== undefined || wasmZstd !== undefined) return undefined;
+  return loadWasmZstd().then(() => undefined);
+}
+
+/**
  * Loads what writing (and reading back) `codec` needs, or throws `UNSUPPORTED` naming the missing
  * package: a producer checks this before its call does anything (creates a topic, say).
  */
@@ -223,8 +235,12 @@ function zstdDecompress(data: Uint8Array): Buffer {
 function zstdCompress(data: Uint8Array): Buffer | Promise<Buffer> {
   if (nodeZstd.zstdCompressSync !== undefined) return nodeZstd.zstdCompressSync(data);
   if (wasmZstd !== undefined) return Buffer.from(wasmZstd.compress(data));
+  return loadWasmZstd().then((z) => Buffer.from(z.compress(data)));
+}
+
+function loadWasmZstd(): Promise<WasmZstd> {
   wasmLoading ??= load<{ Zstd: { load(): Promise<WasmZstd> } }>('@hpcc-js/wasm-zstd', 'zstd')
     .Zstd.load()
     .then((z) => (wasmZstd = z));
-  return wasmLoading.then((z) => Buffer.from(z.compress(data)));
+  return wasmLoading;
 }

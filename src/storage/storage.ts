@@ -121,11 +121,11 @@ export interface PartitionLog {
 
   /**
    * Kafka's log cleaner, for compacted topics. Outside the active segment (which is never
-   * cleaned), keeps only the latest record of each key, and drops tombstones once their delete
-   * horizon has passed (see `docs/format.md`): offsets never change, so the log has gaps, which
-   * `read` skips (a read from an offset that is gone starts at the next one). `logStartOffset`
-   * and `logEndOffset` stay. A durable storage swaps the cleaned bytes in so that a crash leaves
-   * either the old or the new ones. The partition never runs two passes at once; appends and reads
+   * cleaned), keeps only the latest record of each key (inside compressed batches too), and
+   * drops tombstones once their delete horizon has passed (see `docs/format.md`): offsets never
+   * change, so the log has gaps, which `read` skips (a read from an offset that is gone starts at
+   * the next one). `logStartOffset` and `logEndOffset` stay. A durable storage swaps the cleaned
+   * bytes in so that a crash leaves either the old or the new ones. The partition never runs two passes at once; appends and reads
    * go on meanwhile. Optional: without it a compacted topic is not compacted (the broker says so),
    * and `topic.compact()` is `UNSUPPORTED`.
    */

@@ -1,6 +1,8 @@
 /**
  * Log compaction against a reference model, on both storages: random sequences of produce,
  * tombstone, compact, clock advances, bursts of un-awaited calls (produce and compact mixed),
+ * each produce through a producer with one of the compression codecs or none (the cleaner thins
+ * compressed batches as well as plain ones),
  * close + reopen and — FileStorage — a crash (the folder copied as it is, possibly in the middle
  * of a cleaning pass, and the copy opened). The model keeps every record produced, by offset.
  *
@@ -14,7 +16,7 @@
 import { cpSync, rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Broker, FileStorage, ManualClock, MemoryStorage, type Producer } from 'kafkalite';
+import { Broker, FileStorage, ManualClock, MemoryStorage, type Producer, type ProducerOptions } from 'kafkalite';
 import { tempDir } from '../storage/fs/fs-helpers.js';
 
 const RUNS = Number(process.env.KAFKALITE_MODEL_RUNS ?? 200);
@@ -22,6 +24,8 @@ const SEED = Number(process.env.KAFKALITE_MODEL_SEED ?? 151515);
 const TOPIC = 'c';
 const KEYS = ['a', 'b', 'c', 'd', 'e'];
 const DELETE_RETENTION_MS = 1000;
+type CompressionCodec = NonNullable<ProducerOptions['compression']>;
+const CODECS: readonly CompressionCodec[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 interface Produced {
   key: string;
@@ -47,7 +51,8 @@ interface Real {
   dir: string | undefined;
   segmentBytes: number;
   broker: Broker;
-  producer: Producer;
+  /** One producer per compression codec. */
+  producers: Record<CompressionCodec, Producer>;
 }
 
 const dirs: string[] = [];
@@ -55,18 +60,19 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function open(real: Omit<Real, 'broker' | 'producer'>): Promise<Real> {
+async function open(real: Omit<Real, 'broker' | 'producers'>): Promise<Real> {
   const storage = real.kind === 'memory' ? real.storage! : new FileStorage({ dir: real.dir!, fsync: 'never' });
   // Passes run only when the model asks (compact): the periodic check is far away.
   const broker = await Broker.open({ storage, clock: real.clock, retentionCheckIntervalMs: 1e12 });
   if (!broker.listTopics().includes(TOPIC)) {
     await broker.createTopic(TOPIC, { partitions: 1, cleanupPolicy: 'compact', segmentBytes: real.segmentBytes, deleteRetentionMs: DELETE_RETENTION_MS });
   }
-  return { ...real, broker, producer: broker.producer({ lingerMs: 0 }) };
+  const producers = Object.fromEntries(CODECS.map((compression) => [compression, broker.producer({ lingerMs: 0, compression })])) as Record<CompressionCodec, Producer>;
+  return { ...real, broker, producers };
 }
 
-async function produce(m: Model, r: Real, messages: Produced[]): Promise<void> {
-  const metas = await r.producer.send({ topic: TOPIC, messages });
+async function produce(m: Model, r: Real, messages: Produced[], codec: CompressionCodec): Promise<void> {
+  const metas = await r.producers[codec].send({ topic: TOPIC, messages });
   const base = metas[0]!.baseOffset;
   messages.forEach((msg, i) => record(m, base + i, msg));
 }
@@ -106,14 +112,17 @@ async function checkLog(m: Model, r: Real): Promise<{ offset: number; key: strin
 }
 
 class Produce implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly messages: Produced[]) {}
+  constructor(
+    readonly messages: Produced[],
+    readonly codec: CompressionCodec,
+  ) {}
   check = (): boolean => true;
   async run(m: Model, r: Real): Promise<void> {
     m.boundary = m.next;
-    await produce(m, r, this.messages);
+    await produce(m, r, this.messages, this.codec);
     await checkLog(m, r);
   }
-  toString = (): string => `produce(${this.messages.map((x) => `${x.key}=${x.value ?? 'null'}`).join(',')})`;
+  toString = (): string => `produce${this.codec === 'none' ? '' : `[${this.codec}]`}(${this.messages.map((x) => `${x.key}=${x.value ?? 'null'}`).join(',')})`;
 }
 
 class Compact implements fc.AsyncCommand<Model, Real> {
@@ -162,7 +171,7 @@ class Seek implements fc.AsyncCommand<Model, Real> {
 
 /** Produces and passes fired together, none awaited before the next is issued, across microtasks and macrotasks. */
 class Burst implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly steps: ({ produce: Produced } | { compact: true } | { tick: true })[]) {}
+  constructor(readonly steps: ({ produce: Produced; codec: CompressionCodec } | { compact: true } | { tick: true })[]) {}
   check = (): boolean => true;
   async run(m: Model, r: Real): Promise<void> {
     if (this.steps.some((s) => 'produce' in s)) m.boundary = m.next;
@@ -170,7 +179,7 @@ class Burst implements fc.AsyncCommand<Model, Real> {
     for (const step of this.steps) {
       if ('produce' in step) {
         const msg = step.produce;
-        waits.push(r.producer.send({ topic: TOPIC, messages: [msg] }).then((metas) => record(m, metas[0]!.baseOffset, msg)));
+        waits.push(r.producers[step.codec].send({ topic: TOPIC, messages: [msg] }).then((metas) => record(m, metas[0]!.baseOffset, msg)));
       } else if ('compact' in step) {
         passStarted(m, r.clock.now());
         waits.push(r.broker.topic(TOPIC).compact());
@@ -181,7 +190,8 @@ class Burst implements fc.AsyncCommand<Model, Real> {
     await Promise.all(waits);
     await checkLog(m, r);
   }
-  toString = (): string => `burst(${this.steps.map((s) => ('produce' in s ? `${s.produce.key}=${s.produce.value ?? 'null'}` : 'compact' in s ? 'compact' : 'tick')).join(',')})`;
+  toString = (): string =>
+    `burst(${this.steps.map((s) => ('produce' in s ? `${s.codec === 'none' ? '' : `[${s.codec}]`}${s.produce.key}=${s.produce.value ?? 'null'}` : 'compact' in s ? 'compact' : 'tick')).join(',')})`;
 }
 
 class Advance implements fc.AsyncCommand<Model, Real> {
@@ -230,13 +240,15 @@ class Crash implements fc.AsyncCommand<Model, Real> {
 
 const message = fc.tuple(fc.constantFrom(...KEYS), fc.boolean(), fc.nat()).map(([key, tombstone]): Produced => ({ key, value: tombstone ? null : '' }));
 
+const codec = fc.constantFrom(...CODECS);
+
 const commands = [
-  fc.array(message, { minLength: 1, maxLength: 6 }).map((ms) => new Produce(ms)),
+  fc.tuple(fc.array(message, { minLength: 1, maxLength: 6 }), codec).map(([ms, c]) => new Produce(ms, c)),
   fc.constant(new Compact()),
   fc.integer({ min: 0, max: 3000 }).map((ms) => new Advance(ms)),
   fc.double({ min: 0, max: 1, noNaN: true }).map((f) => new Seek(f)),
   fc
-    .array(fc.oneof(message.map((produce) => ({ produce })), fc.constant({ compact: true as const }), fc.constant({ tick: true as const })), { minLength: 1, maxLength: 8 })
+    .array(fc.oneof(fc.tuple(message, codec).map(([produce, c]) => ({ produce, codec: c })), fc.constant({ compact: true as const }), fc.constant({ tick: true as const })), { minLength: 1, maxLength: 8 })
     .map((steps) => new Burst(steps)),
   fc.constant(new Reopen()),
   fc.integer({ min: 0, max: 6 }).map((ticks) => new Crash(ticks)),

@@ -1,11 +1,11 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { emptyBatch } from '../../codec/batch-filter.js';
 import { batchBaseOffset, batchLastOffset, batchSize, checkBatch } from '../../codec/record-batch.js';
 import { storageCorrupt, storageIo } from '../../errors.js';
 import { OffsetMap } from '../offset-map.js';
 import type { CleanPolicy, CleanResult } from '../storage.js';
 import { syncDirSync, writeAll } from './file-io.js';
-import { CLEANED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, offsetFileStem, SWAP_SUFFIX, TIME_INDEX_SUFFIX } from './file-names.js';
+import { CLEANED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, offsetFileStem, parsePartitionDirName, SWAP_SUFFIX, TIME_INDEX_SUFFIX } from './file-names.js';
 import { LogSegment, type SegmentContext } from './log-segment.js';
 
 /** Bytes of a segment read at a time while cleaning. */
@@ -43,6 +43,9 @@ type Item = Uint8Array | { first: number; last: number };
  * crash after it leaves a `.swap` file, which the next open completes ({@link completeSwaps}):
  * either the old segments or the new one, never a mix, never a loss.
  *
+ * Compressed batches are cleaned too: decompressed to map and to filter, and one that changes is
+ * written compressed again with its own codec (see batch-filter.ts).
+ *
  * Where whole batches are removed, an empty batch (no records) covers their offsets, so the
  * batches of a segment still follow one another offset by offset — which recovery and every read
  * check, the base offset being outside a batch's CRC — and each segment still ends where the next
@@ -52,9 +55,11 @@ type Item = Uint8Array | { first: number; last: number };
  * (to the active segment) go on while the pass reads and writes; each swap is synchronous.
  */
 export async function cleanSegments(target: CleanTarget, sealed: LogSegment[], policy: CleanPolicy): Promise<CleanResult> {
-  const map = new OffsetMap();
+  const map = new OffsetMap(parsePartitionDirName(basename(target.dir)) ?? { topic: target.dir, partition: 0 });
   let bytesRead = 0;
   for (const seg of sealed) await eachBatch(seg, (batch) => map.add(batch));
+  // The filtering below recompresses compressed batches it thins, synchronously, batch by batch.
+  await map.compressorsReady();
   let bytesWritten = 0;
   let group: LogSegment[] = [];
   let items: Item[] = [];

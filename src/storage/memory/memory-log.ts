@@ -1,5 +1,6 @@
 import { batchBaseOffset, batchLastOffset, batchMaxTimestamp } from '../../codec/record-batch.js';
 import { invalidArgument } from '../../errors.js';
+import type { BatchPlace } from '../../codec/batch-filter.js';
 import { dirtyEnough, OffsetMap } from '../offset-map.js';
 import type { CleanPolicy, CleanResult, PartitionLog, RetentionPolicy } from '../storage.js';
 
@@ -27,7 +28,9 @@ const KEEP_AS_IS_BYTES = 4 << 10;
  * form the active segment, which the cleaner leaves alone, as Kafka's does. A cleaning pass
  * rewrites the rest into fresh slabs (removed batches leave gaps in the offsets, as in Kafka).
  *
- * Concurrency: single-threaded and synchronous; every method completes before it returns.
+ * Concurrency: single-threaded and synchronous; every method completes before it returns — but
+ * `clean`, which may first wait for a compression codec to load (zstd on Node before 22.15) and
+ * then runs its pass synchronously, as if called then.
  */
 export class MemoryLog implements PartitionLog {
   /** Slabs by number, from `#firstSlab` on; freed ones are `undefined`. */
@@ -56,10 +59,15 @@ export class MemoryLog implements PartitionLog {
   /** The cleaner's checkpoint: batches from here on were appended after its last pass. */
   #cleanedEnd = 0;
   readonly #segmentBytes: () => number;
+  readonly #where: BatchPlace;
 
-  /** @param segmentBytes where the active segment ends (the topic's `segmentBytes`). */
-  constructor(segmentBytes: () => number = () => Infinity) {
+  /**
+   * @param segmentBytes where the active segment ends (the topic's `segmentBytes`).
+   * @param where the partition, named in the errors of a cleaning pass.
+   */
+  constructor(segmentBytes: () => number = () => Infinity, where: BatchPlace = { topic: '(memory log)', partition: 0 }) {
     this.#segmentBytes = segmentBytes;
+    this.#where = where;
   }
 
   get logStartOffset(): number {
@@ -196,9 +204,10 @@ export class MemoryLog implements PartitionLog {
   /**
    * One cleaning pass, synchronous: the batches before the active segment are filtered through
    * an {@link OffsetMap} of their keys and placed, with the active segment's, in fresh slabs;
-   * readers holding views of the old slabs keep them.
+   * readers holding views of the old slabs keep them. Compressed batches among them whose codec
+   * cannot compress yet (zstd's wasm loading) make it wait for that first, then start over.
    */
-  clean(policy: CleanPolicy): CleanResult {
+  clean(policy: CleanPolicy): CleanResult | Promise<CleanResult> {
     const stop = this.#firstAtOrAfter(this.#activeStart);
     let total = 0;
     let dirty = 0;
@@ -207,8 +216,11 @@ export class MemoryLog implements PartitionLog {
       if (this.#base[i]! >= this.#cleanedEnd) dirty += this.#len[i]!;
     }
     if (!dirtyEnough(dirty, total, policy.minDirtyRatio)) return { cleaned: false, bytesRead: 0, bytesWritten: 0 };
-    const map = new OffsetMap();
+    const map = new OffsetMap(this.#where);
     for (let i = this.#head; i < stop; i++) map.add(this.#batchAt(i));
+    // Appends may come meanwhile (and roll the active segment): the pass starts over once loaded.
+    const loading = map.compressorsReady();
+    if (loading !== undefined) return loading.then(() => this.clean(policy));
     const kept: Uint8Array[] = [];
     let written = 0;
     for (let i = this.#head; i < stop; i++) {

@@ -24,7 +24,7 @@ export class MemoryStorage implements Storage {
     this.#topics.set(topic.name, copyTopic(topic));
     const logs = this.#logs.get(topic.name) ?? [];
     const name = topic.name;
-    while (logs.length < topic.partitions) logs.push(new MemoryLog(() => this.#topics.get(name)?.config.segmentBytes ?? Infinity));
+    while (logs.length < topic.partitions) logs.push(new MemoryLog(() => this.#topics.get(name)?.config.segmentBytes ?? Infinity, { topic: name, partition: logs.length }));
     this.#logs.set(topic.name, logs);
     return Promise.resolve();
   }
