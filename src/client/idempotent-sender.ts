@@ -208,7 +208,7 @@ export class IdempotentSender<B extends OutgoingBatch> {
   async #produce(partitions: ProducePartitionData[]): Promise<number[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.#api.produce({ partitions })).baseOffsets;
+        return (await this.#api.produce({ partitions, transactionalId: this.#transactionalId })).baseOffsets;
       } catch (error) {
         if (attempt >= MAX_ATTEMPTS || !(error instanceof KafkaliteError) || !error.retriable) throw error;
         await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, RETRY_BACKOFF_MS));

@@ -74,6 +74,8 @@ export interface ProducePartitionData {
 
 export interface ProduceRequest {
   partitions: ProducePartitionData[];
+  /** A transactional producer's id (Kafka's Produce carries it for the broker to check). */
+  transactionalId?: string | null;
 }
 
 export interface ProduceResponse {
