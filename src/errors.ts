@@ -29,6 +29,10 @@ export const ErrorCodes = [
   'OUT_OF_ORDER_SEQUENCE',
   'PRODUCER_FENCED',
   'INVALID_TXN_STATE',
+  'NETWORK_ERROR',
+  'REQUEST_TIMED_OUT',
+  'AUTHENTICATION_FAILED',
+  'LEADER_NOT_AVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];
@@ -191,3 +195,22 @@ export const producerFenced = (who: string, epoch: number, current: number, cont
 
 /** A transactional call that does not fit the transaction's state (a send outside a transaction, a commit after a failed send). */
 export const invalidTxnState = (message: string, cause?: unknown): KafkaliteError => new KafkaliteError('INVALID_TXN_STATE', message, { cause });
+
+/** A Kafka broker could not be reached, or the connection to it broke (`cause`: the socket's error). Retriable: a new connection may work. */
+export const networkError = (message: string, cause?: unknown): KafkaliteError => new KafkaliteError('NETWORK_ERROR', message, { cause, retriable: true });
+
+/** A request to a Kafka broker got no response in time (the connection is closed with it: nothing behind it could be answered first). */
+export const requestTimedOut = (what: string, address: string, ms: number): KafkaliteError =>
+  new KafkaliteError('REQUEST_TIMED_OUT', `${what} to ${address} got no response within ${ms} ms`, { retriable: true });
+
+/** A Kafka broker refused the SASL credentials, or could not prove it knows them (SCRAM's server signature). */
+export const authenticationFailed = (address: string, mechanism: string, why: string): KafkaliteError =>
+  new KafkaliteError('AUTHENTICATION_FAILED', `SASL ${mechanism} authentication to ${address} failed: ${why}`);
+
+/** The cluster metadata names no leader for a partition (an election is under way, or the metadata is stale). */
+export const leaderNotAvailable = (topic: string, partition: number): KafkaliteError =>
+  new KafkaliteError('LEADER_NOT_AVAILABLE', `${tp(topic, partition)} has no leader in the cluster metadata (refresh it and try again)`, {
+    topic,
+    partition,
+    retriable: true,
+  });

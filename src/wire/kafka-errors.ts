@@ -15,6 +15,7 @@ export const KafkaErrorCode = {
   NOT_LEADER_OR_FOLLOWER: 6,
   REQUEST_TIMED_OUT: 7,
   BROKER_NOT_AVAILABLE: 8,
+  REPLICA_NOT_AVAILABLE: 9,
   MESSAGE_TOO_LARGE: 10,
   OFFSET_METADATA_TOO_LARGE: 12,
   NETWORK_EXCEPTION: 13,
@@ -40,6 +41,7 @@ export const KafkaErrorCode = {
   INVALID_REPLICATION_FACTOR: 38,
   INVALID_REPLICA_ASSIGNMENT: 39,
   INVALID_CONFIG: 40,
+  NOT_CONTROLLER: 41,
   INVALID_REQUEST: 42,
   UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
   OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
@@ -55,15 +57,65 @@ export const KafkaErrorCode = {
   NON_EMPTY_GROUP: 68,
   GROUP_ID_NOT_FOUND: 69,
   FETCH_SESSION_ID_NOT_FOUND: 70,
+  INVALID_FETCH_SESSION_EPOCH: 71,
+  LISTENER_NOT_FOUND: 72,
   FENCED_LEADER_EPOCH: 74,
   UNKNOWN_LEADER_EPOCH: 75,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
+  OFFSET_NOT_AVAILABLE: 78,
   MEMBER_ID_REQUIRED: 79,
   FENCED_INSTANCE_ID: 82,
+  PREFERRED_LEADER_NOT_AVAILABLE: 80,
+  ELIGIBLE_LEADERS_NOT_AVAILABLE: 83,
   INVALID_RECORD: 87,
+  UNSTABLE_OFFSET_COMMIT: 88,
+  THROTTLING_QUOTA_EXCEEDED: 89,
   PRODUCER_FENCED: 90,
   UNKNOWN_TOPIC_ID: 100,
+  INCONSISTENT_TOPIC_ID: 103,
 } as const;
+
+/**
+ * The Kafka error codes a client may retry: those whose exception in Kafka's Java client is a
+ * `RetriableException` (an `InvalidMetadataException` among them — the client refreshes its
+ * metadata first). UNKNOWN_TOPIC_OR_PARTITION is here because it is what a broker answers while
+ * metadata is still spreading; a caller must still give up after its retries, since a topic that
+ * truly does not exist answers it forever.
+ */
+const RETRIABLE = new Set<number>([
+  KafkaErrorCode.CORRUPT_MESSAGE,
+  KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  KafkaErrorCode.LEADER_NOT_AVAILABLE,
+  KafkaErrorCode.NOT_LEADER_OR_FOLLOWER,
+  KafkaErrorCode.REQUEST_TIMED_OUT,
+  KafkaErrorCode.REPLICA_NOT_AVAILABLE,
+  KafkaErrorCode.NETWORK_EXCEPTION,
+  KafkaErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+  KafkaErrorCode.COORDINATOR_NOT_AVAILABLE,
+  KafkaErrorCode.NOT_COORDINATOR,
+  KafkaErrorCode.NOT_ENOUGH_REPLICAS,
+  KafkaErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+  KafkaErrorCode.NOT_CONTROLLER,
+  KafkaErrorCode.CONCURRENT_TRANSACTIONS,
+  KafkaErrorCode.KAFKA_STORAGE_ERROR,
+  KafkaErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+  KafkaErrorCode.INVALID_FETCH_SESSION_EPOCH,
+  KafkaErrorCode.LISTENER_NOT_FOUND,
+  KafkaErrorCode.FENCED_LEADER_EPOCH,
+  KafkaErrorCode.UNKNOWN_LEADER_EPOCH,
+  KafkaErrorCode.OFFSET_NOT_AVAILABLE,
+  KafkaErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+  KafkaErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
+  KafkaErrorCode.UNSTABLE_OFFSET_COMMIT,
+  KafkaErrorCode.THROTTLING_QUOTA_EXCEEDED,
+  KafkaErrorCode.UNKNOWN_TOPIC_ID,
+  KafkaErrorCode.INCONSISTENT_TOPIC_ID,
+]);
+
+/** Whether a request that a Kafka broker answered with `errorCode` may succeed if sent again. */
+export function isRetriableKafkaError(errorCode: number): boolean {
+  return RETRIABLE.has(errorCode);
+}
 
 /** A Kafka error code with the message to send where the response has room for one. */
 export interface KafkaError {
@@ -118,6 +170,12 @@ const CODE_OF: Record<KafkaliteError['code'], number> = {
   // What Kafka answers a Produce from an old epoch (PRODUCER_FENCED is for transactional calls).
   PRODUCER_FENCED: KafkaErrorCode.INVALID_PRODUCER_EPOCH,
   INVALID_TXN_STATE: KafkaErrorCode.INVALID_TXN_STATE,
+  // A seam that reaches a Kafka cluster (Broker.connect) fails with these; a listener in front of
+  // it answers them as the cluster's own broker would.
+  NETWORK_ERROR: KafkaErrorCode.NETWORK_EXCEPTION,
+  REQUEST_TIMED_OUT: KafkaErrorCode.REQUEST_TIMED_OUT,
+  AUTHENTICATION_FAILED: KafkaErrorCode.SASL_AUTHENTICATION_FAILED,
+  LEADER_NOT_AVAILABLE: KafkaErrorCode.LEADER_NOT_AVAILABLE,
 };
 
 /**

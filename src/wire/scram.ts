@@ -17,19 +17,34 @@ export interface ScramCredential {
   serverKey: Buffer;
 }
 
+/** The keys RFC 5802 derives from a password: the client proves it holds `clientKey`, the server proves it holds `serverKey`. */
+export interface ScramKeys {
+  clientKey: Buffer;
+  storedKey: Buffer;
+  serverKey: Buffer;
+}
+
+/**
+ * SaltedPassword (PBKDF2 over the password with the salt and iteration count) and the keys made
+ * from it. The server derives them once per user; a client at each login, from the salt and
+ * count the server sends.
+ */
+export async function scramKeys(hash: ScramHash, password: string, salt: Buffer, iterations: number): Promise<ScramKeys> {
+  const salted = await pbkdf2Async(Buffer.from(password.normalize('NFKC'), 'utf8'), salt, iterations, digestSize(hash), hash);
+  const clientKey = hmac(hash, salted, 'Client Key');
+  return { clientKey, storedKey: createHash(hash).update(clientKey).digest(), serverKey: hmac(hash, salted, 'Server Key') };
+}
+
 /** Derives a user's SCRAM credential from the password (PBKDF2 with a random salt). */
 export async function scramCredential(hash: ScramHash, password: string, iterations = SCRAM_ITERATIONS, salt = randomBytes(32)): Promise<ScramCredential> {
-  const salted = await pbkdf2Async(Buffer.from(password.normalize('NFKC'), 'utf8'), salt, iterations, digestSize(hash), hash);
-  return {
-    salt,
-    iterations,
-    storedKey: createHash(hash).update(hmac(hash, salted, 'Client Key')).digest(),
-    serverKey: hmac(hash, salted, 'Server Key'),
-  };
+  const { storedKey, serverKey } = await scramKeys(hash, password, salt, iterations);
+  return { salt, iterations, storedKey, serverKey };
 }
 
 const digestSize = (hash: ScramHash): number => (hash === 'sha256' ? 32 : 64);
-const hmac = (hash: ScramHash, key: Buffer, data: string): Buffer => createHmac(hash, key).update(data, 'utf8').digest();
+
+/** HMAC(key, data), SCRAM's keyed hash (data as UTF-8). */
+export const hmac = (hash: ScramHash, key: Buffer, data: string): Buffer => createHmac(hash, key).update(data, 'utf8').digest();
 
 /** The outcome of one SCRAM step: the server's message, or why authentication failed. */
 export type ScramStep = { ok: true; reply: string; done: boolean } | { ok: false; message: string };
@@ -113,23 +128,28 @@ export class ScramExchange {
     const invalid = { ok: false as const, message: 'Authentication failed: Invalid user credentials' };
     if (credential === undefined || proof.length !== credential.storedKey.length) return invalid;
     const authMessage = `${this.#clientFirstBare},${this.#serverFirst},${withoutProof}`;
-    const clientSignature = createHmac(this.#hash, credential.storedKey).update(authMessage, 'utf8').digest();
+    const clientSignature = hmac(this.#hash, credential.storedKey, authMessage);
     const clientKey = Buffer.alloc(proof.length);
     for (let i = 0; i < proof.length; i++) clientKey[i] = proof[i]! ^ clientSignature[i]!;
     if (!timingSafeEqual(createHash(this.#hash).update(clientKey).digest(), credential.storedKey)) return invalid;
-    const serverSignature = createHmac(this.#hash, credential.serverKey).update(authMessage, 'utf8').digest();
+    const serverSignature = hmac(this.#hash, credential.serverKey, authMessage);
     return { ok: true, reply: `v=${serverSignature.toString('base64')}`, done: true };
   }
 }
 
-/** `k=v` attributes of a SCRAM message, by their one-letter name (values may hold `=`). */
-function attributes(message: string): Map<string, string> {
+/** `k=v` attributes of a SCRAM message, by their one-letter name (values may hold `=`); malformed ones throw. */
+export function attributes(message: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const part of message.split(',')) {
     if (!/^[a-zA-Z]=/.test(part)) throw new Error(`malformed attribute ${JSON.stringify(part.slice(0, 40))}`);
     out.set(part[0]!, part.slice(2));
   }
   return out;
+}
+
+/** A user name as a SCRAM `saslname`, the inverse of {@link saslName}. */
+export function toSaslName(user: string): string {
+  return user.replace(/=/g, '=3D').replace(/,/g, '=2C');
 }
 
 /** A SCRAM `saslname`: `=2C` stands for `,` and `=3D` for `=`; any other `=` is malformed. */
