@@ -6,7 +6,9 @@
  * order on one partition); `billing` consumes them, charges, and publishes PaymentTaken. Neither
  * module knows the other: they share only topic names and event types.
  *
- * Run it: `npm run demo`.
+ * Run it: `npm run demo` (in memory). The same code runs on a Kafka cluster — or on another
+ * process's `npx kafkalite serve` — when `KAFKALITE_BROKERS=host:port,…` names its brokers: only
+ * the line that opens the broker differs.
  */
 import { pathToFileURL } from 'node:url';
 import { Broker, serde } from 'kafkalite';
@@ -46,6 +48,7 @@ function ordersModule(broker: Broker) {
 // ---- module 2: billing -----------------------------------------------------------------------
 
 async function billingModule(broker: Broker, log: (line: string) => void) {
+  let payments = 0;
   const producer = broker.producer({ serializers: { key: serde.string(), value: topics.paymentsTaken.events } });
   const consumer = broker.consumer({ autoOffsetReset: 'earliest', deserializers: { value: topics.ordersPlaced.events } });
   const topic = broker.topic(topics.ordersPlaced.name);
@@ -58,18 +61,25 @@ async function billingModule(broker: Broker, log: (line: string) => void) {
       totalCents += order.amountCents;
       const receipt = `r-${partition}-${message.offset}`;
       await producer.send({ topic: topics.paymentsTaken.name, messages: [{ key: order.customer, value: { ...order, receipt } }] });
+      payments++;
       log(`billing: charged ${order.customer} ${(order.amountCents / 100).toFixed(2)} for ${order.orderId} (${receipt})`);
     },
   });
-  return { consumer, total: () => totalCents };
+  return { consumer, total: () => totalCents, payments: () => payments };
 }
 
 // ---- the app ---------------------------------------------------------------------------------
 
-export async function main(log: (line: string) => void = console.log): Promise<{ charged: number; payments: number }> {
-  const broker = await Broker.open(); // in memory by default
-  await broker.createTopic(topics.ordersPlaced.name, { partitions: 3 });
-  await broker.createTopic(topics.paymentsTaken.name, { partitions: 3 });
+export async function main(
+  log: (line: string) => void = console.log,
+  brokers: string[] | undefined = process.env.KAFKALITE_BROKERS?.split(','),
+): Promise<{ charged: number; payments: number }> {
+  // In memory by default; on a Kafka cluster (Broker.connect) when brokers are named.
+  const broker = brokers === undefined ? await Broker.open() : await Broker.connect({ brokers, clientId: 'event-bus' });
+  for (const { name } of Object.values(topics)) {
+    // A cluster's topics may have been made by its operators already.
+    if (!broker.listTopics().includes(name)) await broker.createTopic(name, { partitions: 3 });
+  }
 
   const billing = await billingModule(broker, log);
   const orders = ordersModule(broker);
@@ -79,7 +89,7 @@ export async function main(log: (line: string) => void = console.log): Promise<{
   }
 
   await billing.consumer.caughtUp(); // every order handled: no sleeps needed
-  const payments = broker.topic(topics.paymentsTaken.name).partitions.reduce((n, p) => n + p.logEndOffset, 0);
+  const payments = billing.payments();
   log(`done: ${payments} payments, ${(billing.total() / 100).toFixed(2)} charged in all`);
   await broker.close();
   return { charged: billing.total(), payments };

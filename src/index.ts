@@ -4,6 +4,8 @@
  */
 export { Broker } from './broker/broker.js';
 export type { BrokerOptions } from './broker/broker-options.js';
+export type { ConnectOptions } from './broker/connect-options.js';
+export type { SaslOptions } from './remote/remote-options.js';
 export type { ListenOptions, SaslMechanism } from './wire/listen-options.js';
 export type { Listener } from './wire/listener.js';
 export { ManualClock, SystemClock } from './clock.js';

@@ -297,14 +297,23 @@ export class BrokerConnection {
 
 /**
  * Decodes a response. An ApiVersions answer of UNSUPPORTED_VERSION comes in v0's layout whatever
- * version was asked (KIP-511), so its error code — the first field of every version — is read first.
+ * version was asked (KIP-511), so its error code — the first field of every version — is read first;
+ * when even v0's layout does not fit, the answer is taken as the refusal alone.
  */
 function decodeResponse(frame: Uint8Array, apiKey: ApiKey, version: number): unknown {
   if (apiKey === ApiKey.ApiVersions && version > 0) {
     const { body } = readResponseFrame(frame, apiKey, version);
     const at = body.offset;
     const errorCode = body.remaining >= 2 ? ((frame[at]! << 24) | (frame[at + 1]! << 16)) >> 16 : KafkaErrorCode.NONE;
-    if (errorCode === KafkaErrorCode.UNSUPPORTED_VERSION) return apis[ApiKey.ApiVersions].decodeResponse(body, 0);
+    if (errorCode === KafkaErrorCode.UNSUPPORTED_VERSION) {
+      try {
+        return apis[ApiKey.ApiVersions].decodeResponse(body, 0);
+      } catch {
+        // librdkafka's mock broker (2.0) answers in neither layout: all that is sure is the
+        // refusal, so ask again in v0, which every broker speaks.
+        return { errorCode, apiKeys: [], throttleTimeMs: 0, unknownTaggedFields: [] };
+      }
+    }
   }
   return decodeResponseFrame(frame, apiKey, version).response;
 }

@@ -124,6 +124,21 @@ export class ClusterClient {
     throw networkError(`cannot reach any bootstrap broker (${failures.join('; ')})`, last);
   }
 
+  /**
+   * A client of its own on the same cluster: what this one knows (nodes, topics, leaders) and
+   * none of its connections — as each of Kafka's producers and consumers keeps its own. A broker
+   * answers each connection's requests in order, so members of a group sharing one coordinator
+   * connection would wait behind each other's JoinGroup and miss their heartbeats.
+   */
+  fork(): ClusterClient {
+    const copy = new ClusterClient(this.#options);
+    copy.#nodes = new Map(this.#nodes);
+    for (const [name, topic] of this.#topics) copy.#topics.set(name, topic);
+    copy.#clusterId = this.#clusterId;
+    copy.#controllerId = this.#controllerId;
+    return copy;
+  }
+
   /** Whether a request that a broker answered with this Kafka error code may succeed if sent again (after a metadata refresh for the metadata errors). */
   static isRetriable(errorCode: number): boolean {
     return isRetriableKafkaError(errorCode);

@@ -50,7 +50,7 @@ export class RemoteCatalog {
       seen.add(t.name);
       const existing = this.#topics.get(t.name);
       if (existing !== undefined && existing.id === (t.topicId || ZERO_UUID)) existing.resize(t.partitions.length);
-      else this.#topics.set(t.name, new RemoteTopic(t.name, t.topicId || ZERO_UUID, t.partitions.length, this.#api, this.#link, this));
+      else this.#topics.set(t.name, new RemoteTopic(t.name, t.topicId || ZERO_UUID, t.partitions.length, this.#api, this));
     }
     for (const name of names ?? [...this.#topics.keys()]) if (!seen.has(name)) this.#topics.delete(name);
   }
@@ -75,7 +75,7 @@ export class RemoteCatalog {
       .filter(([key, value]) => key !== 'partitions' && value !== undefined)
       .map(([key, value]) => ({ name: KAFKA_CONFIG_NAMES[key as keyof typeof KAFKA_CONFIG_NAMES], value: String(value) }));
     const node = this.#controller();
-    this.#require(node, ApiKey.CreateTopics, 'createTopic');
+    await this.#require(node, ApiKey.CreateTopics, 'createTopic');
     const r = await this.#link.send(node, ApiKey.CreateTopics, {
       topics: [{ name, numPartitions: resolved.partitions, replicationFactor, assignments: [], configs }],
       timeoutMs: ADMIN_TIMEOUT_MS,
@@ -91,7 +91,7 @@ export class RemoteCatalog {
     this.#checkOpen();
     validateTopicName(name);
     const node = this.#controller();
-    this.#require(node, ApiKey.DeleteTopics, 'deleteTopic');
+    await this.#require(node, ApiKey.DeleteTopics, 'deleteTopic');
     const r = await this.#link.send(node, ApiKey.DeleteTopics, { topicNames: [name], topics: [{ name, topicId: ZERO_UUID }], timeoutMs: ADMIN_TIMEOUT_MS });
     const result = r.responses[0];
     if (result !== undefined && result.errorCode !== KafkaErrorCode.NONE) throw clusterError(result.errorCode, 'deleteTopic', { topic: name, message: result.errorMessage });
@@ -103,7 +103,7 @@ export class RemoteCatalog {
       throw invalidPartitions(`partitions can only grow: ${topic.name} has ${topic.partitions.length}, asked for ${show(total)}`, topic.name);
     }
     const node = this.#controller();
-    this.#require(node, ApiKey.CreatePartitions, 'addPartitions');
+    await this.#require(node, ApiKey.CreatePartitions, 'addPartitions');
     const r = await this.#link.send(node, ApiKey.CreatePartitions, { topics: [{ name: topic.name, count: total, assignments: null }], timeoutMs: ADMIN_TIMEOUT_MS, validateOnly: false });
     const result = r.results[0];
     if (result !== undefined && result.errorCode !== KafkaErrorCode.NONE) throw clusterError(result.errorCode, 'addPartitions', { topic: topic.name, message: result.errorMessage });
@@ -114,7 +114,7 @@ export class RemoteCatalog {
   async describe(topic: string, partitions: number): Promise<ResolvedTopicConfig> {
     const config: ResolvedTopicConfig = { ...defaultTopicConfig, partitions };
     const node = this.#link.anyNode();
-    if (!this.#link.supports(node, ApiKey.DescribeConfigs)) return config;
+    if (!(await this.#link.supports(node, ApiKey.DescribeConfigs))) return config;
     const r = await this.#link.send(node, ApiKey.DescribeConfigs, { resources: [{ resourceType: 2, resourceName: topic, configurationKeys: null }] });
     const result = r.results[0];
     if (result === undefined || result.errorCode !== KafkaErrorCode.NONE) throw clusterError(result?.errorCode ?? KafkaErrorCode.UNKNOWN_SERVER_ERROR, 'a description of configs', { topic, message: result?.errorMessage });
@@ -129,7 +129,7 @@ export class RemoteCatalog {
 
   async alterConfig(topic: string, changes: TopicConfigChanges): Promise<void> {
     const node = this.#link.anyNode();
-    this.#require(node, ApiKey.IncrementalAlterConfigs, 'alterConfig');
+    await this.#require(node, ApiKey.IncrementalAlterConfigs, 'alterConfig');
     const configs = Object.entries(changes).map(([key, value]) => {
       const name = KAFKA_CONFIG_NAMES[key as keyof typeof KAFKA_CONFIG_NAMES];
       if (name === undefined) throw invalidArgument(`unknown topic config ${show(key)}`);
@@ -143,7 +143,7 @@ export class RemoteCatalog {
   async deleteRecords(topic: string, partition: number, offset: number): Promise<void> {
     const node = this.#link.leaderFor(topic, partition);
     if (node === undefined) throw clusterError(KafkaErrorCode.LEADER_NOT_AVAILABLE, 'deleteRecordsBefore', { topic, partition });
-    this.#require(node, ApiKey.DeleteRecords, 'deleteRecordsBefore');
+    await this.#require(node, ApiKey.DeleteRecords, 'deleteRecordsBefore');
     const r = await this.#link.send(node, ApiKey.DeleteRecords, { topics: [{ name: topic, partitions: [{ partitionIndex: partition, offset }] }], timeoutMs: ADMIN_TIMEOUT_MS });
     const code = r.topics[0]?.partitions[0]?.errorCode ?? KafkaErrorCode.NONE;
     if (code !== KafkaErrorCode.NONE) throw clusterError(code, 'deleteRecordsBefore', { topic, partition, offset });
@@ -152,7 +152,7 @@ export class RemoteCatalog {
   group(groupId: string): ConsumerGroup {
     this.#checkOpen();
     if (typeof groupId !== 'string' || groupId.length === 0) throw invalidArgument(`groupId must be a non-empty string (got ${show(groupId)})`);
-    return new RemoteGroup(groupId, this.#api, this.#link);
+    return new RemoteGroup(groupId, this.#api, this.#link, this);
   }
 
   close(): void {
@@ -161,11 +161,11 @@ export class RemoteCatalog {
 
   /** Kafka's admin requests go to the controller; a cluster that names none (or one it does not list) takes them anywhere. */
   #controller(): number {
-    return this.#link.controller?.() ?? this.#link.anyNode();
+    return this.#link.controller() ?? this.#link.anyNode();
   }
 
-  #require(node: number, apiKey: ApiKey, what: string): void {
-    if (!this.#link.supports(node, apiKey)) throw unsupported(`${what} on this cluster`, `its brokers do not serve the Kafka API it takes (api key ${apiKey})`);
+  async #require(node: number, apiKey: ApiKey, what: string): Promise<void> {
+    if (!(await this.#link.supports(node, apiKey))) throw unsupported(`${what} on this cluster`, `its brokers do not serve the Kafka API it takes (api key ${apiKey})`);
   }
 
   /** Waits until metadata shows the topic (or no longer does): Kafka's admin calls return before every broker knows. */
@@ -198,7 +198,7 @@ class RemoteTopic implements Topic {
   #api: KafkaApi;
   #catalog: RemoteCatalog;
 
-  constructor(name: string, id: string, count: number, api: KafkaApi, _link: ClusterLink, catalog: RemoteCatalog) {
+  constructor(name: string, id: string, count: number, api: KafkaApi, catalog: RemoteCatalog) {
     this.name = name;
     this.id = id;
     this.#api = api;
@@ -299,11 +299,13 @@ class RemoteGroup implements ConsumerGroup {
   readonly id: string;
   #api: KafkaApi;
   #link: ClusterLink;
+  #catalog: RemoteCatalog;
 
-  constructor(id: string, api: KafkaApi, link: ClusterLink) {
+  constructor(id: string, api: KafkaApi, link: ClusterLink, catalog: RemoteCatalog) {
     this.id = id;
     this.#api = api;
     this.#link = link;
+    this.#catalog = catalog;
   }
 
   get state(): GroupStateName {
@@ -323,11 +325,12 @@ class RemoteGroup implements ConsumerGroup {
   }
 
   async lag(): Promise<GroupLag[]> {
-    const node = await this.#link.coordinator('group', this.id);
-    // OffsetFetch v2+ without topics: every partition the group has an offset for.
-    const r = await this.#link.send(node, ApiKey.OffsetFetch, { groupId: this.id, topics: null, groups: [{ groupId: this.id, memberId: null, memberEpoch: -1, topics: null }], requireStable: false });
-    const topics = r.groups.length > 0 ? r.groups[0]!.topics : r.topics;
-    const tps = topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, committed: p.committedOffset < 0 ? undefined : p.committedOffset })));
+    // Every partition of the topics the catalog knows, and of those the ones the group has an
+    // offset for (OffsetFetch without topics would say at once, but not every broker answers it
+    // in the spec's form).
+    const all = this.#catalog.names().flatMap((topic) => this.#catalog.require(topic).partitions.map((p) => ({ topic, partition: p.id })));
+    const committed = await this.#api.offsetFetch({ groupId: this.id, partitions: all });
+    const tps = all.flatMap((tp, i) => (committed[i] === undefined ? [] : [{ ...tp, committed: committed[i] }]));
     if (tps.length === 0) return [];
     const [ends, starts] = await Promise.all(
       [LATEST_TIMESTAMP, EARLIEST_TIMESTAMP].map((timestamp) => this.#api.listOffsets({ partitions: tps.map((tp) => ({ topic: tp.topic, partition: tp.partition, timestamp })) })),
@@ -356,7 +359,7 @@ class RemoteGroup implements ConsumerGroup {
 
   async delete(): Promise<void> {
     const node = await this.#link.coordinator('group', this.id);
-    if (!this.#link.supports(node, ApiKey.DeleteGroups)) throw unsupported('group.delete() on this cluster', 'its brokers do not serve DeleteGroups');
+    if (!(await this.#link.supports(node, ApiKey.DeleteGroups))) throw unsupported('group.delete() on this cluster', 'its brokers do not serve DeleteGroups');
     const r = await this.#link.send(node, ApiKey.DeleteGroups, { groupsNames: [this.id] });
     const code = r.results[0]?.errorCode ?? KafkaErrorCode.NONE;
     if (code !== KafkaErrorCode.NONE) throw clusterError(code, 'group.delete()');

@@ -1,24 +1,5 @@
 import { KafkaliteError, type ErrorCode } from '../errors.js';
-import { KafkaErrorCode } from '../wire/kafka-errors.js';
-
-/** Kafka error codes a client answers by asking again (after fresh metadata or a new coordinator). */
-const RETRIABLE = new Set<number>([
-  KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-  KafkaErrorCode.LEADER_NOT_AVAILABLE,
-  KafkaErrorCode.NOT_LEADER_OR_FOLLOWER,
-  KafkaErrorCode.REQUEST_TIMED_OUT,
-  KafkaErrorCode.NETWORK_EXCEPTION,
-  KafkaErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
-  KafkaErrorCode.COORDINATOR_NOT_AVAILABLE,
-  KafkaErrorCode.NOT_COORDINATOR,
-  KafkaErrorCode.NOT_ENOUGH_REPLICAS,
-  KafkaErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
-  KafkaErrorCode.KAFKA_STORAGE_ERROR,
-  KafkaErrorCode.FENCED_LEADER_EPOCH,
-  KafkaErrorCode.UNKNOWN_LEADER_EPOCH,
-  KafkaErrorCode.BROKER_NOT_AVAILABLE,
-  KafkaErrorCode.CONCURRENT_TRANSACTIONS,
-]);
+import { KafkaErrorCode, isRetriableKafkaError } from '../wire/kafka-errors.js';
 
 /** A partition's leader (or a group's coordinator) moved: look it up again before retrying. */
 const MOVED = new Set<number>([
@@ -33,7 +14,7 @@ const MOVED = new Set<number>([
 ]);
 
 export function isRetriableCode(code: number): boolean {
-  return RETRIABLE.has(code);
+  return isRetriableKafkaError(code);
 }
 
 export function isMovedCode(code: number): boolean {
@@ -67,6 +48,14 @@ const KAFKALITE_CODE: Partial<Record<number, ErrorCode>> = {
   [KafkaErrorCode.UNSUPPORTED_VERSION]: 'UNSUPPORTED',
   [KafkaErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT]: 'UNSUPPORTED',
   [KafkaErrorCode.UNSUPPORTED_COMPRESSION_TYPE]: 'UNSUPPORTED',
+  [KafkaErrorCode.LEADER_NOT_AVAILABLE]: 'LEADER_NOT_AVAILABLE',
+  [KafkaErrorCode.NOT_LEADER_OR_FOLLOWER]: 'LEADER_NOT_AVAILABLE',
+  [KafkaErrorCode.FENCED_LEADER_EPOCH]: 'LEADER_NOT_AVAILABLE',
+  [KafkaErrorCode.UNKNOWN_LEADER_EPOCH]: 'LEADER_NOT_AVAILABLE',
+  [KafkaErrorCode.REQUEST_TIMED_OUT]: 'REQUEST_TIMED_OUT',
+  [KafkaErrorCode.NETWORK_EXCEPTION]: 'NETWORK_ERROR',
+  [KafkaErrorCode.BROKER_NOT_AVAILABLE]: 'NETWORK_ERROR',
+  [KafkaErrorCode.SASL_AUTHENTICATION_FAILED]: 'AUTHENTICATION_FAILED',
 };
 
 /** The names of Kafka's codes, for messages. */
