@@ -194,6 +194,48 @@ describe.each(SERVER_KINDS)('Broker.connect against %s', (kind) => {
   );
 });
 
+describe('Broker.connect against kafkalite serve: transactions', () => {
+  // librdkafka 2.0's mock writes no commit or abort markers (docs/cluster.md): kafkalite serve only.
+  it(
+    'commits and aborts with read_committed readers, sends offsets to a group, and a newer producer fences the older',
+    async () => {
+      const server = await startServer('kafkalite serve');
+      let broker: Broker | undefined;
+      try {
+        await server.createTopic('tx', 2);
+        broker = await Broker.connect({ brokers: server.brokers, logger: 'silent' });
+        const producer = broker.producer({ transactionalId: 'billing-1' });
+        const committed = producer.transaction();
+        await committed.send({ topic: 'tx', messages: [{ key: 'a', value: 'c1' }, { key: 'b', value: 'c2' }] });
+        await committed.sendOffsets({ consumerGroupId: 'billing', topics: [{ topic: 'tx', partitions: [{ partition: 0, offset: 5 }] }] });
+        await committed.commit();
+        const aborted = producer.transaction();
+        await aborted.send({ topic: 'tx', messages: [{ key: 'a', value: 'gone' }] });
+        await aborted.abort();
+
+        const reader = broker.consumer({ autoOffsetReset: 'earliest', isolationLevel: 'read_committed' });
+        await reader.assign([0, 1].map((partition) => ({ topic: 'tx', partition })));
+        const values: string[] = [];
+        await reader.run({ eachMessage: async ({ message }) => void values.push(message.value!.toString()) });
+        await reader.caughtUp();
+        expect(values.sort()).toEqual(['c1', 'c2']);
+        await reader.close();
+        expect(await broker.group('billing').committed({ topic: 'tx', partition: 0 })).toBe(5);
+
+        const newer = broker.producer({ transactionalId: 'billing-1' });
+        const current = newer.transaction();
+        await current.send({ topic: 'tx', messages: [{ value: 'newer' }] });
+        await expectCode(producer.transaction().send({ topic: 'tx', messages: [{ value: 'older' }] }), 'PRODUCER_FENCED');
+        await current.commit();
+      } finally {
+        await broker?.close();
+        await server.close();
+      }
+    },
+    T,
+  );
+});
+
 describe('Broker.connect on the mock cluster: leader failover', () => {
   it(
     'loses no acknowledged record while leaders move and brokers go down under an acks=-1 producer',
