@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Broker, KafkaliteError, ManualClock, partitionForKey, type Consumer } from '../../src/index.js';
 import { main as eventBus } from '../../examples/event-bus.js';
-import { SERVER_KINDS, startServer, type TestServer } from './servers.js';
+import { SERVER_KINDS, readAll, startServer, type TestServer } from './servers.js';
 
 const T = 90_000;
 
@@ -21,17 +21,6 @@ async function expectCode(p: Promise<unknown> | (() => unknown), code: string): 
   expect(error).toBeInstanceOf(KafkaliteError);
   expect((error as KafkaliteError).code).toBe(code);
   return error as KafkaliteError;
-}
-
-/** Every record of `topic` from the start, through an assigned consumer (no group). */
-async function readAll(broker: Broker, topic: string, partitions: number): Promise<{ partition: number; offset: number; key: string; value: string }[]> {
-  const consumer = broker.consumer({ autoOffsetReset: 'earliest' });
-  const out: { partition: number; offset: number; key: string; value: string }[] = [];
-  await consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
-  await consumer.run({ eachMessage: async ({ partition, message }) => void out.push({ partition, offset: message.offset, key: message.key?.toString() ?? '', value: message.value?.toString() ?? '' }) });
-  await consumer.caughtUp();
-  await consumer.close();
-  return out;
 }
 
 describe.each(SERVER_KINDS)('Broker.connect against %s', (kind) => {

@@ -61,3 +61,14 @@ export async function startServer(kind: ServerKind): Promise<TestServer> {
     },
   };
 }
+
+/** Every record of `topic` from the start, through an assigned consumer (no group): what the cluster holds. */
+export async function readAll(broker: Broker, topic: string, partitions: number): Promise<{ partition: number; offset: number; key: string; value: string }[]> {
+  const consumer = broker.consumer({ autoOffsetReset: 'earliest' });
+  const out: { partition: number; offset: number; key: string; value: string }[] = [];
+  await consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
+  await consumer.run({ eachMessage: async ({ partition, message }) => void out.push({ partition, offset: message.offset, key: message.key?.toString() ?? '', value: message.value?.toString() ?? '' }) });
+  await consumer.caughtUp();
+  await consumer.close();
+  return out;
+}
