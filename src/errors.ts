@@ -90,8 +90,8 @@ export const invalidTopic = (name: unknown, why: string): KafkaliteError =>
 export const topicExists = (topic: string): KafkaliteError =>
   new KafkaliteError('TOPIC_EXISTS', `topic ${show(topic)} already exists`, { topic });
 
-export const unknownTopic = (topic: string): KafkaliteError =>
-  new KafkaliteError('UNKNOWN_TOPIC', `unknown topic ${show(topic)}`, { topic });
+export const unknownTopic = (topic: string, where = ''): KafkaliteError =>
+  new KafkaliteError('UNKNOWN_TOPIC', `unknown topic ${show(topic)}${where}`, { topic });
 
 export const invalidPartitions = (message: string, topic?: string): KafkaliteError =>
   new KafkaliteError('INVALID_PARTITIONS', message, { topic });

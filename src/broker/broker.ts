@@ -104,17 +104,21 @@ export class Broker {
     const { clientId, tls, sasl, connectTimeoutMs, requestTimeoutMs } = resolved.remote;
     const client = await ClusterClient.connect({ brokers: resolved.brokers, clientId, ssl: tls ?? false, ...(sasl === undefined ? {} : { sasl }), connectTimeoutMs, requestTimeoutMs });
     const link = new ClientLink(client);
-    const api = new RemoteKafkaApi(link, resolved.api);
-    const catalog = new RemoteCatalog(link, api);
+    // Clients' metadata lookups teach the catalog (for the synchronous topic() and listTopics()).
+    const known: { catalog?: RemoteCatalog } = {};
+    const learn = (response: Parameters<RemoteCatalog['learn']>[0], topics: string[]): void => known.catalog?.learn(response, topics);
+    const api = new RemoteKafkaApi(link, resolved.api, learn);
+    const catalog = (known.catalog = new RemoteCatalog(link, api, resolved.api.metadataMaxAgeMs));
     try {
       await catalog.refresh();
     } catch (error) {
+      catalog.close();
       await client.close();
       throw error;
     }
     const session = (): { api: RemoteKafkaApi; close(): Promise<void> } => {
       const own = new ClientLink(client.fork());
-      const ownApi = new RemoteKafkaApi(own, resolved.api);
+      const ownApi = new RemoteKafkaApi(own, resolved.api, learn);
       return { api: ownApi, close: () => (ownApi.close(), own.close()) };
     };
     const clock = new SystemClock();

@@ -31,19 +31,28 @@ export class RemoteCatalog {
   #api: KafkaApi;
   #topics = new Map<string, RemoteTopic>();
   #closed = false;
+  #timer: NodeJS.Timeout;
 
-  constructor(link: ClusterLink, api: KafkaApi) {
+  constructor(link: ClusterLink, api: KafkaApi, metadataMaxAgeMs: number) {
     this.#link = link;
     this.#api = api;
+    // Topics made or grown elsewhere show in topic() and listTopics() after at most this long.
+    this.#timer = setInterval(() => void this.refresh().catch(() => undefined), metadataMaxAgeMs);
+    this.#timer.unref();
   }
 
   /** Fetches the metadata of every topic (of `names`, when given) into the cache. */
   async refresh(names: string[] | null = null): Promise<void> {
     const response = await this.#link.metadata(names, false);
-    await this.#adopt(response, names);
+    this.#adopt(response, names);
   }
 
-  async #adopt(response: MetadataResponse, names: string[] | null): Promise<void> {
+  /** Takes what a client's metadata request learnt (topics made elsewhere, grown partitions). */
+  learn(response: MetadataResponse, names: string[]): void {
+    if (!this.#closed) this.#adopt(response, names);
+  }
+
+  #adopt(response: MetadataResponse, names: string[] | null): void {
     const seen = new Set<string>();
     for (const t of response.topics) {
       if (t.name === null || t.errorCode !== KafkaErrorCode.NONE) continue;
@@ -64,7 +73,9 @@ export class RemoteCatalog {
     this.#checkOpen();
     validateTopicName(name);
     const topic = this.#topics.get(name);
-    if (topic === undefined) throw unknownTopic(name);
+    if (topic === undefined) {
+      throw unknownTopic(name, ' in the metadata this broker last fetched from the cluster (at connect, after its own admin calls, when its clients look topics up, and every metadataMaxAgeMs)');
+    }
     return topic;
   }
 
@@ -157,6 +168,7 @@ export class RemoteCatalog {
 
   close(): void {
     this.#closed = true;
+    clearInterval(this.#timer);
   }
 
   /** Kafka's admin requests go to the controller; a cluster that names none (or one it does not list) takes them anywhere. */
@@ -175,7 +187,7 @@ export class RemoteCatalog {
       const t = response.topics.find((x) => x.name === name);
       const there = t !== undefined && t.errorCode === KafkaErrorCode.NONE && t.partitions.every((p) => p.leaderId >= 0);
       if (there === exists) {
-        await this.#adopt(response, [name]);
+        this.#adopt(response, [name]);
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 100));

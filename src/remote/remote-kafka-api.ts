@@ -93,9 +93,13 @@ export class RemoteKafkaApi implements KafkaApi {
   #partitionCounts = new Map<string, number>();
   #closed = false;
 
-  constructor(link: ClusterLink, options: RemoteApiOptions) {
+  /** Told of every topic metadata a client asked for, so the broker's catalog knows the topics its clients use. */
+  #onMetadata: ((response: KafkaMetadata, topics: string[]) => void) | undefined;
+
+  constructor(link: ClusterLink, options: RemoteApiOptions, onMetadata?: (response: KafkaMetadata, topics: string[]) => void) {
     this.#link = link;
     this.#options = options;
+    this.#onMetadata = onMetadata;
   }
 
   close(): void {
@@ -114,6 +118,7 @@ export class RemoteKafkaApi implements KafkaApi {
     const deadline = Date.now() + this.#options.retryTimeoutMs;
     for (;;) {
       const response = await this.#link.metadata(pending, request.allowAutoTopicCreation);
+      this.#onMetadata?.(response, pending);
       const again: string[] = [];
       for (const t of response.topics) {
         if (t.name === null || !pending.includes(t.name)) continue;
