@@ -194,10 +194,19 @@ export class RemoteKafkaApi implements KafkaApi {
     const baseOffsets: number[] = new Array<number>(request.partitions.length).fill(-1);
     let pending = request.partitions.map((_, i) => i);
     const deadline = Date.now() + this.#options.retryTimeoutMs;
-    for (;;) {
-      const byLeader = await this.#byLeader(pending.map((i) => request.partitions[i]!), pending);
+    let lastError: unknown;
+    for (;; await sleep(this.#options.retryBackoffMs)) {
+      let byLeader: Map<number, number[]>;
+      try {
+        byLeader = await this.#byLeader(pending.map((i) => request.partitions[i]!), pending);
+      } catch (error) {
+        // No leader for a partition yet (an election under way): wait for one.
+        if (!isRetriable(error) || Date.now() > deadline || this.#closed) throw error;
+        lastError = error;
+        await this.#refresh(pending.map((i) => request.partitions[i]!.topic)).catch(() => undefined);
+        continue;
+      }
       const retry: number[] = [];
-      let lastError: unknown;
       await Promise.all(
         [...byLeader].map(async ([node, indexes]) => {
           const topicData = groupByTopic(indexes, (i) => request.partitions[i]!, (i) => ({ index: request.partitions[i]!.partition, records: request.partitions[i]!.records }));
@@ -229,10 +238,9 @@ export class RemoteKafkaApi implements KafkaApi {
         }),
       );
       if (retry.length === 0) return { baseOffsets };
-      if (Date.now() > deadline) throw lastError;
+      if (Date.now() > deadline || this.#closed) throw lastError;
       pending = retry;
-      await sleep(this.#options.retryBackoffMs);
-      await this.#refresh(pending.map((i) => request.partitions[i]!.topic));
+      await this.#refresh(pending.map((i) => request.partitions[i]!.topic)).catch(() => undefined);
     }
   }
 

@@ -227,7 +227,7 @@ describe('Broker.connect against kafkalite serve: transactions', () => {
 
 describe('Broker.connect on the mock cluster: leader failover', () => {
   it(
-    'loses no acknowledged record while leaders move and brokers go down under an acks=-1 producer',
+    'loses no acknowledged record while leaders move, a partition is leaderless and brokers go down under an acks=-1 producer',
     async () => {
       const server = await startServer('librdkafka mock cluster');
       const mock = server.mock!;
@@ -262,6 +262,10 @@ describe('Broker.connect on the mock cluster: leader failover', () => {
         await mock.brokerUp(1);
         await mock.brokerUp(3);
         await mock.setLeader('payments', 0, 1);
+        // An election under way: no leader at all for a while.
+        await mock.setLeader('payments', 1, -1);
+        await pause(400);
+        await mock.setLeader('payments', 1, 2);
         await pause(500);
         stop = true;
         await sender;
