@@ -104,7 +104,7 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
   /** Sends batches with a producer id and sequences, when `idempotent`. */
   #idempotent: IdempotentSender<PendingBatch> | undefined;
   /** With a `transactionalId`: the open transaction, if any. */
-  #transaction: Transaction | undefined;
+  #transaction: Transaction<K, V> | undefined;
 
   /** @internal created by `broker.producer()`. */
   constructor(api: KafkaApi, ctx: ClientContext, options: ProducerOptions<K, V> | undefined, onClose: (producer: Producer<K, V>) => void) {
@@ -132,17 +132,17 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
    * first transaction also fences any older producer with the same `transactionalId`.
    * `INVALID_TXN_STATE` while another transaction of this producer is open.
    */
-  transaction(): Transaction {
+  transaction(): Transaction<K, V> {
     this.#checkOpen();
     const sender = this.#idempotent;
     if (this.#options.transactionalId === undefined || sender === undefined) throw invalidArgument('transaction() needs a producer created with a transactionalId');
     if (this.#transaction !== undefined) throw invalidTxnState('this producer already has an open transaction: commit or abort it first');
     // Fences an older producer now, not at the first send.
     sender.init().catch(() => undefined);
-    const transaction = new Transaction({
+    const transaction = new Transaction<K, V>({
       ready: () => sender.ready(),
-      send: (record) => this.send(record as TopicMessages<K, V>),
-      sendBatch: (batch) => this.sendBatch(batch as { topicMessages: TopicMessages<K, V>[] }),
+      send: (record) => this.send(record),
+      sendBatch: (batch) => this.sendBatch(batch),
       flush: () => this.flush(),
       sendOffsets: (groupId, offsets) => sender.sendOffsets(groupId, offsets),
       end: (commit) => sender.end(commit),
