@@ -1,5 +1,7 @@
 import type { Clock } from '../clock.js';
-import { incrementSequence, type RecordBatchBuilder } from '../codec/record-batch.js';
+import { compressBatch } from '../codec/compressed-batch.js';
+import type { CompressionCodec } from '../codec/compression.js';
+import { incrementSequence, setBatchProducer, type RecordBatchBuilder } from '../codec/record-batch.js';
 import { invalidTxnState, KafkaliteError, producerFenced } from '../errors.js';
 import { tpKey } from '../types.js';
 import type { KafkaApi, ProducePartitionData, TxnResponse } from '../seam/kafka-api.js';
@@ -21,12 +23,36 @@ export const RETRY_BACKOFF_MS = 100;
 /** Called once per batch handed to {@link IdempotentSender.send}: its base offset, or why it failed. */
 export type Settle<B> = (batches: B[], baseOffsets: number[] | undefined, error: unknown) => void;
 
+export interface IdempotentSenderOptions {
+  /** Transactional: the producer's `transactionalId` and `transactionTimeoutMs`. */
+  transactional?: { transactionalId: string; transactionTimeoutMs: number };
+  /** The producer's codec: each batch is compressed once, when it is handed over. @default 'none' */
+  compression?: CompressionCodec;
+}
+
+/** A batch handed over and not settled yet: the `send` call's callback, and its bytes once compressed. */
+interface Waiting<B> {
+  batch: B;
+  done: () => void;
+  /**
+   * With compression: the batch compressed, its producer fields still -1 (written when it is sent);
+   * a promise while the codec loads (zstd's wasm on Node 20). Undefined: built when sent.
+   */
+  records?: Buffer | Promise<Buffer>;
+}
+
 /**
  * The sending half of an idempotent producer (Kafka's `Sender` with `enable.idempotence`): it
  * gets a producer id and epoch through InitProducerId, numbers each partition's batches with
  * consecutive sequences, and retries a request that failed with a retriable error with the very
  * same bytes — so a batch whose append succeeded but whose acknowledgement was lost is
  * recognised by the partition and appended once.
+ *
+ * With a codec, a batch is compressed once, when it is handed over (while earlier requests are
+ * out); its producer id, epoch and base sequence go into the header when it is sent, outside the
+ * compressed records, and the CRC-32C is computed over them then — Kafka's way. A retry sends
+ * those bytes again. Batches whose codec is still loading keep their place: a request waits for
+ * the compression of every batch it takes, so no later batch overtakes them.
  *
  * One request is in flight at a time, holding at most {@link MAX_BATCHES_PER_PARTITION} batches
  * per partition: a retry is then always of the only unacknowledged batches, and the partition
@@ -48,7 +74,8 @@ export class IdempotentSender<B extends OutgoingBatch> {
   /** Next sequence per partition (`tpKey`), in the current epoch. */
   #sequences = new Map<string, number>();
   /** Batches handed over, not yet sent, in order; with the callbacks of the `send` calls that wait for them. */
-  #waiting: { batch: B; done: () => void }[] = [];
+  #waiting: Waiting<B>[] = [];
+  #compression: CompressionCodec;
   #busy = false;
   #transactionalId: string | null;
   #transactionTimeoutMs: number;
@@ -63,12 +90,13 @@ export class IdempotentSender<B extends OutgoingBatch> {
   /** Transactional: a newer producer took over; every call fails from now on. */
   #fenced: unknown;
 
-  constructor(api: KafkaApi, clock: Clock, settle: Settle<B>, transactional?: { transactionalId: string; transactionTimeoutMs: number }) {
+  constructor(api: KafkaApi, clock: Clock, settle: Settle<B>, options: IdempotentSenderOptions = {}) {
     this.#api = api;
     this.#clock = clock;
     this.#settle = settle;
-    this.#transactionalId = transactional?.transactionalId ?? null;
-    this.#transactionTimeoutMs = transactional?.transactionTimeoutMs ?? 60_000;
+    this.#transactionalId = options.transactional?.transactionalId ?? null;
+    this.#transactionTimeoutMs = options.transactional?.transactionTimeoutMs ?? 60_000;
+    this.#compression = options.compression ?? 'none';
   }
 
   /**
@@ -141,17 +169,36 @@ export class IdempotentSender<B extends OutgoingBatch> {
     if (this.#fenced !== undefined) throw this.#fenced;
   }
 
-  /** Queues batches to send; resolves once every one of them is settled. */
+  /** Queues batches to send (compressing them, with a codec); resolves once every one of them is settled. */
   send(batches: B[]): Promise<void> {
     let left = batches.length;
     const settled = new Promise<void>((resolve) => {
       const done = (): void => {
         if (--left === 0) resolve();
       };
-      for (const batch of batches) this.#waiting.push({ batch, done });
+      for (const batch of batches) this.#waiting.push({ batch, done, records: this.#compress(batch) });
     });
     this.#pump();
     return settled;
+  }
+
+  /** The batch compressed with the producer's codec, producer fields -1; undefined without a codec. */
+  #compress(batch: B): Buffer | Promise<Buffer> | undefined {
+    if (this.#compression === 'none') return undefined;
+    let records: Buffer | Promise<Buffer>;
+    try {
+      records = compressBatch(batch.builder.build(), this.#compression);
+    } catch (error) {
+      records = Promise.reject(error);
+    }
+    // Failed compression fails the request that takes the batch (in #compressed), not the process.
+    if (records instanceof Promise) records.catch(() => undefined);
+    return records;
+  }
+
+  /** Waits for the taken batches whose codec is still loading; rejects if one failed to compress. */
+  async #compressed(taken: Waiting<B>[]): Promise<void> {
+    for (const w of taken) if (w.records instanceof Promise) w.records = await w.records;
   }
 
   #pump(): void {
@@ -184,6 +231,15 @@ export class IdempotentSender<B extends OutgoingBatch> {
       }
     }
     const taken = this.#take();
+    if (taken.some((w) => w.records instanceof Promise)) {
+      try {
+        await this.#compressed(taken);
+      } catch (error) {
+        // Nothing was numbered or sent: the sequences and the epoch stay as they are.
+        this.#finish(taken, undefined, error);
+        return;
+      }
+    }
     const epoch = this.#epoch;
     try {
       this.#finish(taken, await this.#produce(this.#build(taken, false)), undefined);
@@ -195,13 +251,19 @@ export class IdempotentSender<B extends OutgoingBatch> {
     }
   }
 
-  /** Builds the taken batches with the producer's id, epoch and the next sequences. */
-  #build(taken: { batch: B }[], transactional: boolean): ProducePartitionData[] {
-    return taken.map(({ batch }) => ({
-      topic: batch.topic,
-      partition: batch.partition,
-      records: batch.builder.build({ producerId: this.#producerId, producerEpoch: this.#epoch, baseSequence: this.#nextSequence(batch), transactional }),
-    }));
+  /**
+   * Builds the taken batches with the producer's id, epoch and the next sequences (a compressed
+   * batch gets them written into its header). Every taken batch is compressed by now.
+   */
+  #build(taken: Waiting<B>[], transactional: boolean): ProducePartitionData[] {
+    return taken.map(({ batch, records }) => {
+      const producer = { producerId: this.#producerId, producerEpoch: this.#epoch, baseSequence: this.#nextSequence(batch), transactional };
+      return {
+        topic: batch.topic,
+        partition: batch.partition,
+        records: records === undefined ? batch.builder.build(producer) : setBatchProducer(records as Buffer, producer),
+      };
+    });
   }
 
   /** Sends the same bytes again while the failure is retriable, up to {@link MAX_ATTEMPTS}; the base offsets. */
@@ -221,6 +283,7 @@ export class IdempotentSender<B extends OutgoingBatch> {
     const taken = this.#take();
     try {
       this.#checkFenced();
+      if (taken.some((w) => w.records instanceof Promise)) await this.#compressed(taken);
       await this.init();
       const added: { topic: string; partition: number }[] = [];
       for (const { batch } of taken) {
@@ -242,10 +305,10 @@ export class IdempotentSender<B extends OutgoingBatch> {
   }
 
   /** The next request's batches: from the front, in order, at most {@link MAX_BATCHES_PER_PARTITION} per partition. */
-  #take(): { batch: B; done: () => void }[] {
+  #take(): Waiting<B>[] {
     const counts = new Map<string, number>();
-    const taken: { batch: B; done: () => void }[] = [];
-    const kept: { batch: B; done: () => void }[] = [];
+    const taken: Waiting<B>[] = [];
+    const kept: Waiting<B>[] = [];
     const blocked = new Set<string>();
     for (const w of this.#waiting) {
       const key = tpKey(w.batch.topic, w.batch.partition);
@@ -269,7 +332,7 @@ export class IdempotentSender<B extends OutgoingBatch> {
     return sequence;
   }
 
-  #finish(taken: { batch: B; done: () => void }[], baseOffsets: number[] | undefined, error: unknown): void {
+  #finish(taken: Waiting<B>[], baseOffsets: number[] | undefined, error: unknown): void {
     this.#settle(
       taken.map((w) => w.batch),
       baseOffsets,

@@ -48,7 +48,9 @@ export interface ProducerOptions<K = string | Uint8Array, V = string | Uint8Arra
    * Kafka's `compression.type`: each record batch's records are compressed with this codec, and
    * stored and served so (consumers decode every codec). `'snappy'`, `'lz4'` and `'zstd'` need
    * optional packages (see docs/schemas.md); a missing one rejects the send with `UNSUPPORTED`
-   * naming it.
+   * naming it. Idempotent and transactional producers compress too, as Kafka's do: each batch is
+   * compressed once, its producer id, epoch and base sequence go into the (plain) header when it
+   * is sent, and a retry sends the same bytes.
    * @default 'none'
    */
   compression?: CompressionCodec;

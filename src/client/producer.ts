@@ -2,7 +2,7 @@ import type { ClockTimer } from '../clock.js';
 import { compressBatch } from '../codec/compressed-batch.js';
 import { requireCodec } from '../codec/compression.js';
 import { RECORD_BATCH_HEADER_SIZE, RecordBatchBuilder, singleRecordBatchSize } from '../codec/record-batch.js';
-import { closed, invalidArgument, invalidTopic, invalidTxnState, messageTooLarge, show, unknownPartition, unknownTopic, unsupported } from '../errors.js';
+import { closed, invalidArgument, invalidTopic, invalidTxnState, messageTooLarge, show, unknownPartition, unknownTopic } from '../errors.js';
 import { partitionForKeyBytes } from '../topic/partitioner.js';
 import { validateTopicName } from '../topic/topic-config.js';
 import { tpKey, type Message, type RecordMetadata, type TopicMessages } from '../types.js';
@@ -101,10 +101,10 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
   /** The compression codec's packages loaded (checked at the first call). */
   #codecReady = false;
   #spread: number;
-  /** Sends batches with a producer id and sequences, when `idempotent`. */
+  /** Sends batches with a producer id and sequences, when `idempotent`; it compresses them itself, in order. */
   #idempotent: IdempotentSender<PendingBatch> | undefined;
   /** With a `transactionalId`: the open transaction, if any. */
-  #transaction: Transaction | undefined;
+  #transaction: Transaction<K, V> | undefined;
 
   /** @internal created by `broker.producer()`. */
   constructor(api: KafkaApi, ctx: ClientContext, options: ProducerOptions<K, V> | undefined, onClose: (producer: Producer<K, V>) => void) {
@@ -113,13 +113,10 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
     this.#ctx = ctx;
     this.#onClose = onClose;
     this.#spread = producers++;
-    const { transactionalId, transactionTimeoutMs } = this.#options;
-    if ((transactionalId !== undefined || this.#options.idempotent) && this.#options.compression !== 'none') {
-      // The idempotent sender builds its batches with sequences at send time; compressing them there is not built yet.
-      throw unsupported(`compression ${show(this.#options.compression)} with an idempotent or transactional producer`, 'batches with producer ids and sequences are sent uncompressed for now; use compression with a plain producer');
-    }
-    if (transactionalId !== undefined) this.#idempotent = new IdempotentSender(api, ctx.clock, settle, { transactionalId, transactionTimeoutMs });
-    else if (this.#options.idempotent) this.#idempotent = new IdempotentSender(api, ctx.clock, settle);
+    const { transactionalId, transactionTimeoutMs, compression } = this.#options;
+    // The sender compresses each batch once, when handed over, and writes the sequences into the header when it sends it.
+    if (transactionalId !== undefined) this.#idempotent = new IdempotentSender(api, ctx.clock, settle, { transactional: { transactionalId, transactionTimeoutMs }, compression });
+    else if (this.#options.idempotent) this.#idempotent = new IdempotentSender(api, ctx.clock, settle, { compression });
     // A topic changed: look it up again before the next call to it. Open batches keep their partition.
     this.#unwatch = api.watchMetadata((topic) => {
       const acc = this.#accumulators.get(topic);
@@ -132,17 +129,17 @@ export class Producer<K = string | Uint8Array, V = string | Uint8Array> {
    * first transaction also fences any older producer with the same `transactionalId`.
    * `INVALID_TXN_STATE` while another transaction of this producer is open.
    */
-  transaction(): Transaction {
+  transaction(): Transaction<K, V> {
     this.#checkOpen();
     const sender = this.#idempotent;
     if (this.#options.transactionalId === undefined || sender === undefined) throw invalidArgument('transaction() needs a producer created with a transactionalId');
     if (this.#transaction !== undefined) throw invalidTxnState('this producer already has an open transaction: commit or abort it first');
     // Fences an older producer now, not at the first send.
     sender.init().catch(() => undefined);
-    const transaction = new Transaction({
+    const transaction = new Transaction<K, V>({
       ready: () => sender.ready(),
-      send: (record) => this.send(record as TopicMessages<K, V>),
-      sendBatch: (batch) => this.sendBatch(batch as { topicMessages: TopicMessages<K, V>[] }),
+      send: (record) => this.send(record),
+      sendBatch: (batch) => this.sendBatch(batch),
       flush: () => this.flush(),
       sendOffsets: (groupId, offsets) => sender.sendOffsets(groupId, offsets),
       end: (commit) => sender.end(commit),

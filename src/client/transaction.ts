@@ -7,19 +7,19 @@ export interface SendOffsetsRequest {
   topics: { topic: string; partitions: { partition: number; offset: number | string }[] }[];
 }
 
-/** What a transaction needs of its producer. */
-export interface TransactionHost {
+/** What a transaction needs of its producer (`K`, `V`: the producer's, as its serializers type them). */
+export interface TransactionHost<K, V> {
   /** Resolves once the producer holds its id and epoch (and is not fenced). */
   ready(): Promise<void>;
-  send(record: TopicMessages): Promise<RecordMetadata[]>;
-  sendBatch(batch: { topicMessages: TopicMessages[] }): Promise<RecordMetadata[]>;
+  send(record: TopicMessages<K, V>): Promise<RecordMetadata[]>;
+  sendBatch(batch: { topicMessages: TopicMessages<K, V>[] }): Promise<RecordMetadata[]>;
   /** Appends everything handed over so far and waits for it. */
   flush(): Promise<void>;
   sendOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void>;
   /** Ends the transaction at the broker (after `flush`). */
   end(commit: boolean): Promise<void>;
   /** The transaction no longer takes sends. */
-  closed(transaction: Transaction): void;
+  closed(transaction: Transaction<K, V>): void;
 }
 
 /**
@@ -27,25 +27,28 @@ export interface TransactionHost {
  * `commitTransaction`): its sends, and the consumer offsets given to `sendOffsets`, become
  * visible to `read_committed` readers all at once on `commit()`, or never, on `abort()`.
  *
+ * `K` and `V` are the producer's: a producer typed by its `serializers` takes the same keys and
+ * values in its transactions' sends.
+ *
  * Concurrency: sends may be fired without awaiting; `commit()` and `abort()` first wait for every
  * send made before them. After either is called the transaction takes nothing more
  * (`INVALID_TXN_STATE`); a producer runs one transaction at a time.
  */
-export class Transaction {
-  #host: TransactionHost;
+export class Transaction<K = string | Uint8Array, V = string | Uint8Array> {
+  #host: TransactionHost<K, V>;
   #active = true;
 
   /** @internal made by `producer.transaction()`. */
-  constructor(host: TransactionHost) {
+  constructor(host: TransactionHost<K, V>) {
     this.#host = host;
   }
 
-  send(record: TopicMessages): Promise<RecordMetadata[]> {
+  send(record: TopicMessages<K, V>): Promise<RecordMetadata[]> {
     if (!this.#active) return Promise.reject(ended('send'));
     return this.#host.send(record);
   }
 
-  sendBatch(batch: { topicMessages: TopicMessages[] }): Promise<RecordMetadata[]> {
+  sendBatch(batch: { topicMessages: TopicMessages<K, V>[] }): Promise<RecordMetadata[]> {
     if (!this.#active) return Promise.reject(ended('sendBatch'));
     return this.#host.sendBatch(batch);
   }

@@ -407,6 +407,23 @@ export function batchMaxTimestamp(batch: Uint8Array, at = 0): number {
   return readInt64(batch, at + MAX_TIMESTAMP_AT);
 }
 
+/**
+ * Writes `producer`'s id, epoch, base sequence and transactional bit into the header of a built
+ * batch (compressed or not: the fields are outside the records) and signs it again — the CRC-32C
+ * covers them, as Kafka's does. Kafka's producer does the same: it compresses records as they are
+ * appended and writes the header, producer state included, when the batch is drained for sending.
+ * Returns `batch`, changed in place: the caller must own it.
+ */
+export function setBatchProducer(batch: Buffer, producer: BatchProducer): Buffer {
+  const attributes = batch.readInt16BE(ATTRIBUTES_AT) & ~(TRANSACTIONAL_FLAG | CONTROL_FLAG);
+  batch.writeInt16BE(attributes | (producer.transactional === true ? TRANSACTIONAL_FLAG : 0) | (producer.control === true ? CONTROL_FLAG : 0), ATTRIBUTES_AT);
+  writeInt64(batch, PRODUCER_ID_AT, producer.producerId);
+  batch.writeInt16BE(producer.producerEpoch, PRODUCER_EPOCH_AT);
+  batch.writeInt32BE(producer.baseSequence, BASE_SEQUENCE_AT);
+  batch.writeUInt32BE(crc32c(batch, ATTRIBUTES_AT, readInt32(batch, BATCH_LENGTH_AT) + LOG_OVERHEAD), CRC_AT);
+  return batch;
+}
+
 /** The batch's producer id: -1 unless an idempotent or transactional producer wrote it. */
 export function batchProducerId(batch: Uint8Array, at = 0): number {
   return readInt64(batch, at + PRODUCER_ID_AT);

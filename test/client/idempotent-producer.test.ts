@@ -5,10 +5,12 @@ import { SystemClock } from '../../src/clock.js';
 import { RequestHandler } from '../../src/broker/request-handler.js';
 import type { KafkaApi, ProduceRequest, ProduceResponse } from '../../src/seam/kafka-api.js';
 import { Producer } from '../../src/client/producer.js';
-import { readBatchHeader } from '../../src/codec/record-batch.js';
+import { checkBatch, readBatchHeader } from '../../src/codec/record-batch.js';
+import type { CompressionCodec } from '../../src/codec/compression.js';
 import { GroupCoordinator } from '../../src/group/coordinator.js';
 import { OffsetStore } from '../../src/group/offset-store.js';
 import { ProblemLog, silentLogger } from '../../src/logger.js';
+import type { PartitionState } from '../../src/topic/partition.js';
 import { TopicRegistry } from '../../src/topic/topic-registry.js';
 
 /** What the faulty seam does to one produce request. */
@@ -48,7 +50,7 @@ async function faultyStack(faults: () => Fault) {
       return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
     },
   });
-  const producer = (options: { idempotent: boolean; lingerMs?: number; batchSize?: number }) =>
+  const producer = (options: { idempotent: boolean; lingerMs?: number; batchSize?: number; compression?: CompressionCodec }) =>
     new Producer(api, { clock, log: new ProblemLog(silentLogger, clock) }, options, () => undefined);
   return { topics, producer, requests, close: () => topics.close() };
 }
@@ -153,4 +155,85 @@ describe('idempotent producer', () => {
       { numRuns: 60 },
     );
   }, 120_000);
+});
+
+const CODECS = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
+const CODEC_IDS = { gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
+const FILLER = ' lorem ipsum dolor sit amet'.repeat(4);
+
+/** The partition's stored batches, as the partition keeps them. */
+async function storedBatches(topics: TopicRegistry, topic: string, partition: number): Promise<Uint8Array[]> {
+  return (topics.require(topic).partitions[partition] as unknown as PartitionState).readBatches(0, 64 << 20);
+}
+
+describe.each(CODECS)('idempotent producer with compression %s', (codec) => {
+  it('un-awaited sends across partitions and ticks, with acks and requests lost: every record once, in call order per partition, in batches compressed once with the producer id and sequences in their header', async () => {
+    // A fixed plan of faults, fewer in a row than the producer's attempts.
+    const plan: Fault[] = ['none', 'lose-ack', 'none', 'lose-request', 'lose-ack', 'none', 'none'];
+    let f = 0;
+    const s = await faultyStack(() => plan[f++ % plan.length]!);
+    const producer = s.producer({ idempotent: true, compression: codec, batchSize: 600 });
+    const sends: { value: string; result: Promise<RecordMetadata[]> }[] = [];
+    for (let i = 0; i < 300; i++) {
+      const value = `v${i}${FILLER}`;
+      sends.push({ value, result: producer.send({ topic: 't', messages: [{ key: `k${i % 5}`, value }] }) });
+      if (i % 37 === 0) await Promise.resolve();
+      if (i % 91 === 0) await new Promise((r) => setImmediate(r));
+    }
+    const metas = await Promise.all(sends.map((x) => x.result));
+    await producer.close();
+
+    const stored = await valuesOf(s.topics, 't');
+    expect(stored.map((r) => r.value).sort()).toEqual(sends.map((x) => x.value).sort());
+    metas.forEach(([meta], i) => expect(stored.find((r) => r.partition === meta!.partition && r.offset === meta!.baseOffset)?.value).toBe(sends[i]!.value));
+    const used = new Set(metas.map(([meta]) => meta!.partition));
+    expect(used.size).toBe(3);
+    let producerId: number | undefined;
+    for (const p of used) {
+      const order = stored.filter((r) => r.partition === p).map((r) => Number(r.value.split(' ')[0]!.slice(1)));
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+      // Stored as sent: the codec's bits, the producer's id and epoch, the sequences one per record from 0, and a CRC over them.
+      let sequence = 0;
+      const batches = await storedBatches(s.topics, 't', p);
+      expect(batches.length).toBeGreaterThan(1);
+      for (const batch of batches) {
+        const header = readBatchHeader(batch);
+        expect(checkBatch(batch)).toBeUndefined();
+        expect(header.attributes & 0x07).toBe(CODEC_IDS[codec]);
+        expect(header.attributes & 0x30).toBe(0);
+        producerId ??= header.producerId;
+        expect([header.producerId, header.producerEpoch, header.baseSequence]).toEqual([producerId, 0, sequence]);
+        expect(Buffer.from(batch).includes(FILLER)).toBe(false);
+        sequence += header.recordCount;
+      }
+    }
+    expect(producerId).toBeGreaterThanOrEqual(0);
+    // Every request went out compressed, and a retry sent the very same bytes it had sent before.
+    for (const request of s.requests) for (const part of request.partitions) expect(readBatchHeader(part.records).attributes & 0x07).toBe(CODEC_IDS[codec]);
+    const retried = s.requests.filter((r, i) => i > 0 && s.requests.slice(0, i).some((earlier) => earlier.partitions === r.partitions));
+    expect(retried.length).toBeGreaterThan(0);
+    await s.close();
+  });
+
+  it('a retried compressed batch (its acknowledgement lost twice) is appended once, and every attempt sends the same bytes', async () => {
+    const plan: Fault[] = ['lose-ack', 'lose-ack', 'none'];
+    const s = await faultyStack(() => plan.shift() ?? 'none');
+    const producer = s.producer({ idempotent: true, compression: codec });
+    const [meta] = await producer.send({ topic: 't', messages: [{ key: 'k', value: `once${FILLER}` }, { key: 'k', value: `twice?${FILLER}` }] });
+    expect(s.requests).toHaveLength(3);
+    const sent = s.requests[0]!.partitions[0]!.records;
+    for (const request of s.requests) expect(request.partitions[0]!.records).toBe(sent);
+    expect(readBatchHeader(sent)).toMatchObject({ producerEpoch: 0, baseSequence: 0, recordCount: 2 });
+    expect(readBatchHeader(sent).attributes & 0x07).toBe(CODEC_IDS[codec]);
+    expect(await valuesOf(s.topics, 't')).toEqual([
+      { partition: meta!.partition, offset: 0, value: `once${FILLER}` },
+      { partition: meta!.partition, offset: 1, value: `twice?${FILLER}` },
+    ]);
+    expect(await storedBatches(s.topics, 't', meta!.partition)).toHaveLength(1);
+    // The next batch follows at sequence 2, and its request is a new one.
+    await producer.send({ topic: 't', messages: [{ key: 'k', value: 'next' }] });
+    expect(readBatchHeader(s.requests[3]!.partitions[0]!.records)).toMatchObject({ baseSequence: 2 });
+    await producer.close();
+    await s.close();
+  });
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { compressBatch } from '../../src/codec/compressed-batch.js';
 import { crc32c } from '../../src/codec/crc32c.js';
 import {
   LOG_OVERHEAD,
@@ -16,6 +17,7 @@ import {
   decodeRecordsInto,
   readBatchHeader,
   setBatchBaseOffset,
+  setBatchProducer,
   singleRecordBatchSize,
   type Bytes,
   type DecodedRecord,
@@ -292,6 +294,27 @@ describe('RecordBatchBuilder output, read by KafkaJS', () => {
       }),
       { seed: 42, numRuns: 300 },
     );
+  });
+});
+
+describe('setBatchProducer', () => {
+  it("writes an idempotent producer's fields into a compressed batch's header and signs it: the same bytes as compressing a batch built with them, read by KafkaJS", async () => {
+    const producer = { producerId: 4242, producerEpoch: 7, baseSequence: 2_147_483_000, transactional: true };
+    const stamped = setBatchProducer(compressBatch(build(SAMPLE), 'gzip') as Buffer, producer);
+    const builtWith = new RecordBatchBuilder();
+    for (const r of SAMPLE) builtWith.append(r.timestamp, r.key, r.value, r.headers);
+    expect(stamped.equals(compressBatch(builtWith.build(producer), 'gzip') as Buffer)).toBe(true);
+    expect(checkBatch(stamped)).toBeUndefined();
+    expect(readBatchHeader(stamped).crc).toBe(kafkajsCrc32c(stamped.subarray(21)));
+
+    setBatchBaseOffset(stamped, 77);
+    const decoded = await kafkajsDecodeBatch(stamped);
+    expect([decoded.producerId, decoded.producerEpoch, decoded.firstSequence, decoded.inTransaction, decoded.isControlBatch]).toEqual(['4242', 7, 2_147_483_000, true, false]);
+    expect(normalKafkaJs(decoded.records)).toEqual(expected(SAMPLE, 77));
+    // Stamped again (a new epoch): the codec bits stay, the transactional bit follows the producer.
+    setBatchProducer(stamped, { producerId: 4242, producerEpoch: 8, baseSequence: 0 });
+    expect(readBatchHeader(stamped)).toMatchObject({ attributes: 1, producerEpoch: 8, baseSequence: 0 });
+    expect(checkBatch(stamped)).toBeUndefined();
   });
 });
 

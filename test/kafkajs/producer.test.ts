@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { brokers } from './helpers.js';
 import type { Broker } from 'kafkalite';
 import type { PartitionState } from '../../src/topic/partition.js';
+import { readBatchHeader } from '../../src/codec/record-batch.js';
 import {
   CompressionCodecs,
   CompressionTypes,
@@ -176,6 +177,24 @@ describe('send and sendBatch', () => {
     } finally {
       Object.assign(CompressionCodecs, saved);
     }
+  });
+
+  it('an idempotent producer compresses too: its batches carry the codec, its producer id and sequences', async () => {
+    const producer = await connected({ idempotent: true });
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) => producer.send({ topic: 'zipped-idem', compression: CompressionTypes.GZIP, messages: [{ key: 'k', value: `v${i} ${'repeat '.repeat(20)}` }] })),
+    );
+    const batches = await (broker.topic('zipped-idem').partition(0) as unknown as PartitionState).readBatches(0, 1 << 20);
+    expect(batches.map((b) => b[22]! & 7)).toEqual(batches.map(() => CompressionTypes.GZIP));
+    const headers = batches.map((b) => readBatchHeader(b));
+    expect(headers[0]!.producerId).toBeGreaterThanOrEqual(0);
+    let sequence = 0;
+    for (const h of headers) {
+      expect([h.producerId, h.baseSequence]).toEqual([headers[0]!.producerId, sequence]);
+      sequence += h.recordCount;
+    }
+    expect(sequence).toBe(5);
+    expect((await broker.topic('zipped-idem').partition(0).read(0, { maxRecords: 10 })).map((r) => r.value!.toString().split(' ')[0])).toEqual(['v0', 'v1', 'v2', 'v3', 'v4']);
   });
 
   it('takes values, keys and headers as KafkaJS does', async () => {

@@ -14,6 +14,7 @@ import {
   type Producer,
   type Serde,
   type SerdeContext,
+  type Transaction,
 } from 'kafkalite';
 
 interface OrderPlaced {
@@ -88,6 +89,39 @@ describe('typed values: types', () => {
     };
     expectTypeOf(broker.producer({ serializers: { value: dates } })).toEqualTypeOf<Producer<string | Uint8Array, Date>>();
     expectTypeOf(broker.consumer({ deserializers: { value: dates } })).toEqualTypeOf<Consumer<Buffer, Date>>();
+    await broker.close();
+  });
+});
+
+describe('typed values: transactions', () => {
+  it("a transaction takes its producer's types: keys and values go through the serializers, committed and read back typed", async () => {
+    const broker = await Broker.open();
+    await broker.createTopic('orders', { partitions: 1 });
+    const producer = broker.producer({ transactionalId: 'typed', serializers: { key: serde.string(), value: serde.json<OrderPlaced>() } });
+    const tx = producer.transaction();
+    expectTypeOf(tx).toEqualTypeOf<Transaction<string, OrderPlaced>>();
+    expectTypeOf(tx.send).parameter(0).toEqualTypeOf<{ topic: string; messages: Message<string, OrderPlaced>[] }>();
+    expectTypeOf(tx.sendBatch).parameter(0).toEqualTypeOf<{ topicMessages: { topic: string; messages: Message<string, OrderPlaced>[] }[] }>();
+    // Checked by the compiler only (never called): json's serializer would take the Buffer at run time.
+    const refused = () =>
+      // @ts-expect-error bytes are no longer a value once values are serialized as OrderPlaced
+      tx.send({ topic: 'orders', messages: [{ key: 'u1', value: Buffer.from('{}') }] });
+    expectTypeOf(refused).toBeFunction();
+    await tx.send({ topic: 'orders', messages: [{ key: 'u1', value: { id: 1, cents: 250 } }] });
+    await tx.sendBatch({ topicMessages: [{ topic: 'orders', messages: [{ key: 'u2', value: { id: 2, cents: 99 } }] }] });
+    await tx.commit();
+    // Without serializers, a transaction takes bytes or strings, as the producer does.
+    expectTypeOf(broker.producer({ transactionalId: 'bytes' }).transaction()).toEqualTypeOf<Transaction>();
+    expectTypeOf<Transaction>().toEqualTypeOf<Transaction<string | Uint8Array, string | Uint8Array>>();
+
+    const consumer = broker.consumer({ isolationLevel: 'read_committed', autoOffsetReset: 'earliest', deserializers: { key: serde.string(), value: serde.json<OrderPlaced>() } });
+    await consumer.assign([{ topic: 'orders', partition: 0 }]);
+    const seen: [string | null, OrderPlaced | null][] = [];
+    while (seen.length < 2) for (const r of await consumer.poll({ timeoutMs: 50 })) seen.push([r.key, r.value]);
+    expect(seen).toEqual([
+      ['u1', { id: 1, cents: 250 }],
+      ['u2', { id: 2, cents: 99 }],
+    ]);
     await broker.close();
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Broker, FileStorage, ManualClock, MemoryStorage, type Consumer } from 'kafkalite';
 import { expectError } from '../helpers.js';
 import { tempDir } from '../storage/fs/fs-helpers.js';
-import { readBatchHeader } from '../../src/codec/record-batch.js';
+import { checkBatch, readBatchHeader } from '../../src/codec/record-batch.js';
 import { controlBatchType } from '../../src/codec/control-batch.js';
 import type { PartitionState } from '../../src/topic/partition.js';
 
@@ -167,5 +167,79 @@ describe('transactions', () => {
       expect(await drain(committed)).toEqual(['after']);
       await broker.close();
     }
+  });
+});
+
+const CODECS = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
+const CODEC_IDS = { gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
+
+describe.each(CODECS)('transactions with compression %s', (codec) => {
+  it('committed records are read by read_committed consumers, aborted ones skipped, from compressed transactional batches (also after a reopen of FileStorage)', async () => {
+    const dir = tempDir(`txn-${codec}`);
+    let broker = await Broker.open({ storage: new FileStorage({ dir }) });
+    await broker.createTopic('out', { partitions: 2 });
+    const producer = broker.producer({ transactionalId: `zip-${codec}`, compression: codec, batchSize: 400 });
+    const filler = ' lorem ipsum'.repeat(6);
+    const run = async (name: string, count: number, commit: boolean) => {
+      const t = producer.transaction();
+      const sends = [];
+      for (let i = 0; i < count; i++) {
+        // Un-awaited, across both partitions, some across ticks.
+        sends.push(t.send({ topic: 'out', messages: [{ value: `${name}-p${i % 2}-${i}${filler}`, partition: i % 2 }] }));
+        if (i % 13 === 0) await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(sends);
+      await (commit ? t.commit() : t.abort());
+      return Array.from({ length: count }, (_, i) => `${name}-p${i % 2}-${i}${filler}`);
+    };
+    const c1 = await run('c1', 40, true);
+    const a1 = await run('a1', 30, false);
+    const c2 = await run('c2', 10, true);
+    const perPartition = (seen: string[], p: number) => seen.filter((v) => v.includes(`-p${p}-`));
+    const check = async (b: Broker) => {
+      const { committed, uncommitted } = await readers(b, 'out');
+      const readCommitted = await drain(committed);
+      const readUncommitted = await drain(uncommitted);
+      for (const p of [0, 1]) {
+        expect(perPartition(readCommitted, p)).toEqual(perPartition([...c1, ...c2], p));
+        expect(perPartition(readUncommitted, p)).toEqual(perPartition([...c1, ...a1, ...c2], p));
+      }
+      await committed.close();
+      await uncommitted.close();
+    };
+    await check(broker);
+
+    // Stored as sent: data batches in the codec with the transactional bit, the producer id and
+    // sequences from 0; the markers plain; every CRC good.
+    for (const partition of [0, 1]) {
+      const batches = await (broker.topic('out').partition(partition) as unknown as PartitionState).readBatches(0, 1 << 20);
+      let sequence = 0;
+      let producerId: number | undefined;
+      const kinds: string[] = [];
+      for (const batch of batches) {
+        expect(checkBatch(batch)).toBeUndefined();
+        const header = readBatchHeader(batch);
+        const kind = controlBatchType(batch);
+        producerId ??= header.producerId;
+        expect(header.producerId).toBe(producerId);
+        if (kind !== undefined) {
+          expect(header.attributes & 0x37).toBe(0x30);
+          if (kinds[kinds.length - 1] !== kind) kinds.push(kind);
+          continue;
+        }
+        if (kinds[kinds.length - 1] !== 'data') kinds.push('data');
+        expect(header.attributes & 0x37).toBe(0x10 | CODEC_IDS[codec]);
+        expect(header.baseSequence).toBe(sequence);
+        expect(Buffer.from(batch).includes(filler)).toBe(false);
+        sequence += header.recordCount;
+      }
+      expect(producerId).toBeGreaterThanOrEqual(0);
+      expect(kinds).toEqual(['data', 'commit', 'data', 'abort', 'data', 'commit']);
+    }
+    await producer.close();
+    await broker.close();
+    broker = await Broker.open({ storage: new FileStorage({ dir }) });
+    await check(broker);
+    await broker.close();
   });
 });

@@ -10,6 +10,7 @@ import type { PartitionState } from '../../../src/topic/partition.js';
 import { ApiKey } from '../../../src/wire/protocol/index.js';
 import { serve } from '../listener-helpers.js';
 import { kcat, requireKcat } from './tools.js';
+import { registerKafkaJsCodecs } from '../../codec/kafkajs-codecs.js';
 
 function kafka(address: string): Kafka {
   return new Kafka({ brokers: [address], clientId: 'kafkajs-txn', logLevel: logLevel.NOTHING, retry: { retries: 2 } });
@@ -238,6 +239,78 @@ describe('transactions from both doors at once', () => {
     await local.close().catch(() => undefined);
     expect(await consume(kafka(listener.address), 't', false, 2)).toEqual([['local', 'wire']]);
   });
+});
+
+describe('compressed transactions read by KafkaJS over TCP', () => {
+  it("KafkaJS' read-committed consumer reads the committed records of compressed transactional batches an in-process producer wrote (every codec), and skips the aborted ones", async () => {
+    await registerKafkaJsCodecs();
+    const { broker, listener } = await serve();
+    const codecs = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
+    const filler = ' lorem ipsum'.repeat(6);
+    const expected = new Map<string, { committed: string[]; all: string[] }>();
+    for (const codec of codecs) {
+      const topic = `zip-${codec}`;
+      await broker.createTopic(topic, { partitions: 2 });
+      const producer = broker.producer({ transactionalId: `zip-${codec}`, compression: codec, batchSize: 400 });
+      const committed: string[] = [];
+      const all: string[] = [];
+      for (const [name, commit] of [
+        ['c1', true],
+        ['a1', false],
+        ['c2', true],
+      ] as const) {
+        const txn = producer.transaction();
+        const values = Array.from({ length: 12 }, (_, i) => `${name}-${i}`);
+        // Un-awaited sends over both partitions, several batches each.
+        await Promise.all(values.map((value, i) => txn.send({ topic, messages: [{ key: value, value: value + filler, partition: i % 2 }] })));
+        await (commit ? txn.commit() : txn.abort());
+        all.push(...values);
+        if (commit) committed.push(...values);
+      }
+      await producer.close();
+      const batches = await (broker.topic(topic).partition(0) as PartitionState).readBatches(0, 1 << 20);
+      // Its data batches carry the transactional bit and the codec (attributes, low byte).
+      expect(batches.some((b) => b[22]! === (0x10 | (codecs.indexOf(codec) + 1)))).toBe(true);
+      expected.set(topic, { committed, all });
+    }
+
+    const k = kafka(listener.address);
+    const read = async (readUncommitted: boolean, count: number) => {
+      const consumer = k.consumer({ groupId: `zip-reader-${readUncommitted}`, readUncommitted, maxWaitTimeInMs: 100 });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...expected.keys()], fromBeginning: true });
+      const seen = new Map<string, string[]>();
+      let total = 0;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 20_000);
+        void consumer.run({
+          eachMessage: async ({ topic, partition, message }) => {
+            const value = message.value!.toString();
+            expect(value.endsWith(filler)).toBe(true);
+            const key = `${topic}/${partition}`;
+            seen.set(key, [...(seen.get(key) ?? []), value.slice(0, -filler.length)]);
+            if (++total >= count) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        });
+      });
+      await consumer.disconnect();
+      return seen;
+    };
+    const inPartition = (values: string[], partition: number) => values.filter((v) => Number(v.split('-')[1]) % 2 === partition);
+    const committedCount = [...expected.values()].reduce((n, e) => n + e.committed.length, 0);
+    const allCount = [...expected.values()].reduce((n, e) => n + e.all.length, 0);
+    const committedSeen = await read(false, committedCount);
+    const allSeen = await read(true, allCount);
+    for (const [topic, { committed, all }] of expected) {
+      for (const partition of [0, 1]) {
+        expect(committedSeen.get(`${topic}/${partition}`) ?? [], topic).toEqual(inPartition(committed, partition));
+        expect(allSeen.get(`${topic}/${partition}`) ?? [], topic).toEqual(inPartition(all, partition));
+      }
+    }
+  }, 60_000);
 });
 
 describe('transactions with kcat (librdkafka)', () => {
