@@ -52,7 +52,8 @@ export function resolveConnectOptions(options: unknown): ResolvedConnectOptions 
   const remote = resolveRemoteOptions(o, 'Broker.connect', own);
   const brokers = o.brokers;
   if (!Array.isArray(brokers) || brokers.length === 0 || brokers.some((b) => typeof b !== 'string')) {
-    throw invalidArgument(`brokers must be a non-empty array of 'host:port' strings (got ${show(brokers)})`);
+    const bad = Array.isArray(brokers) ? brokers.find((b) => typeof b !== 'string') : undefined;
+    throw invalidArgument(`brokers must be a non-empty array of 'host:port' strings (got ${bad === undefined ? show(brokers) : `${show(bad)} in it`})`);
   }
   const int = (key: string, fallback: number, min: number): number => {
     const value = o[key] ?? fallback;

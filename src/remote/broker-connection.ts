@@ -353,6 +353,11 @@ function connectSocket(host: string, port: number, tls: TlsConnectionOptions | u
     const onError = (cause: Error): void => done(networkError(`cannot connect to the broker at ${address}: ${cause.message}`, cause));
     const timer = clock.setTimeout(() => done(networkError(`connecting to the broker at ${address} timed out after ${timeoutMs} ms`)), timeoutMs);
     socket.once('error', onError);
-    socket.once(tls === undefined ? 'connect' : 'secureConnect', () => done());
+    socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
+      // Connecting again and again to a local port nobody listens on can meet itself (TCP's
+      // simultaneous open): that is no broker, and it would hold the port a restarted one needs.
+      if (socket.localPort === socket.remotePort && socket.localAddress === socket.remoteAddress) done(networkError(`cannot connect to the broker at ${address}: nothing listens there (the socket connected to itself)`));
+      else done();
+    });
   });
 }

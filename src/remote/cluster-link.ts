@@ -19,6 +19,8 @@ export interface ClusterLink {
   metadata(topics: string[] | null, allowAutoTopicCreation: boolean): Promise<MetadataResponse>;
   /** The cached leader's node id, or undefined when the partition has none (or is unknown). */
   leaderFor(topic: string, partition: number): number | undefined;
+  /** The topic's partition count in the cached metadata; undefined when the topic is not in it. */
+  partitionCount(topic: string): number | undefined;
   /** A node to ask what any node can answer. */
   anyNode(): number;
   /** The controller's node id, where admin requests go, when the cluster names one it lists. */
@@ -46,6 +48,10 @@ export class ClientLink implements ClusterLink {
 
   leaderFor(topic: string, partition: number): number | undefined {
     return this.#client.leaderFor(topic, partition)?.leaderId;
+  }
+
+  partitionCount(topic: string): number | undefined {
+    return this.#client.topic(topic)?.partitions.length;
   }
 
   anyNode(): number {

@@ -81,6 +81,7 @@ export class RemoteCatalog {
 
   async create(name: string, config: TopicConfig | undefined, replicationFactor: number): Promise<Topic> {
     this.#checkOpen();
+    validateTopicName(name);
     const resolved = resolveTopicConfig(name, config, 1);
     const configs = Object.entries(config ?? {})
       .filter(([key, value]) => key !== 'partitions' && value !== undefined)

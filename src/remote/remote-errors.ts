@@ -56,6 +56,12 @@ const KAFKALITE_CODE: Partial<Record<number, ErrorCode>> = {
   [KafkaErrorCode.NETWORK_EXCEPTION]: 'NETWORK_ERROR',
   [KafkaErrorCode.BROKER_NOT_AVAILABLE]: 'NETWORK_ERROR',
   [KafkaErrorCode.SASL_AUTHENTICATION_FAILED]: 'AUTHENTICATION_FAILED',
+  // Kafka's ACLs refused it: the credentials are not allowed (kafkalite has one code for both).
+  [KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED]: 'AUTHENTICATION_FAILED',
+  [KafkaErrorCode.GROUP_AUTHORIZATION_FAILED]: 'AUTHENTICATION_FAILED',
+  [KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED]: 'AUTHENTICATION_FAILED',
+  [KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED]: 'AUTHENTICATION_FAILED',
+  [KafkaErrorCode.KAFKA_STORAGE_ERROR]: 'STORAGE_IO',
 };
 
 /** The names of Kafka's codes, for messages. */
@@ -67,14 +73,14 @@ export function kafkaErrorName(code: number): string {
 
 /**
  * The `KafkaliteError` for a Kafka error code a cluster answered `what` with: kafkalite's code
- * where there is one (else `STORAGE_IO`, the cluster's own trouble), Kafka's name in the message,
- * retriable as Kafka says.
+ * where there is one (else `NETWORK_ERROR` for what Kafka calls retriable, `INVALID_ARGUMENT` for
+ * a refusal), Kafka's name in the message, retriable as Kafka says.
  */
 export function clusterError(code: number, what: string, context: { topic?: string; partition?: number; offset?: number; message?: string | null } = {}): KafkaliteError {
   const name = kafkaErrorName(code);
   const detail = context.message ? `: ${context.message}` : '';
   const where = context.topic === undefined ? '' : context.partition === undefined ? ` (${context.topic})` : ` (${context.topic}-${context.partition})`;
-  return new KafkaliteError(KAFKALITE_CODE[code] ?? 'STORAGE_IO', `the cluster refused ${what}${where} with ${name} (${code})${detail}`, {
+  return new KafkaliteError(KAFKALITE_CODE[code] ?? (isRetriableCode(code) ? 'NETWORK_ERROR' : 'INVALID_ARGUMENT'), `the cluster refused ${what}${where} with ${name} (${code})${detail}`, {
     retriable: isRetriableCode(code),
     ...(context.topic === undefined ? {} : { topic: context.topic }),
     ...(context.partition === undefined ? {} : { partition: context.partition }),

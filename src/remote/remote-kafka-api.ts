@@ -1,5 +1,5 @@
 import { batchSize, RECORD_BATCH_HEADER_SIZE } from '../codec/record-batch.js';
-import { closed, unsupported } from '../errors.js';
+import { closed, unknownPartition, unknownTopic, unsupported } from '../errors.js';
 import type {
   AddPartitionsToTxnRequest,
   AssignorFunction,
@@ -117,7 +117,8 @@ export class RemoteKafkaApi implements KafkaApi {
     let pending = request.topics;
     const deadline = Date.now() + this.#options.retryTimeoutMs;
     for (;;) {
-      const response = await this.#link.metadata(pending, request.allowAutoTopicCreation);
+      const asked = pending;
+      const response = await this.#withRetries([], () => this.#link.metadata(asked, request.allowAutoTopicCreation));
       this.#onMetadata?.(response, pending);
       const again: string[] = [];
       for (const t of response.topics) {
@@ -253,6 +254,7 @@ export class RemoteKafkaApi implements KafkaApi {
     const rounds = [...byLeader].map(([node, indexes]) => ({ node, fetch: this.#nodeFetch(node, indexes.map((i) => request.partitions[i]!), request) }));
     const leaderless = request.partitions.some((p) => this.#link.leaderFor(p.topic, p.partition) === undefined);
     if (leaderless) void this.#refresh(request.partitions.map((p) => p.topic)).catch(() => undefined);
+    let failure: unknown;
     await new Promise<void>((resolve) => {
       let left = rounds.length;
       let done = false;
@@ -280,13 +282,24 @@ export class RemoteKafkaApi implements KafkaApi {
             }
             if (any || --left === 0) finish();
           },
-          () => {
+          (error: unknown) => {
             if (this.#fetches.get(node) === fetch) this.#fetches.delete(node);
+            failure ??= error;
             if (!done && --left === 0) finish();
           },
         );
       }
     });
+    if (failure !== undefined) {
+      // A leader unreachable (down, or its connection lost): look the leaders up again, and if
+      // nothing came at all, say so after a pause — a consumer reports it and comes back, rather
+      // than reconnecting in a tight loop.
+      void this.#refresh(request.partitions.map((p) => p.topic)).catch(() => undefined);
+      if (answers.size === 0 && !options?.signal?.aborted) {
+        await sleep(Math.min(this.#options.retryBackoffMs, request.maxWaitMs), options?.signal);
+        throw failure;
+      }
+    }
     const partitions = request.partitions.map((p) => {
       const key = `${p.topic}\0${p.partition}`;
       const known = this.#known.get(key);
@@ -328,8 +341,10 @@ export class RemoteKafkaApi implements KafkaApi {
           continue;
         }
         if (r.errorCode !== KafkaErrorCode.NONE) {
-          // A leader that moved, a partition not there yet: nothing to read here now.
-          if (isMovedCode(r.errorCode)) moved.push(t.topic);
+          // A leader that moved, a partition not there yet: nothing to read here now. Anything
+          // else (not authorized, say) is the consumer's to hear of.
+          if (isMovedCode(r.errorCode) || isRetriableCode(r.errorCode)) moved.push(t.topic);
+          else throw clusterError(r.errorCode, 'a fetch', { topic: t.topic, partition: r.partitionIndex });
           continue;
         }
         this.#known.set(key, { highWatermark: r.highWatermark, logStartOffset: r.logStartOffset });
@@ -607,6 +622,9 @@ export class RemoteKafkaApi implements KafkaApi {
       }
       if (leader === undefined) {
         if (!wait) continue;
+        const count = this.#link.partitionCount(topic);
+        if (count !== undefined && partition >= count) throw unknownPartition(topic, partition, count);
+        if (count === undefined && refreshed) throw unknownTopic(topic);
         throw clusterError(KafkaErrorCode.LEADER_NOT_AVAILABLE, 'a request', { topic, partition, message: 'no leader is known for the partition' });
       }
       let list = byLeader.get(leader);

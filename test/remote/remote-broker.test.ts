@@ -174,6 +174,9 @@ describe.each(SERVER_KINDS)('Broker.connect against %s', (kind) => {
       await expectCode(consumer.subscribe('limits'), 'UNSUPPORTED');
       await consumer.close();
       await expectCode(() => broker.topic('nope'), 'UNKNOWN_TOPIC');
+      const stray = broker.consumer();
+      await expectCode(stray.assign([{ topic: 'limits', partition: 5 }]), 'UNKNOWN_PARTITION');
+      await stray.close();
       // still serving
       const [meta] = await broker.producer().send({ topic: 'limits', messages: [{ value: 'ok' }] });
       expect(meta!.baseOffset).toBe(0);
@@ -277,6 +280,41 @@ describe('Broker.connect on the mock cluster: leader failover', () => {
         expect(missing).toEqual([]);
         // Idempotence: retried batches were not appended twice.
         expect(new Set(values).size).toBe(values.length);
+      } finally {
+        await broker?.close();
+        await server.close();
+      }
+    },
+    T,
+  );
+
+  it(
+    'a consumer follows its partition to the new leader when the old one goes down, and goes on delivering',
+    async () => {
+      const server = await startServer('librdkafka mock cluster');
+      const mock = server.mock!;
+      let broker: Broker | undefined;
+      try {
+        await mock.createTopic('moves', 1, 3);
+        await mock.setLeader('moves', 0, 1);
+        broker = await Broker.connect({ brokers: server.brokers, logger: 'silent', retryBackoffMs: 50, requestTimeoutMs: 3000 });
+        const producer = broker.producer();
+        const consumer = broker.consumer({ autoOffsetReset: 'earliest' });
+        const seen: string[] = [];
+        const errors: KafkaliteError[] = [];
+        consumer.on('error', (e: unknown) => void errors.push(e as KafkaliteError));
+        await consumer.assign([{ topic: 'moves', partition: 0 }]);
+        await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+        await producer.send({ topic: 'moves', messages: [{ value: 'before' }] });
+        await consumer.caughtUp();
+        await mock.setLeader('moves', 0, 2);
+        await mock.brokerDown(1);
+        await producer.send({ topic: 'moves', messages: [{ value: 'after' }] });
+        // Only the consumer's own fetches can tell it the leader moved (caughtUp would ask ListOffsets).
+        for (let waited = 0; seen.length < 2 && waited < 20_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+        expect(seen).toEqual(['before', 'after']);
+        for (const e of errors) expect(e.retriable).toBe(true);
+        await consumer.close();
       } finally {
         await broker?.close();
         await server.close();
