@@ -69,6 +69,23 @@ export interface CleanResult {
   bytesWritten: number;
 }
 
+/** A transaction ended by an abort marker (Fetch's `aborted_transactions`): its producer's records from `firstOffset` up to the marker at `lastOffset` are to be skipped by `read_committed` readers. */
+export interface AbortedTransaction {
+  producerId: number;
+  firstOffset: number;
+  lastOffset: number;
+}
+
+/**
+ * What Kafka's transaction index keeps of an aborted transaction (`AbortedTxn`): also the last
+ * stable offset once its marker was appended (the first offset of the oldest transaction then
+ * still open, or the offset after the marker), which lets a search stop early: no transaction
+ * aborted later has records below it.
+ */
+export interface AbortedTransactionEntry extends AbortedTransaction {
+  lastStableOffset: number;
+}
+
 /**
  * One partition's log: an append-only sequence of record batches.
  *
@@ -87,8 +104,19 @@ export interface PartitionLog {
    * batch before `append` returns; a returned promise resolves once the batch is as durable as
    * the storage promises (for a file storage with fsync 'always', on disk). The storage owns
    * `batch` from here on: the caller never changes it again.
+   *
+   * `aborted` comes with every abort marker (a control batch): the transaction it ends, for a
+   * storage that keeps Kafka's transaction index (see {@link abortedTransactions}); others ignore it.
    */
-  append(batch: Uint8Array): MaybePromise<void>;
+  append(batch: Uint8Array, aborted?: AbortedTransactionEntry): MaybePromise<void>;
+
+  /**
+   * Optional: the aborted transactions (those `append` was told of) whose marker is at or after
+   * `from` and whose first offset is below `to`, in marker order — what a `read_committed` fetch
+   * of `[from, to)` hands the reader. Kafka's `collectAbortedTxns` over its `.txnindex` files.
+   * Without it the partition keeps every aborted transaction in memory, rebuilt from the log.
+   */
+  abortedTransactions?(from: number, to: number): MaybePromise<AbortedTransaction[]>;
 
   /**
    * Whole batches holding offsets from `offset` (the first may begin before it) up to the end of

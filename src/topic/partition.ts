@@ -103,7 +103,7 @@ export class PartitionState implements Partition, AppendSource {
     this.#now = now;
     this.#highWatermark = log.logEndOffset;
     // Nothing to rebuild from an empty log.
-    if (log.logStartOffset === log.logEndOffset) this.#producers = new ProducerStateTable();
+    if (log.logStartOffset === log.logEndOffset) this.#producers = new ProducerStateTable(log.abortedTransactions === undefined);
   }
 
   get logStartOffset(): number {
@@ -138,11 +138,12 @@ export class PartitionState implements Partition, AppendSource {
     const log = this.#log;
     const baseOffset = log.logEndOffset;
     setBatchBaseOffset(batch, baseOffset);
-    const pending = log.append(batch);
+    const type = control ? controlBatchType(batch) : undefined;
+    // An abort marker comes with the transaction it ends, for a log that indexes them.
+    const pending = type === 'abort' ? log.append(batch, producers!.abortEntry(producerId, baseOffset)) : log.append(batch);
     const end = batchLastOffset(batch) + 1;
     if (producers !== undefined) {
       if (control) {
-        const type = controlBatchType(batch);
         if (type !== undefined) producers.complete(producerId, batchProducerEpoch(batch), type, baseOffset);
       } else {
         producers.record(producerId, batchProducerEpoch(batch), batchBaseSequence(batch), batchLastSequence(batch), baseOffset, end - 1, isTransactionalBatch(batch));
@@ -248,11 +249,13 @@ export class PartitionState implements Partition, AppendSource {
     const kept = await this.#withRecords(visibleBelow(await this.#log.read(offset, maxBytes), lastStableOffset), lastStableOffset);
     const n = kept.length;
     const end = n === 0 ? offset : batchLastOffset(kept[n - 1]!) + 1;
-    return { batches: kept, lastStableOffset, abortedTransactions: producers.abortedBetween(offset, end) };
+    const log = this.#log;
+    const abortedTransactions = log.abortedTransactions === undefined ? producers.abortedBetween(offset, end) : await log.abortedTransactions(offset, end);
+    return { batches: kept, lastStableOffset, abortedTransactions };
   }
 
   async #scanProducers(): Promise<ProducerStateTable> {
-    const producers = new ProducerStateTable();
+    const producers = new ProducerStateTable(this.#log.abortedTransactions === undefined);
     const end = this.#log.logEndOffset;
     let next = this.#log.logStartOffset;
     while (next < end) {

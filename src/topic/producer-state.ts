@@ -11,6 +11,7 @@ import {
 } from '../codec/record-batch.js';
 import { controlBatchType } from '../codec/control-batch.js';
 import { outOfOrderSequence, producerFenced } from '../errors.js';
+import type { AbortedTransaction, AbortedTransactionEntry } from '../storage/storage.js';
 
 /** Batches remembered per producer and partition: Kafka's producer keeps at most 5 in flight, so a retry is always among them. */
 export const BATCHES_REMEMBERED = 5;
@@ -29,12 +30,7 @@ interface ProducerEntry {
   batches: BatchEntry[];
 }
 
-/** An aborted transaction of one producer: its records lie between these offsets (the last is its abort marker). */
-export interface AbortedTransaction {
-  producerId: number;
-  firstOffset: number;
-  lastOffset: number;
-}
+export type { AbortedTransaction } from '../storage/storage.js';
 
 /** What {@link ProducerStateTable.check} decided for a batch. */
 export type SequenceCheck =
@@ -63,6 +59,10 @@ const APPEND: SequenceCheck = { duplicateOf: undefined };
  * first offset of each producer's open transaction — the smallest of them is where the last
  * stable offset stands — and the aborted transactions, for `read_committed` readers to skip.
  *
+ * A storage that keeps Kafka's transaction index (FileStorage's `.txnindex`) is handed each
+ * aborted transaction as its marker is appended ({@link abortEntry}) and answers readers from
+ * it; the table then keeps no list of aborted transactions (`keepAborted` false).
+ *
  * The table lives in memory. It is rebuilt by {@link replay}ing the log's batches in offset
  * order (the partition does this once, before the first batch that needs it), so it survives a
  * restart on any storage that keeps the log.
@@ -75,6 +75,12 @@ export class ProducerStateTable {
   #ongoing = new Map<number, number>();
   /** Transactions ended by an abort marker, in marker order. */
   #aborted: AbortedTransaction[] = [];
+  readonly #keepAborted: boolean;
+
+  /** @param keepAborted whether to keep the aborted transactions for {@link abortedBetween} (false when the log indexes them). */
+  constructor(keepAborted = true) {
+    this.#keepAborted = keepAborted;
+  }
 
   /** Decides what to do with an idempotent batch; throws when it must be refused. */
   check(topic: string, partition: number, producerId: number, epoch: number, firstSeq: number, lastSeq: number): SequenceCheck {
@@ -125,13 +131,27 @@ export class ProducerStateTable {
   complete(producerId: number, epoch: number, type: 'commit' | 'abort', offset: number): void {
     const first = this.#ongoing.get(producerId);
     this.#ongoing.delete(producerId);
-    if (type === 'abort' && first !== undefined) this.#aborted.push({ producerId, firstOffset: first, lastOffset: offset });
+    // A marker with no records before it here (a transaction that added the partition but wrote
+    // nothing to it) still counts, from the marker itself, as in Kafka's producer state.
+    if (type === 'abort' && this.#keepAborted) this.#aborted.push({ producerId, firstOffset: first ?? offset, lastOffset: offset });
     const entry = this.#producers.get(producerId);
     if (entry === undefined) this.#producers.set(producerId, { epoch, batches: [] });
     else if (epoch > entry.epoch) {
       entry.epoch = epoch;
       entry.batches = [];
     }
+  }
+
+  /**
+   * What Kafka's transaction index keeps of the transaction an abort marker of `producerId` at
+   * `offset` ends (called before {@link complete}): its first offset here, and the last stable
+   * offset once it is over — the first offset of the oldest other open transaction, else the
+   * offset after the marker (Kafka's `ProducerStateManager.lastStableOffset(completedTxn)`).
+   */
+  abortEntry(producerId: number, offset: number): AbortedTransactionEntry {
+    let lastStableOffset = offset + 1;
+    for (const [id, first] of this.#ongoing) if (id !== producerId && first < lastStableOffset) lastStableOffset = first;
+    return { producerId, firstOffset: this.#ongoing.get(producerId) ?? offset, lastOffset: offset, lastStableOffset };
   }
 
   /** The first offset of the oldest open transaction: the last stable offset, when there is one. */

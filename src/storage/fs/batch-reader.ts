@@ -4,6 +4,7 @@ import {
   batchMaxTimestamp,
   batchSize,
   checkBatch,
+  isControlBatch,
   LOG_OVERHEAD,
   RECORD_BATCH_HEADER_SIZE,
 } from '../../codec/record-batch.js';
@@ -115,6 +116,11 @@ export class BatchReader {
   batch(): Buffer {
     const at = this.batchPosition - this.#bufStart;
     return this.#buf.subarray(at, at + this.batchLength);
+  }
+
+  /** Whether the current batch is a control batch (a transaction marker). */
+  isControl(): boolean {
+    return isControlBatch(this.#buf, this.batchPosition - this.#bufStart);
   }
 
   /** The current batch's largest record timestamp. */

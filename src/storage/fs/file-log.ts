@@ -1,7 +1,7 @@
 import { batchBaseOffset, batchLastOffset } from '../../codec/record-batch.js';
 import { invalidArgument, KafkaliteError, storageIo } from '../../errors.js';
 import { dirtyEnough } from '../offset-map.js';
-import type { CleanPolicy, CleanResult, PartitionLog, RetentionPolicy } from '../storage.js';
+import type { AbortedTransaction, AbortedTransactionEntry, CleanPolicy, CleanResult, PartitionLog, RetentionPolicy } from '../storage.js';
 import { syncDir, syncDirSync } from './file-io.js';
 import { LogLoader, type LoadedLog, type OpenMode } from './log-loader.js';
 import { LogSegment, type SegmentContext } from './log-segment.js';
@@ -60,6 +60,8 @@ export class FileLog implements PartitionLog {
   /** Inline rounds since the event loop last had a turn. */
   #inlineRounds = 0;
   #closed = false;
+  /** The aborted transactions of abort markers queued or being written, by batch, in offset order. */
+  #aborts = new Map<Uint8Array, AbortedTransactionEntry>();
   /** A failed round whose bytes are still to be cut from the files (see #undoRound). */
   #pendingUndo: { size: number; dropped: LogSegment[] } | undefined;
   /**
@@ -110,7 +112,7 @@ export class FileLog implements PartitionLog {
     return this.#flushedEnd;
   }
 
-  append(batch: Uint8Array): Promise<void> {
+  append(batch: Uint8Array, aborted?: AbortedTransactionEntry): Promise<void> {
     if (this.#closed) return Promise.reject(storageIo(`appending to ${this.dir}`, new Error('the log is closed')));
     if (this.#pendingUndo !== undefined && this.#draining === undefined) {
       const error = this.#finishUndo();
@@ -120,6 +122,7 @@ export class FileLog implements PartitionLog {
     if (base !== this.#end) throw invalidArgument(`batch starts at offset ${base}, but the log ends at ${this.#end}`);
     this.#end = batchLastOffset(batch) + 1;
     this.#queue.push(batch);
+    if (aborted !== undefined) this.#aborts.set(batch, aborted);
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     this.#draining ??= this.#drain();
     return done;
@@ -137,13 +140,14 @@ export class FileLog implements PartitionLog {
         const mark = { segments: this.#segments.count, size: this.#segments.active.size };
         try {
           if (this.#mayWriteInline(batches)) {
-            this.#segments.active.appendAndSyncSync(batches);
+            this.#segments.active.appendAndSyncSync(batches, this.#aborts);
             this.#flushedEnd = this.#end;
           } else {
             await this.#writeRound(batches);
             if (this.#ctx.fsync === 'always') await this.#sync();
           }
           this.#lastRoundSingle = batches.length === 1;
+          if (this.#aborts.size > 0) for (const b of batches) this.#aborts.delete(b);
           for (const w of waiters) w.resolve();
         } catch (error) {
           // Nothing of this round (or queued after it) is acknowledged: take the log back to
@@ -153,6 +157,7 @@ export class FileLog implements PartitionLog {
           this.#queue = [];
           this.#waiters = [];
           this.#end = batchBaseOffset(batches[0]!);
+          this.#aborts.clear();
           this.#undoRound(mark);
           for (const w of [...waiters, ...later]) w.reject(failed);
         }
@@ -187,7 +192,7 @@ export class FileLog implements PartitionLog {
         run.push(batches[i++]!);
       }
       this.#unsynced.add(seg);
-      await seg.append(run);
+      await seg.append(run, this.#aborts);
     }
   }
 
@@ -363,6 +368,29 @@ export class FileLog implements PartitionLog {
       this.#cleaning = false;
       if (!this.#closed) this.#dropBeforeStart();
     }
+  }
+
+  /**
+   * Kafka's `collectAbortedTransactions` over the `.txnindex` of each segment from the one
+   * holding `from`, stopping at an entry whose last stable offset reaches `to`; then the abort
+   * markers still being written (the partition counts a transaction aborted from its append on).
+   */
+  abortedTransactions(from: number, to: number): AbortedTransaction[] {
+    const out: AbortedTransaction[] = [];
+    const segments = this.#segments;
+    let seen = -1;
+    for (let i = segments.floor(from); i < segments.count; i++) {
+      const seg = segments.at(i);
+      if (seg.collectAborted(from, to, out)) return out;
+      const entries = seg.abortedTransactions;
+      if (entries.length > 0) seen = entries[entries.length - 1]!.lastOffset;
+    }
+    for (const e of this.#aborts.values()) {
+      if (e.lastOffset <= seen) continue; // its round wrote it meanwhile
+      if (e.lastOffset >= from && e.firstOffset < to) out.push({ producerId: e.producerId, firstOffset: e.firstOffset, lastOffset: e.lastOffset });
+      if (e.lastStableOffset >= to) break;
+    }
+    return out;
   }
 
   /** From the time index: an offset at or below the first record whose timestamp is at least `timestamp`. */

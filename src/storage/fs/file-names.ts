@@ -6,6 +6,7 @@
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
+export const TXN_INDEX_SUFFIX = '.txnindex';
 export const DELETED_SUFFIX = '.deleted';
 /** A cleaned segment being written (`<base>.log.cleaned`), then swapped in (`<base>.log.swap`): see segment-cleaner. */
 export const CLEANED_SUFFIX = '.cleaned';

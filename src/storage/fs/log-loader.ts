@@ -1,5 +1,8 @@
 import { join } from 'node:path';
+import { controlBatchType } from '../../codec/control-batch.js';
+import { batchBaseOffset, batchProducerId, isControlBatch, isTransactionalBatch } from '../../codec/record-batch.js';
 import { storageCorrupt, storageIo } from '../../errors.js';
+import type { AbortedTransactionEntry } from '../storage.js';
 import { fileSize } from './file-io.js';
 import { CLEANED_SUFFIX, DELETED_SUFFIX, LOG_SUFFIX, parseSegmentName, SWAP_SUFFIX } from './file-names.js';
 import { LogSegment, type SegmentContext } from './log-segment.js';
@@ -95,6 +98,61 @@ export class LogLoader {
         throw storageCorrupt(seg.logPath, seg.size, `segment ends at offset ${seg.nextOffset} but the next segment starts at ${next}`, { offset: seg.nextOffset });
       }
     }
+    checkTxnIndexes(list);
     return { segments: new LogSegments(list), createdDir, createdSegment, tailCut: list[last]!.tailCut };
+  }
+}
+
+/**
+ * Loads every segment's `.txnindex` and rebuilds from the log those that are missing, torn or
+ * wrong: the log is trusted over the index. A segment read at open (after a crash, from the
+ * recovery point) must have an entry for each abort marker the walk met — a crash may have cut
+ * the round between the marker and its entry. (Segments below the recovery point are trusted:
+ * their `.txnindex` was fsynced with the log.)
+ */
+function checkTxnIndexes(list: LogSegment[]): void {
+  const stale = new Set<LogSegment>();
+  for (const seg of list) {
+    const walked = seg.walkedAborts;
+    seg.walkedAborts = undefined;
+    if (!seg.loadTxnIndex()) stale.add(seg);
+    else if (walked !== undefined && seg.txnMarkersFrom(walked.from).join() !== walked.offsets.join()) stale.add(seg);
+  }
+  if (stale.size > 0) rebuildTxnIndexes(list, stale);
+}
+
+/**
+ * Rebuilds the `.txnindex` of the `stale` segments by walking the log's batches from its first
+ * segment (an entry needs the first offset of its transaction, which may lie in an earlier
+ * segment, and the transactions then open): as the partition's producer state replays them.
+ */
+function rebuildTxnIndexes(list: LogSegment[], stale: Set<LogSegment>): void {
+  /** Producer id → the first offset of its open transaction. */
+  const ongoing = new Map<number, number>();
+  let lastStale = 0;
+  list.forEach((seg, i) => stale.has(seg) && (lastStale = i));
+  let whole = true;
+  for (let i = 0; i <= lastStale; i++) {
+    const seg = list[i]!;
+    const entries: AbortedTransactionEntry[] = [];
+    // After damage the state is unknown: later segments get no entries (reads stop at the damage).
+    if (whole) whole = seg.eachBatchSync((batch) => {
+      const producerId = batchProducerId(batch);
+      if (producerId < 0 || !isTransactionalBatch(batch)) return;
+      const offset = batchBaseOffset(batch);
+      if (!isControlBatch(batch)) {
+        if (!ongoing.has(producerId)) ongoing.set(producerId, offset);
+        return;
+      }
+      const type = controlBatchType(batch);
+      if (type === undefined) return;
+      const firstOffset = ongoing.get(producerId) ?? offset;
+      ongoing.delete(producerId);
+      if (type !== 'abort') return;
+      let lastStableOffset = offset + 1;
+      for (const first of ongoing.values()) if (first < lastStableOffset) lastStableOffset = first;
+      entries.push({ producerId, firstOffset, lastOffset: offset, lastStableOffset });
+    });
+    if (stale.has(seg)) seg.setTxnIndex(entries);
   }
 }

@@ -1,15 +1,18 @@
 import { basename, join } from 'node:path';
 import type { LRUCache } from 'lru-cache';
+import { controlBatchType } from '../../codec/control-batch.js';
 import { batchLastOffset, batchMaxTimestamp } from '../../codec/record-batch.js';
 import type { ProblemLog } from '../../logger.js';
 import { storageCorrupt, storageIo } from '../../errors.js';
+import type { AbortedTransaction, AbortedTransactionEntry } from '../storage.js';
 import { BatchReader, type WalkStart } from './batch-reader.js';
 import type { FdCache } from './fd-cache.js';
 import { readOr, writeAll, writeAllSync } from './file-io.js';
-import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, offsetFileStem, parsePartitionDirName, TIME_INDEX_SUFFIX } from './file-names.js';
+import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, offsetFileStem, parsePartitionDirName, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX } from './file-names.js';
 import type { FileSystem } from './file-system.js';
 import { OffsetIndex } from './offset-index.js';
 import { TIME_ENTRY_SIZE, TimeIndex } from './time-index.js';
+import { TransactionIndex } from './transaction-index.js';
 
 /** Bytes of log between two index entries, Kafka's `index.interval.bytes`. */
 export const INDEX_INTERVAL_BYTES = 4096;
@@ -26,6 +29,17 @@ export interface SegmentContext {
   indexes: LRUCache<LogSegment, true>;
   /** Where recovery reports what it repaired (a cut tail), so a repair is never silent. */
   log: ProblemLog;
+}
+
+/** The abort markers in a batch: an append's, by batch (only batches that are abort markers). */
+export type AbortsByBatch = ReadonlyMap<Uint8Array, AbortedTransactionEntry>;
+
+/** The abort markers a recovery walk met, to check the `.txnindex` against. */
+export interface WalkedAborts {
+  /** The base offset of the first batch walked. */
+  from: number;
+  /** The offsets of the abort markers walked, in order. */
+  offsets: number[];
 }
 
 /** How much a read may still take: it stops once `bytes` reaches `maxBytes` (after one batch at least). */
@@ -48,12 +62,14 @@ interface Scan {
   /** How the walk ended, when not at `end`: the reader holds the details. */
   stop: 'end' | 'damage' | 'mismatch';
   reader: BatchReader;
+  aborts: WalkedAborts;
 }
 
 /**
  * One segment of a partition's log, Kafka's files named by its base offset (20 digits):
  * `<base>.log` holding whole RecordBatch v2 batches back to back, nothing between them, beside
- * its sparse `<base>.index` ({@link OffsetIndex}) and `<base>.timeindex` ({@link TimeIndex}).
+ * its sparse `<base>.index` ({@link OffsetIndex}) and `<base>.timeindex` ({@link TimeIndex}), and
+ * `<base>.txnindex` ({@link TransactionIndex}), the aborted transactions whose markers it holds.
  * It owns its append, read, recovery and truncation, all walking the log with one
  * {@link BatchReader}.
  *
@@ -69,6 +85,7 @@ export class LogSegment {
   readonly logPath: string;
   readonly indexPath: string;
   readonly timeIndexPath: string;
+  readonly txnIndexPath: string;
   /** Bytes of whole batches in the file. */
   size = 0;
   /** The offset after the segment's last batch. */
@@ -84,6 +101,12 @@ export class LogSegment {
   /** The time index appends go to (the active segment's). */
   #timeIndex: TimeIndex | undefined;
   #active = true;
+  /** The aborted transactions whose markers the segment holds (the `.txnindex`, always in memory). */
+  #txnIndex: TransactionIndex;
+  /** Entries were appended to the `.txnindex` since its last fsync. */
+  #txnUnsynced = false;
+  /** What the last recovery walk met, for the loader to check the `.txnindex` against. */
+  walkedAborts: WalkedAborts | undefined;
   readonly #ctx: SegmentContext;
   /** The partition this segment belongs to, for errors. */
   readonly #where: { topic?: string; partition?: number };
@@ -97,6 +120,8 @@ export class LogSegment {
     this.logPath = stem + LOG_SUFFIX;
     this.indexPath = stem + INDEX_SUFFIX;
     this.timeIndexPath = stem + TIME_INDEX_SUFFIX;
+    this.txnIndexPath = stem + TXN_INDEX_SUFFIX;
+    this.#txnIndex = new TransactionIndex(baseOffset);
   }
 
   get #fs(): FileSystem {
@@ -110,7 +135,7 @@ export class LogSegment {
    */
   create(): void {
     const fs = this.#fs;
-    const paths = [this.logPath, this.indexPath, this.timeIndexPath];
+    const paths = [this.logPath, this.indexPath, this.timeIndexPath, this.txnIndexPath];
     try {
       for (const path of paths) fs.closeSync(fs.openSync(path, 'a'));
     } catch (error) {
@@ -169,8 +194,11 @@ export class LogSegment {
 
   // ---- append ---------------------------------------------------------------------------------
 
-  /** Writes `batches` at the end of the file (one writev), then the index entries they earned. */
-  async append(batches: Uint8Array[]): Promise<void> {
+  /**
+   * Writes `batches` at the end of the file (one writev), then the index entries they earned —
+   * and the `.txnindex` entries of the abort markers among them (`aborts`, by batch).
+   */
+  async append(batches: Uint8Array[], aborts?: AbortsByBatch): Promise<void> {
     const fds = this.#ctx.fds;
     const handle = await fds.acquireAsync(this.logPath); // not through #appendTo: a promise less per round
     try {
@@ -181,13 +209,27 @@ export class LogSegment {
     const { entries, timeEntries } = this.#appended(batches);
     if (entries.length > 0) await this.#appendTo(this.indexPath, entries);
     if (timeEntries.length > 0) await this.#appendTo(this.timeIndexPath, timeEntries);
+    const txnEntries = this.#txnEntries(batches, aborts);
+    if (txnEntries !== undefined) await this.#appendTo(this.txnIndexPath, txnEntries);
+  }
+
+  /** The `.txnindex` entries of the abort markers among `batches`, added to the index in memory. */
+  #txnEntries(batches: Uint8Array[], aborts: AbortsByBatch | undefined): Buffer[] | undefined {
+    if (aborts === undefined || aborts.size === 0) return undefined;
+    let out: Buffer[] | undefined;
+    for (const batch of batches) {
+      const entry = aborts.get(batch);
+      if (entry !== undefined) (out ??= []).push(this.#txnIndex.add(entry));
+    }
+    if (out !== undefined) this.#txnUnsynced = true;
+    return out;
   }
 
   /**
    * {@link append} and {@link sync} in the calling thread: the lone durable append's round, which
    * would otherwise pay a thread-pool trip and an event-loop turn for each of its three steps.
    */
-  appendAndSyncSync(batches: Uint8Array[]): void {
+  appendAndSyncSync(batches: Uint8Array[], aborts?: AbortsByBatch): void {
     const fds = this.#ctx.fds;
     const handle = fds.acquire(this.logPath);
     try {
@@ -195,6 +237,9 @@ export class LogSegment {
       const { entries, timeEntries } = this.#appended(batches);
       if (entries.length > 0) this.#appendToSync(this.indexPath, entries);
       if (timeEntries.length > 0) this.#appendToSync(this.timeIndexPath, timeEntries);
+      const txnEntries = this.#txnEntries(batches, aborts);
+      if (txnEntries !== undefined) this.#appendToSync(this.txnIndexPath, txnEntries);
+      if (this.#txnUnsynced) this.#syncTxnIndexSync();
       try {
         this.#fs.fsyncSync(handle.fd);
       } catch (error) {
@@ -248,9 +293,27 @@ export class LogSegment {
     }
   }
 
-  /** fdatasyncs the `.log` (its indexes are rebuilt from it when they fall behind). */
+  /**
+   * fdatasyncs the `.log` (its offset and time indexes are rebuilt from it when they fall
+   * behind), and the `.txnindex` when it has new entries: a segment below the recovery point is
+   * not read at open, so its aborted transactions must be on disk before the log is.
+   */
   async sync(): Promise<void> {
     const fs = this.#fs;
+    if (this.#txnUnsynced) {
+      this.#txnUnsynced = false;
+      const txn = await this.#ctx.fds.acquireAsync(this.txnIndexPath);
+      try {
+        await new Promise<void>((resolve, reject) =>
+          fs.fdatasync(txn.fd, (error) => (error === null ? resolve() : reject(storageIo(`fsync of ${this.txnIndexPath}`, error)))),
+        );
+      } catch (error) {
+        this.#txnUnsynced = true;
+        throw error;
+      } finally {
+        this.#ctx.fds.release(txn);
+      }
+    }
     const handle = await this.#ctx.fds.acquireAsync(this.logPath);
     try {
       await new Promise<void>((resolve, reject) =>
@@ -261,10 +324,22 @@ export class LogSegment {
     }
   }
 
-  /** fsyncs both index files, quietly: they are rebuilt from the log if this fails (at close). */
+  #syncTxnIndexSync(): void {
+    const handle = this.#ctx.fds.acquire(this.txnIndexPath);
+    try {
+      this.#fs.fsyncSync(handle.fd);
+      this.#txnUnsynced = false;
+    } catch (error) {
+      throw storageIo(`fsync of ${this.txnIndexPath}`, error);
+    } finally {
+      this.#ctx.fds.release(handle);
+    }
+  }
+
+  /** fsyncs the index files, quietly: they are rebuilt from the log if this fails (at close). */
   async syncIndexes(): Promise<void> {
     const fs = this.#fs;
-    for (const path of [this.indexPath, this.timeIndexPath]) {
+    for (const path of [this.indexPath, this.timeIndexPath, this.txnIndexPath]) {
       const handle = await this.#ctx.fds.acquireAsync(path);
       try {
         await new Promise<void>((resolve) => fs.fsync(handle.fd, () => resolve()));
@@ -386,6 +461,7 @@ export class LogSegment {
           { file: this.logPath, position: scan.end },
         );
       }
+      this.walkedAborts = scan.batches > 0 ? scan.aborts : undefined;
       if (fromStart) {
         // A full walk rebuilt the indexes: write them (the old ones may be stale or missing).
         this.#adopt(scan);
@@ -449,6 +525,7 @@ export class LogSegment {
     let maxTimestamp = -1;
     let sinceEntry = INDEX_INTERVAL_BYTES;
     let batches = 0;
+    const aborts: WalkedAborts = { from: -1, offsets: [] };
     for (;;) {
       const step = reader.next();
       if (step === 'need') {
@@ -458,9 +535,10 @@ export class LogSegment {
       if (step !== 'batch') {
         const nextOffset = reader.nextOffset ?? this.baseOffset;
         if (batches > 0) timeIndex.add(maxTimestamp, nextOffset - 1); // the largest timestamp, as a sealed segment's file ends
-        return { end: reader.position, nextOffset, maxTimestamp, batches, index, timeIndex, stop: step, reader };
+        return { end: reader.position, nextOffset, maxTimestamp, batches, index, timeIndex, stop: step, reader, aborts };
       }
-      batches++;
+      if (batches++ === 0) aborts.from = reader.baseOffset;
+      if (reader.isControl() && controlBatchType(reader.batch()) === 'abort') aborts.offsets.push(reader.baseOffset);
       const ts = reader.maxTimestamp();
       if (ts > maxTimestamp) maxTimestamp = ts;
       if (sinceEntry >= INDEX_INTERVAL_BYTES) {
@@ -508,6 +586,7 @@ export class LogSegment {
     this.size = size;
     this.nextOffset = nextOffset;
     this.#index?.truncateTo(size);
+    this.#txnIndex.truncateTo(nextOffset);
   }
 
   /** Cuts the file back to `size` and rebuilds the indexes from what remains (after a failed round). */
@@ -518,6 +597,88 @@ export class LogSegment {
       const scan = this.#scan(handle.fd, { position: 0, baseOffset: this.baseOffset }, size);
       this.#adopt(scan);
       this.#writeIndexFiles(scan.index.bytes(), scan.timeIndex.bytes());
+      this.#txnIndex.truncateTo(scan.nextOffset);
+      this.#writeTxnIndex();
+    } finally {
+      this.#ctx.fds.release(handle);
+    }
+  }
+
+  // ---- aborted transactions -------------------------------------------------------------------
+
+  /**
+   * Loads the `.txnindex` (at open, once the segment's end is known); false when it is missing or
+   * fails {@link TransactionIndex.load}'s checks — the loader then rebuilds it from the log.
+   * Entries past the segment's end (a cut tail) are dropped.
+   */
+  loadTxnIndex(): boolean {
+    let bytes: Buffer;
+    try {
+      bytes = this.#fs.readFileSync(this.txnIndexPath);
+    } catch {
+      return false;
+    }
+    const index = TransactionIndex.load(this.baseOffset, bytes, Infinity);
+    if (index === undefined) return false;
+    this.#txnIndex = index;
+    if (index.truncateTo(this.nextOffset)) this.#writeTxnIndex();
+    return true;
+  }
+
+  /** The marker offsets of the `.txnindex` entries from `from` on (checked against a recovery walk). */
+  txnMarkersFrom(from: number): number[] {
+    const out: number[] = [];
+    for (const e of this.#txnIndex.entries) if (e.lastOffset >= from) out.push(e.lastOffset);
+    return out;
+  }
+
+  /** The `.txnindex` entries, in marker order. */
+  get abortedTransactions(): readonly AbortedTransactionEntry[] {
+    return this.#txnIndex.entries;
+  }
+
+  /** Replaces the `.txnindex` with `entries` (rebuilt from the log, or carried over by a cleaning swap) and writes it. */
+  setTxnIndex(entries: AbortedTransactionEntry[]): void {
+    this.#txnIndex = TransactionIndex.of(this.baseOffset, entries);
+    this.#writeTxnIndex();
+  }
+
+  /** Kafka's `collectAbortedTxns` over this segment: see {@link TransactionIndex.collect}. */
+  collectAborted(from: number, to: number, out: AbortedTransaction[]): boolean {
+    return this.#txnIndex.collect(from, to, out);
+  }
+
+  /** Writes the whole `.txnindex` and fsyncs it: a segment below the recovery point is trusted with it. */
+  #writeTxnIndex(): void {
+    const fs = this.#fs;
+    try {
+      const fd = fs.openSync(this.txnIndexPath, 'w');
+      try {
+        writeAllSync(fs, fd, [this.#txnIndex.bytes()], this.txnIndexPath);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      this.#txnUnsynced = false;
+    } catch (error) {
+      throw storageIo(`writing ${this.txnIndexPath}`, error);
+    }
+  }
+
+  /**
+   * Every batch of the segment, in order, synchronously (rebuilding the `.txnindex` at open);
+   * false when the walk met damage and stopped there (reads report it).
+   */
+  eachBatchSync(visit: (batch: Buffer) => void): boolean {
+    const handle = this.#ctx.fds.acquire(this.logPath);
+    try {
+      const reader = new BatchReader(this.logPath, { position: 0, baseOffset: this.baseOffset }, this.size);
+      for (;;) {
+        const step = reader.next();
+        if (step === 'need') reader.fillSync(this.#fs, handle.fd, SCAN_CHUNK);
+        else if (step === 'batch') visit(reader.batch());
+        else return step === 'end';
+      }
     } finally {
       this.#ctx.fds.release(handle);
     }
@@ -541,20 +702,20 @@ export class LogSegment {
   /** Closes the segment's descriptors and forgets its index (before its files go). */
   forget(): void {
     this.#ctx.indexes.delete(this);
-    for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) this.#ctx.fds.forget(path);
+    for (const path of [this.logPath, this.indexPath, this.timeIndexPath, this.txnIndexPath]) this.#ctx.fds.forget(path);
   }
 
   /** Removes the files at once (a segment made by a round that failed). */
   remove(): void {
     this.forget();
-    for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) this.#fs.rmSync(path, { force: true });
+    for (const path of [this.logPath, this.indexPath, this.timeIndexPath, this.txnIndexPath]) this.#fs.rmSync(path, { force: true });
   }
 
   /** Renames the files to `.deleted`, then removes them in the background (as Kafka). */
   delete(): void {
     const fs = this.#fs;
     this.forget();
-    for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) {
+    for (const path of [this.logPath, this.indexPath, this.timeIndexPath, this.txnIndexPath]) {
       try {
         fs.renameSync(path, path + DELETED_SUFFIX);
         fs.unlink(path + DELETED_SUFFIX, () => undefined);

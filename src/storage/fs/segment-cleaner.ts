@@ -5,7 +5,7 @@ import { storageCorrupt, storageIo } from '../../errors.js';
 import { OffsetMap } from '../offset-map.js';
 import type { CleanPolicy, CleanResult } from '../storage.js';
 import { syncDirSync, writeAll } from './file-io.js';
-import { CLEANED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, offsetFileStem, parsePartitionDirName, SWAP_SUFFIX, TIME_INDEX_SUFFIX } from './file-names.js';
+import { CLEANED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, offsetFileStem, parsePartitionDirName, SWAP_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX } from './file-names.js';
 import { LogSegment, type SegmentContext } from './log-segment.js';
 
 /** Bytes of a segment read at a time while cleaning. */
@@ -37,7 +37,8 @@ type Item = Uint8Array | { first: number; last: number };
  * 1. the cleaned bytes are written to `<base>.log.cleaned` (and fsynced);
  * 2. it is renamed `<base>.log.swap` (folder fsynced): from here the new segment is the truth;
  * 3. the old segments' files are renamed `.deleted` and removed;
- * 4. `<base>.log.swap` is renamed `<base>.log` (folder fsynced), and its indexes built from it.
+ * 4. `<base>.log.swap` is renamed `<base>.log` (folder fsynced), and its indexes built from it;
+ *    its `.txnindex` holds the old segments' entries (markers are never cleaned away).
  *
  * A crash before 2 leaves the old segments and a `.cleaned` file, which the next open removes; a
  * crash after it leaves a `.swap` file, which the next open completes ({@link completeSwaps}):
@@ -176,6 +177,8 @@ async function swapIn(target: CleanTarget, group: LogSegment[], chunks: Uint8Arr
     fs.renameSync(swap, logPath);
     if (target.durable) syncDirSync(fs, dir);
     fresh.recover(size, undefined, false);
+    // The markers stay (the cleaner keeps control batches), so their entries do too.
+    fresh.setTxnIndex(group.flatMap((seg) => seg.abortedTransactions));
   } catch (error) {
     // The `.swap` (or the new `.log`) holds everything: the next open completes the swap.
     throw storageIo(`swapping in ${logPath}`, error);
@@ -212,11 +215,12 @@ export function completeSwaps(dir: string, ctx: SegmentContext, names: string[])
     }
     for (const [b, s] of logs) {
       if (b < base || b >= end) continue;
-      for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) fs.rmSync(join(dir, s + suffix), { force: true });
+      for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) fs.rmSync(join(dir, s + suffix), { force: true });
       logs.delete(b);
     }
-    // The old index files of `base`, if its segment was already gone, would not match.
-    for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) fs.rmSync(stem + suffix, { force: true });
+    // The old index files of `base`, if its segment was already gone, would not match (a
+    // `.txnindex` removed here is rebuilt from the log by the loader).
+    for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) fs.rmSync(stem + suffix, { force: true });
     fs.renameSync(swap, stem + LOG_SUFFIX);
     syncDirSync(fs, dir);
   }

@@ -441,7 +441,7 @@ describe('a fault while opening a folder closed cleanly', () => {
 });
 
 describe('a fault while a round rolls a segment', () => {
-  for (const file of ['.log', '.index', '.timeindex'] as const) {
+  for (const file of ['.log', '.index', '.timeindex', '.txnindex'] as const) {
     it(`(log-segment.ts create left the files it made when making ${file} failed) the round rejects, and the folder reopens to exactly the acknowledged batches`, async () => {
       const dirs: string[] = [];
       const dir = tempDir('faults-roll');
@@ -468,6 +468,7 @@ describe('a fault while a round rolls a segment', () => {
           '00000000000000000000.index',
           '00000000000000000000.log',
           '00000000000000000000.timeindex',
+          '00000000000000000000.txnindex',
         ]);
         // A batch of five records now covers offsets 2..6, past where the failed segment began.
         const next = makeBatch(2, { records: 5, valueSize: 20 });

@@ -1,16 +1,18 @@
 /**
- * The committed golden folders (format v3, docs/format.md; and v2 and v1, still read): today's
+ * The committed golden folders (format v5, docs/format.md; and v4 to v1, still read): today's
  * code reads them, KafkaJS' decoder reads their segment files, and writing the same records again
  * gives the current version's bytes (topic ids, which are random, aside).
  */
-import { cpSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker, FileStorage, batchSize } from 'kafkalite';
 import { kafkajsDecodeBatch } from '../../codec/kafkajs-oracle.js';
-import { GOLDEN_DIR, GOLDEN_MESSAGES, GOLDEN_PRICES, GOLDEN_START_MS, OLDER_GOLDEN_DIRS, writeGolden } from '../../fixtures/golden.js';
+import type { PartitionState } from '../../../src/topic/partition.js';
+import { TXN_ENTRY_SIZE } from '../../../src/storage/fs/transaction-index.js';
+import { GOLDEN_DIR, GOLDEN_MESSAGES, GOLDEN_PAYMENTS_COMMITTED, GOLDEN_PRICES, GOLDEN_START_MS, OLDER_GOLDEN_DIRS, writeGolden } from '../../fixtures/golden.js';
 
 const temps: string[] = [];
 async function temp(): Promise<string> {
@@ -40,7 +42,7 @@ describe.each([GOLDEN_DIR, ...OLDER_GOLDEN_DIRS])('golden FileStorage folder %s'
     const dir = await temp();
     cpSync(goldenDir, dir, { recursive: true });
     const broker = await Broker.open({ storage: new FileStorage({ dir }) });
-    expect(broker.listTopics().filter((t) => t !== 'prices')).toEqual(['orders']); // prices: format v4 on
+    expect(broker.listTopics().filter((t) => t !== 'prices' && t !== 'payments')).toEqual(['orders']); // prices: format v4 on; payments: v5 on
     const topic = broker.topic('orders');
     expect(topic.config).toMatchObject({ partitions: 2, segmentBytes: 512, retentionMs: -1 });
     const p0 = await topic.partition(0).read(0, { maxRecords: 100 });
@@ -133,6 +135,42 @@ describe('golden compacted topic (format v4 on)', () => {
   });
 });
 
+describe('golden transactional topic (format v5 on)', () => {
+  it('holds a .txnindex per segment, in Kafka’s 34-byte entries: the aborted transaction of pay-a', () => {
+    const dir = join(GOLDEN_DIR, 'payments-0');
+    const txn = readFileSync(join(dir, '00000000000000000000.txnindex'));
+    expect(txn.length).toBe(TXN_ENTRY_SIZE);
+    // version, producer id, first offset, last offset (the marker), last stable offset (pay-b's first)
+    expect([txn.readInt16BE(0), ...[2, 10, 18, 26].map((at) => Number(txn.readBigInt64BE(at)))]).toEqual([0, 0, 0, 2, 1]);
+    for (const part of readdirSync(GOLDEN_DIR, { withFileTypes: true }).filter((e) => e.isDirectory())) {
+      for (const log of readdirSync(join(GOLDEN_DIR, part.name)).filter((n) => n.endsWith('.log'))) {
+        const size = readFileSync(join(GOLDEN_DIR, part.name, log.replace('.log', '.txnindex'))).length;
+        expect(size, `${part.name}/${log}`).toBe(part.name === 'payments-0' ? TXN_ENTRY_SIZE : 0);
+      }
+    }
+  });
+
+  it('is read through the index: read_committed gets the aborted transaction, the same after the index is rebuilt from the log', async () => {
+    const dir = await temp();
+    cpSync(GOLDEN_DIR, dir, { recursive: true });
+    for (const rebuilt of [false, true]) {
+      if (rebuilt) rmSync(join(dir, 'payments-0', '00000000000000000000.txnindex'));
+      const broker = await Broker.open({ storage: new FileStorage({ dir }) });
+      const p = broker.topic('payments').partition(0) as unknown as PartitionState;
+      const read = await p.readCommitted(0, 1 << 20);
+      expect(read.lastStableOffset).toBe(6);
+      expect(read.abortedTransactions).toEqual([{ producerId: 0, firstOffset: 0, lastOffset: 2 }]);
+      const consumer = broker.consumer({ isolationLevel: 'read_committed', autoOffsetReset: 'earliest' });
+      await consumer.assign([{ topic: 'payments', partition: 0 }]);
+      const seen: string[] = [];
+      while (seen.length < GOLDEN_PAYMENTS_COMMITTED.length) seen.push(...(await consumer.poll({ timeoutMs: 50 })).map((r) => r.value!.toString()));
+      expect(seen).toEqual(GOLDEN_PAYMENTS_COMMITTED);
+      await broker.close();
+      expect(readFileSync(join(dir, 'payments-0', '00000000000000000000.txnindex')).equals(readFileSync(join(GOLDEN_DIR, 'payments-0', '00000000000000000000.txnindex')))).toBe(true);
+    }
+  });
+});
+
 describe('golden FileStorage folder (the current format)', () => {
   it('is what the code writes today, byte for byte', async () => {
     const dir = await temp();
@@ -145,7 +183,7 @@ describe('golden FileStorage folder (the current format)', () => {
       else expect(fresh.get(name)!.equals(content), name).toBe(true);
     }
     const ids = [...goldenTopicIds(dir).values()];
-    expect(new Set(ids).size).toBe(3);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });
 

@@ -76,7 +76,8 @@ describe('golden layout', () => {
       expect(checkpoint, 'the checkpoint names each partition with its end').toContain(`golden ${partition} ${sent[partition]!.length}`);
       const segs = segments(part);
       expect(segs.length, `golden-${partition} rolled segments`).toBeGreaterThanOrEqual(3);
-      for (const name of readdirSync(part)) expect(name, 'only segment files').toMatch(/^\d{20}\.(log|index|timeindex)$/);
+      for (const name of readdirSync(part)) expect(name, 'only segment files').toMatch(/^\d{20}\.(log|index|timeindex|txnindex)$/);
+      for (const seg of segs) expect(readFileSync(seg.log.replace(/\.log$/, '.txnindex')).length, 'no aborted transaction: an empty .txnindex').toBe(0);
 
       const decoded: Sent[] = [];
       for (const seg of segs) {
