@@ -40,7 +40,7 @@ export { FileStorage } from './storage/fs/fs-storage.js';
 export type { FileStorageOptions } from './storage/fs/fs-storage.js';
 export type { FsyncMode } from './storage/fs/file-log.js';
 export type { FileSystem } from './storage/fs/file-system.js';
-export type { CleanPolicy, CleanResult, MaybePromise, PartitionLog, RetentionPolicy, Storage, StorageContext, StoredTopic } from './storage/storage.js';
+export type { AbortedTransaction, AbortedTransactionEntry, CleanPolicy, CleanResult, MaybePromise, PartitionLog, RetentionPolicy, Storage, StorageContext, StoredTopic } from './storage/storage.js';
 export type { Partition } from './topic/partition.js';
 export type { Topic } from './topic/topic.js';
 export type { TopicConfigChanges } from './topic/topic-config.js';
