@@ -640,6 +640,7 @@ export class LogSegment {
   /** Replaces the `.txnindex` with `entries` (rebuilt from the log, or carried over by a cleaning swap) and writes it. */
   setTxnIndex(entries: AbortedTransactionEntry[]): void {
     this.#txnIndex = TransactionIndex.of(this.baseOffset, entries);
+    this.walkedAborts = undefined;
     this.#writeTxnIndex();
   }
 

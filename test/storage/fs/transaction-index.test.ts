@@ -7,7 +7,9 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker, FileStorage } from 'kafkalite';
-import { tempDir } from './fs-helpers.js';
+import { openStorage, tempDir } from './fs-helpers.js';
+import { buildControlBatch } from '../../../src/codec/control-batch.js';
+import { setBatchBaseOffset } from '../../../src/codec/record-batch.js';
 import { TransactionIndex, TXN_ENTRY_SIZE } from '../../../src/storage/fs/transaction-index.js';
 import type { AbortedTransaction } from '../../../src/storage/storage.js';
 
@@ -104,6 +106,22 @@ describe('.txnindex recovery', () => {
     writeFileSync(log, bytes.subarray(0, firstBatch + 20));
     expect(await abortedOnOpen(d)).toEqual([]);
     expect(statSync(join(d, 't-0', '00000000000000000000.txnindex')).size).toBe(0);
+  });
+});
+
+describe('FileLog.abortedTransactions', () => {
+  it('counts an abort marker from its append on, while its round is still being written, and once only after', async () => {
+    const storage = await openStorage(dir(), { fsync: 'always' });
+    const log = storage.log('t', 0);
+    const marker = buildControlBatch(5, 0, false, 0, 0);
+    setBatchBaseOffset(marker, 0);
+    const written = log.append(marker, entry(5, 0, 0, 1));
+    const aborted = [{ producerId: 5, firstOffset: 0, lastOffset: 0 }];
+    expect(await log.abortedTransactions!(0, 1), 'queued').toEqual(aborted);
+    await written;
+    expect(await log.abortedTransactions!(0, 1), 'written').toEqual(aborted);
+    expect(await log.abortedTransactions!(1, 5), 'a fetch after the marker').toEqual([]);
+    await storage.close();
   });
 });
 
