@@ -131,12 +131,13 @@ function rebuildTxnIndexes(list: LogSegment[], stale: Set<LogSegment>): void {
   const ongoing = new Map<number, number>();
   let lastStale = 0;
   list.forEach((seg, i) => stale.has(seg) && (lastStale = i));
-  let whole = true;
   for (let i = 0; i <= lastStale; i++) {
     const seg = list[i]!;
     const entries: AbortedTransactionEntry[] = [];
-    // After damage the state is unknown: later segments get no entries (reads stop at the damage).
-    if (whole) whole = seg.eachBatchSync((batch) => {
+    // A walk stops at damage (reads refuse it); the later segments are still walked, so their
+    // aborted transactions stay known (those begun in the damaged bytes then count from their
+    // first batch after it).
+    seg.eachBatchSync((batch) => {
       const producerId = batchProducerId(batch);
       if (producerId < 0 || !isTransactionalBatch(batch)) return;
       const offset = batchBaseOffset(batch);
