@@ -576,13 +576,30 @@ export function decodeRecordsInto(
   return appended;
 }
 
+/**
+ * Node's own Buffer class (`FastBuffer`, what `Buffer[Symbol.species]` is): `new BufferView(ab,
+ * offset, length)` makes the same Buffer as `Buffer.from(ab, offset, length)` — same prototype,
+ * `Buffer.isBuffer`, deep-equal to any other Buffer — without `Buffer.from`'s argument checks,
+ * which cost as much as the view itself (half the time per record of a delivered 100-byte value).
+ * Where a runtime's species is anything else, `Buffer.from` is used.
+ */
+type BufferViewClass = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer;
+const species: unknown = (Buffer as unknown as Record<symbol, unknown>)[Symbol.species];
+const BufferView: BufferViewClass =
+  typeof species === 'function' && (species as { prototype: unknown }).prototype === Buffer.prototype
+    ? (species as BufferViewClass)
+    : (class {
+        constructor(buffer: ArrayBufferLike, byteOffset: number, length: number) {
+          return Buffer.from(buffer, byteOffset, length);
+        }
+      } as unknown as BufferViewClass);
+
 function readBytes(r: VarintReader, own: Buffer): Buffer | null {
   const length = r.varint();
   if (length < 0) return null;
   const start = r.pos;
   r.pos += length;
-  // A view made from the ArrayBuffer directly skips subarray's argument checks (~25% cheaper).
-  return Buffer.from(own.buffer, own.byteOffset + start, length);
+  return new BufferView(own.buffer, own.byteOffset + start, length);
 }
 
 function readHeaders(r: VarintReader, own: Buffer): RecordHeaders {

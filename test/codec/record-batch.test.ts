@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { inspect, isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { compressBatch } from '../../src/codec/compressed-batch.js';
 import { crc32c } from '../../src/codec/crc32c.js';
@@ -475,6 +476,22 @@ describe('isolation', () => {
     expect(b!.value!.toString()).toBe('value');
   });
 });
+
+  it('hands out keys, values and header values that are plain Buffers, as Buffer.from makes them', () => {
+    const batch = build(SAMPLE);
+    for (const r of decodeAll(batch)) {
+      for (const b of [r.key, r.value, ...Object.values(r.headers).flat()]) {
+        if (b === null) continue;
+        // Made with Node's own Buffer class (Buffer[Symbol.species]), not Buffer.from: nothing may tell them apart.
+        expect(Object.getPrototypeOf(b)).toBe(Buffer.prototype);
+        expect(Buffer.isBuffer(b)).toBe(true);
+        expect(b.constructor).toBe(Buffer);
+        expect(isDeepStrictEqual(b, Buffer.from(b))).toBe(true);
+        expect(Object.getPrototypeOf(b.subarray(0))).toBe(Buffer.prototype);
+        expect(inspect(b)).toMatch(/^<Buffer/);
+      }
+    }
+  });
 
 describe('checkBatch', () => {
   const batch = build(SAMPLE.slice(0, 6));
