@@ -6,7 +6,7 @@ import { tpKey, type ConsumerRecord, type TopicPartition, type TopicPartitionOff
 import type { ClientContext } from './client-context.js';
 import { LATEST_TIMESTAMP, type AssignorFunction, type KafkaApi, type TopicChange } from '../seam/kafka-api.js';
 import { CaughtUpWaiters } from './caught-up.js';
-import { Delivery, type RunOptions } from './delivery.js';
+import { Delivery, type DeliveryHost, type RunOptions } from './delivery.js';
 import { fixPositions, newCursor, resetOutOfRange, type PartitionCursor } from './positions.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
 import { ClassicMember, type GroupJoin } from './classic-member.js';
@@ -54,6 +54,50 @@ export class Consumer<K = Buffer, V = Buffer> extends EventEmitter<ConsumerEvent
   /** Bumped whenever a rebalance takes partitions from this member or gives it some. */
   #moves = 0;
 
+  /**
+   * The delivery loop's view of a consumer: methods of one class, not closures made per consumer.
+   * V8's optimized code for the loop inlines what it calls; calling a closure would build that
+   * consumer's own objects into the code, which is thrown away (and the loop runs slow until it is
+   * compiled again) once that consumer is gone and collected — with each consumer a test or a
+   * short-lived worker creates.
+   */
+  static readonly #DeliveryHost = class<K, V> implements DeliveryHost {
+    readonly #consumer: Consumer<K, V>;
+    constructor(consumer: Consumer<K, V>) {
+      this.#consumer = consumer;
+    }
+    cursors(): Iterable<PartitionCursor> {
+      return this.#consumer.#assigned.values();
+    }
+    isCurrent(cursor: PartitionCursor): boolean {
+      return this.#consumer.#isCurrent(cursor);
+    }
+    isClosing(): boolean {
+      return this.#consumer.#closing !== undefined;
+    }
+    inGroup(): boolean {
+      return this.#consumer.#member !== undefined;
+    }
+    fixPositions(): Promise<void> | undefined {
+      return this.#consumer.#fixPositions();
+    }
+    outOfRange(cursor: PartitionCursor, logStart: number, logEnd: number): void {
+      resetOutOfRange(cursor, this.#consumer.#options, logStart, logEnd);
+    }
+    polled(now: number, previous: number): void {
+      this.#consumer.#polled(now, previous);
+    }
+    revoking(): Promise<void> | undefined {
+      return this.#consumer.#revoking;
+    }
+    progressed(): void {
+      this.#consumer.#caughtUp.check();
+    }
+    report(what: string, error: unknown, fields?: Record<string, unknown>): void {
+      this.#consumer.#report(what, error, fields);
+    }
+  };
+
   /** @internal created by `broker.consumer()`. */
   constructor(api: KafkaApi, ctx: ClientContext, options: ConsumerOptions<K, V> | undefined, onClose: (consumer: Consumer<K, V>) => void) {
     super();
@@ -61,18 +105,7 @@ export class Consumer<K = Buffer, V = Buffer> extends EventEmitter<ConsumerEvent
     this.#api = api;
     this.#ctx = ctx;
     this.#onClose = onClose;
-    this.#delivery = new Delivery(api, ctx, this.#options, {
-      cursors: () => this.#assigned.values(),
-      isCurrent: (c) => this.#isCurrent(c),
-      isClosing: () => this.#closing !== undefined,
-      inGroup: () => this.#member !== undefined,
-      fixPositions: () => this.#fixPositions(),
-      outOfRange: (c, logStart, logEnd) => resetOutOfRange(c, this.#options, logStart, logEnd),
-      polled: (now, previous) => this.#polled(now, previous),
-      revoking: () => this.#revoking,
-      progressed: () => this.#caughtUp.check(),
-      report: (what, error, fields) => this.#report(what, error, fields),
-    });
+    this.#delivery = new Delivery(api, ctx, this.#options, new Consumer.#DeliveryHost<K, V>(this));
     this.#unwatch = api.watchMetadata((topic, change) => this.#topicChanged(topic, change));
   }
 

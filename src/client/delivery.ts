@@ -102,6 +102,26 @@ export class Delivery {
   #pollWaiters: (() => void)[] = [];
   #fetchHost: FetchHost;
 
+  /** The fetcher's view of a delivery loop: one class's methods, not closures per consumer (why: Consumer's DeliveryHost). */
+  static readonly #FetchHost = class implements FetchHost {
+    readonly #delivery: Delivery;
+    constructor(delivery: Delivery) {
+      this.#delivery = delivery;
+    }
+    isCurrent(cursor: PartitionCursor): boolean {
+      return this.#delivery.#host.isCurrent(cursor);
+    }
+    outOfRange(cursor: PartitionCursor, logStart: number, logEnd: number): void {
+      this.#delivery.#host.outOfRange(cursor, logStart, logEnd);
+      this.#delivery.#resets++;
+    }
+    /** Only control batches or aborted records up to `next`: nothing to deliver, the position moves on. */
+    skipped(cursor: PartitionCursor, next: number): void {
+      cursor.position = next;
+      this.#delivery.#host.progressed();
+    }
+  };
+
   constructor(
     api: KafkaApi,
     ctx: ClientContext,
@@ -116,18 +136,7 @@ export class Delivery {
     this.#deserializers = options.deserializers;
     this.#host = host;
     this.#polledAt = ctx.clock.now();
-    this.#fetchHost = {
-      isCurrent: (c) => host.isCurrent(c),
-      outOfRange: (c, logStart, logEnd) => {
-        host.outOfRange(c, logStart, logEnd);
-        this.#resets++;
-      },
-      // Only control batches or aborted records there: nothing to deliver, the position moves on.
-      skipped: (c, next) => {
-        c.position = next;
-        host.progressed();
-      },
-    };
+    this.#fetchHost = new Delivery.#FetchHost(this);
   }
 
   /** When the application last polled or a handler returned; in `run` mode between handlers, now. */

@@ -156,7 +156,7 @@ function writeVarint(buf: Uint8Array, at: number, n: number): number {
 /** Decodes varints from a buffer; `pos` moves past each one read. */
 class VarintReader {
   pos = 0;
-  constructor(readonly buf: Uint8Array) {}
+  constructor(public buf: Uint8Array) {}
 
   varint(): number {
     const buf = this.buf;
@@ -531,7 +531,8 @@ export function decodeRecordsInto(
   const baseOffset = readInt64(batch, at);
   const baseTimestamp = readInt64(batch, at + BASE_TIMESTAMP_AT);
   const end = at + LOG_OVERHEAD + readInt32(batch, at + BATCH_LENGTH_AT);
-  const r = new VarintReader(batch);
+  const r = SKIP_READER;
+  r.buf = batch;
   r.pos = at + RECORD_BATCH_HEADER_SIZE;
   // Skip records below fromOffset by their length prefix alone — but in a batch the log cleaner
   // thinned (fewer records than offsets), by each record's offset delta.
@@ -559,7 +560,9 @@ export function decodeRecordsInto(
   if (i >= count || maxRecords <= 0) return 0;
   const own = Buffer.from(batch.subarray(r.pos, end));
   const shift = r.pos;
-  const reader = new VarintReader(own);
+  const reader = RECORD_READER;
+  reader.buf = own;
+  reader.pos = 0;
   let appended = 0;
   for (; i < count && appended < maxRecords; i++) {
     reader.varint(); // record length
@@ -593,6 +596,16 @@ const BufferView: BufferViewClass =
           return Buffer.from(buffer, byteOffset, length);
         }
       } as unknown as BufferViewClass);
+
+/**
+ * The two readers decodeRecordsInto uses, made once (it never runs inside itself while they are
+ * in use): no reader object per batch, and V8 never forgets their hidden class — it does forget a
+ * class no object of which is left at a full GC, and throws away the optimized code built on it
+ * (here the decoding loop), which then runs slowly until compiled again. Each holds the last
+ * batch it read until the next read.
+ */
+const SKIP_READER = new VarintReader(new Uint8Array(0));
+const RECORD_READER = new VarintReader(new Uint8Array(0));
 
 function readBytes(r: VarintReader, own: Buffer): Buffer | null {
   const length = r.varint();
