@@ -165,16 +165,24 @@ function describeRow(report: ChildReport): string {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      runs: { type: 'string' },
-      messages: { type: 'string' },
-      'same-process': { type: 'boolean' },
-      child: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        runs: { type: 'string' },
+        messages: { type: 'string' },
+        'same-process': { type: 'boolean' },
+        child: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    // An unknown option or one without its value: say so plainly, not with parseArgs' stack.
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const { values, positionals } = parsed;
   if (values.help === true) {
     console.log(USAGE);
     return;
